@@ -1,0 +1,60 @@
+#include "fdtable.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <sys/mman.h>
+
+__attribute__((visibility("hidden"))) uint32_t notw_fd_direct[NOTW_FD_DIRECT];
+__attribute__((visibility("hidden"))) uint32_t *notw_fd_chunks[NOTW_FD_CHUNKS];
+
+/* The slot for fd, mapping its chunk when create is set. */
+static uint32_t *fd_slot(int fd, bool create)
+{
+	unsigned u = (unsigned)fd;
+	if (u < NOTW_FD_DIRECT)
+		return &notw_fd_direct[u];
+	if (u >= NOTW_FD_LIMIT)
+		return NULL;
+	u -= NOTW_FD_DIRECT;
+	uint32_t **top = &notw_fd_chunks[u >> NOTW_FD_CHUNK_SHIFT];
+	uint32_t *chunk = __atomic_load_n(top, __ATOMIC_ACQUIRE);
+	if (chunk == NULL) {
+		if (!create)
+			return NULL;
+		/* mmap rather than malloc: this can run before the program's
+		 * allocator is ready, or inside it. errno is the program's. */
+		int saved_errno = errno;
+		void *mem = mmap(NULL, NOTW_FD_CHUNK_SIZE * sizeof(uint32_t), PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (mem == MAP_FAILED) {
+			errno = saved_errno;
+			return NULL;
+		}
+		uint32_t *expected = NULL;
+		if (__atomic_compare_exchange_n(top, &expected, (uint32_t *)mem, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			chunk = mem;
+		} else {
+			munmap(mem, NOTW_FD_CHUNK_SIZE * sizeof(uint32_t));
+			chunk = expected;
+		}
+		errno = saved_errno;
+	}
+	return &chunk[u & (NOTW_FD_CHUNK_SIZE - 1)];
+}
+
+bool notw_fd_set(int fd, uint32_t flags)
+{
+	uint32_t *slot = fd_slot(fd, flags != 0);
+	if (slot == NULL)
+		return flags == 0;
+	__atomic_store_n(slot, flags, __ATOMIC_RELAXED);
+	return true;
+}
+
+void notw_fd_add(int fd, uint32_t flags)
+{
+	uint32_t *slot = fd_slot(fd, true);
+	if (slot != NULL)
+		__atomic_fetch_or(slot, flags, __ATOMIC_RELAXED);
+}

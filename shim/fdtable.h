@@ -1,0 +1,56 @@
+/* Per-descriptor state, indexed by fd number.
+ *
+ * Descriptors below NOTW_FD_DIRECT live in one static array, so the common
+ * close() of a descriptor the library does not manage costs a bounds check
+ * and a single load. Higher descriptors live in chunks mapped on first use,
+ * so nothing large is copied at fork and untouched ranges cost nothing.
+ * Reads take no lock; writers use atomic stores (a chunk is installed with
+ * a compare-and-swap and never freed). */
+#ifndef NOTW_FDTABLE_H
+#define NOTW_FDTABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NOTW_FD_DIRECT 1024u
+#define NOTW_FD_CHUNK_SHIFT 12u
+#define NOTW_FD_CHUNK_SIZE (1u << NOTW_FD_CHUNK_SHIFT)
+#define NOTW_FD_CHUNKS 1024u
+/* Descriptors at or above this are never managed (4 Mi + 1 Ki). */
+#define NOTW_FD_LIMIT (NOTW_FD_DIRECT + NOTW_FD_CHUNKS * NOTW_FD_CHUNK_SIZE)
+
+enum notw_fd_flag {
+	NOTW_FD_TCP = 1u << 0,        /* AF_INET/AF_INET6 TCP socket */
+	NOTW_FD_V6 = 1u << 1,         /* ... of family AF_INET6 */
+	NOTW_FD_LISTENER = 1u << 2,   /* listen() succeeded on it */
+	NOTW_FD_ACCEPTED = 1u << 3,   /* returned by accept() from a managed listener */
+	NOTW_FD_MANAGED = 1u << 4,    /* its port matches the policy */
+	NOTW_FD_REUSEADDR = 1u << 5,  /* the library set SO_REUSEADDR on it */
+	NOTW_FD_INTERNAL = 1u << 6,   /* the library's own descriptor (log sink) */
+};
+
+extern uint32_t notw_fd_direct[NOTW_FD_DIRECT];
+extern uint32_t *notw_fd_chunks[NOTW_FD_CHUNKS];
+
+static inline uint32_t notw_fd_get(int fd)
+{
+	unsigned u = (unsigned)fd;
+	if (u < NOTW_FD_DIRECT)
+		return __atomic_load_n(&notw_fd_direct[u], __ATOMIC_RELAXED);
+	if (u >= NOTW_FD_LIMIT)
+		return 0;
+	u -= NOTW_FD_DIRECT;
+	uint32_t *chunk = __atomic_load_n(&notw_fd_chunks[u >> NOTW_FD_CHUNK_SHIFT], __ATOMIC_ACQUIRE);
+	return chunk != NULL ? __atomic_load_n(&chunk[u & (NOTW_FD_CHUNK_SIZE - 1)], __ATOMIC_RELAXED) : 0;
+}
+
+/* Replace the state of fd (0 forgets it). Returns false when fd is out of
+ * range or its chunk could not be mapped; the descriptor is then simply not
+ * managed. Never allocates with malloc. */
+bool notw_fd_set(int fd, uint32_t flags);
+
+/* Add flags to the state of fd (atomic read-modify-write). */
+void notw_fd_add(int fd, uint32_t flags);
+
+#endif

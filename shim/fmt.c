@@ -1,0 +1,305 @@
+#include "fmt.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+void notw_buf_init(struct notw_buf *b, char *mem, size_t cap)
+{
+	b->mem = mem;
+	b->cap = cap;
+	b->len = 0;
+	b->truncated = false;
+	if (cap > 0)
+		mem[0] = '\0';
+}
+
+void notw_buf_putc(struct notw_buf *b, char c)
+{
+	if (b->len + 1 < b->cap) {
+		b->mem[b->len++] = c;
+		b->mem[b->len] = '\0';
+	} else {
+		b->truncated = true;
+	}
+}
+
+void notw_buf_puts(struct notw_buf *b, const char *s)
+{
+	if (s == NULL)
+		s = "(null)";
+	while (*s != '\0')
+		notw_buf_putc(b, *s++);
+}
+
+void notw_buf_put_u64(struct notw_buf *b, uint64_t v)
+{
+	char digits[20];
+	size_t n = 0;
+	do {
+		digits[n++] = (char)('0' + (int)(v % 10));
+		v /= 10;
+	} while (v != 0);
+	while (n > 0)
+		notw_buf_putc(b, digits[--n]);
+}
+
+void notw_buf_put_i64(struct notw_buf *b, int64_t v)
+{
+	if (v < 0) {
+		notw_buf_putc(b, '-');
+		/* -(v + 1) + 1 avoids overflowing on INT64_MIN. */
+		notw_buf_put_u64(b, (uint64_t)(-(v + 1)) + 1u);
+	} else {
+		notw_buf_put_u64(b, (uint64_t)v);
+	}
+}
+
+static void put_hex_byte(struct notw_buf *b, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+	notw_buf_putc(b, hex[c >> 4]);
+	notw_buf_putc(b, hex[c & 0xf]);
+}
+
+void notw_buf_put_quoted(struct notw_buf *b, const char *s, size_t max_chars)
+{
+	size_t i;
+	if (s == NULL) {
+		notw_buf_puts(b, "(null)");
+		return;
+	}
+	notw_buf_putc(b, '"');
+	for (i = 0; s[i] != '\0' && i < max_chars; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			notw_buf_putc(b, (char)c);
+		} else {
+			notw_buf_puts(b, "\\x");
+			put_hex_byte(b, c);
+		}
+	}
+	if (s[i] != '\0')
+		notw_buf_puts(b, "...");
+	notw_buf_putc(b, '"');
+}
+
+void notw_buf_put_in4(struct notw_buf *b, const void *addr4)
+{
+	const unsigned char *a = addr4;
+	for (int i = 0; i < 4; i++) {
+		if (i > 0)
+			notw_buf_putc(b, '.');
+		notw_buf_put_u64(b, a[i]);
+	}
+}
+
+static void put_hex_group(struct notw_buf *b, unsigned v)
+{
+	static const char hex[] = "0123456789abcdef";
+	bool started = false;
+	for (int shift = 12; shift >= 0; shift -= 4) {
+		unsigned d = (v >> shift) & 0xfu;
+		if (d != 0 || started || shift == 0) {
+			notw_buf_putc(b, hex[d]);
+			started = true;
+		}
+	}
+}
+
+static bool in6_is_v4mapped(const unsigned char *a)
+{
+	static const unsigned char prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	return memcmp(a, prefix, sizeof prefix) == 0;
+}
+
+/* RFC 5952: the longest run of two or more zero groups becomes "::"
+ * (the first such run on a tie); hex digits are lower case. */
+void notw_buf_put_in6(struct notw_buf *b, const void *addr16)
+{
+	const unsigned char *a = addr16;
+	unsigned groups[8];
+	int best_at = -1, best_len = 0;
+
+	if (in6_is_v4mapped(a)) {
+		notw_buf_puts(b, "::ffff:");
+		notw_buf_put_in4(b, a + 12);
+		return;
+	}
+	for (int i = 0; i < 8; i++)
+		groups[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+	for (int i = 0; i < 8;) {
+		int run = 0;
+		while (i + run < 8 && groups[i + run] == 0)
+			run++;
+		if (run > best_len) {
+			best_len = run;
+			best_at = i;
+		}
+		i += run > 0 ? run : 1;
+	}
+	if (best_len < 2)
+		best_at = -1;
+	for (int i = 0; i < 8; i++) {
+		if (i == best_at) {
+			notw_buf_puts(b, "::");
+			i += best_len - 1;
+			continue;
+		}
+		if (i > 0 && i != best_at + best_len)
+			notw_buf_putc(b, ':');
+		put_hex_group(b, groups[i]);
+	}
+}
+
+int notw_sockaddr_port(const struct sockaddr *sa, socklen_t len)
+{
+	if (sa == NULL)
+		return -1;
+	if (sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
+		struct sockaddr_in sin;
+		memcpy(&sin, sa, sizeof sin);
+		return ntohs(sin.sin_port);
+	}
+	if (sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
+		struct sockaddr_in6 sin6;
+		memcpy(&sin6, sa, sizeof sin6);
+		return ntohs(sin6.sin6_port);
+	}
+	return -1;
+}
+
+void notw_buf_put_sockaddr(struct notw_buf *b, const struct sockaddr *sa, socklen_t len)
+{
+	if (sa != NULL && sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
+		struct sockaddr_in sin;
+		memcpy(&sin, sa, sizeof sin);
+		notw_buf_put_in4(b, &sin.sin_addr);
+		notw_buf_putc(b, ':');
+		notw_buf_put_u64(b, ntohs(sin.sin_port));
+	} else if (sa != NULL && sa->sa_family == AF_INET6 &&
+		   len >= (socklen_t)sizeof(struct sockaddr_in6)) {
+		struct sockaddr_in6 sin6;
+		memcpy(&sin6, sa, sizeof sin6);
+		notw_buf_putc(b, '[');
+		notw_buf_put_in6(b, &sin6.sin6_addr);
+		notw_buf_puts(b, "]:");
+		notw_buf_put_u64(b, ntohs(sin6.sin6_port));
+	} else {
+		notw_buf_putc(b, '?');
+	}
+}
+
+struct errno_name {
+	int value;
+	const char *name;
+};
+
+/* The errno values a socket call can return, by name: strerror() is not
+ * async-signal-safe and its text depends on the locale. */
+static const struct errno_name errno_names[] = {
+	{ EPERM, "EPERM" }, { ENOENT, "ENOENT" }, { EINTR, "EINTR" },
+	{ EIO, "EIO" }, { EBADF, "EBADF" }, { EAGAIN, "EAGAIN" },
+	{ ENOMEM, "ENOMEM" }, { EACCES, "EACCES" }, { EFAULT, "EFAULT" },
+	{ EBUSY, "EBUSY" }, { EEXIST, "EEXIST" }, { ENOTDIR, "ENOTDIR" },
+	{ EISDIR, "EISDIR" }, { EINVAL, "EINVAL" }, { ENFILE, "ENFILE" },
+	{ EMFILE, "EMFILE" }, { ENOSPC, "ENOSPC" }, { EPIPE, "EPIPE" },
+	{ ENAMETOOLONG, "ENAMETOOLONG" }, { ENOSYS, "ENOSYS" },
+	{ ENOTSOCK, "ENOTSOCK" }, { EDESTADDRREQ, "EDESTADDRREQ" },
+	{ EPROTOTYPE, "EPROTOTYPE" }, { ENOPROTOOPT, "ENOPROTOOPT" },
+	{ EPROTONOSUPPORT, "EPROTONOSUPPORT" }, { EOPNOTSUPP, "EOPNOTSUPP" },
+	{ EAFNOSUPPORT, "EAFNOSUPPORT" }, { EADDRINUSE, "EADDRINUSE" },
+	{ EADDRNOTAVAIL, "EADDRNOTAVAIL" }, { ENETDOWN, "ENETDOWN" },
+	{ ENETUNREACH, "ENETUNREACH" }, { ECONNABORTED, "ECONNABORTED" },
+	{ ECONNRESET, "ECONNRESET" }, { ENOBUFS, "ENOBUFS" },
+	{ EISCONN, "EISCONN" }, { ENOTCONN, "ENOTCONN" },
+	{ ETIMEDOUT, "ETIMEDOUT" }, { ECONNREFUSED, "ECONNREFUSED" },
+	{ EHOSTUNREACH, "EHOSTUNREACH" }, { EALREADY, "EALREADY" },
+	{ EINPROGRESS, "EINPROGRESS" }, { ELOOP, "ELOOP" },
+};
+
+void notw_buf_put_errno(struct notw_buf *b, int err)
+{
+	for (size_t i = 0; i < sizeof errno_names / sizeof errno_names[0]; i++) {
+		if (errno_names[i].value == err) {
+			notw_buf_puts(b, errno_names[i].name);
+			return;
+		}
+	}
+	notw_buf_puts(b, "errno ");
+	notw_buf_put_i64(b, err);
+}
+
+void notw_buf_vformat(struct notw_buf *b, const char *fmt, va_list ap)
+{
+	for (const char *p = fmt; *p != '\0'; p++) {
+		if (*p != '%') {
+			notw_buf_putc(b, *p);
+			continue;
+		}
+		p++;
+		switch (*p) {
+		case 's':
+			notw_buf_puts(b, va_arg(ap, const char *));
+			break;
+		case 'q':
+			notw_buf_put_quoted(b, va_arg(ap, const char *), 64);
+			break;
+		case 'd':
+			notw_buf_put_i64(b, va_arg(ap, int));
+			break;
+		case 'u':
+			notw_buf_put_u64(b, va_arg(ap, unsigned));
+			break;
+		case 'c':
+			notw_buf_putc(b, (char)va_arg(ap, int));
+			break;
+		case 'E':
+			notw_buf_put_errno(b, va_arg(ap, int));
+			break;
+		case 'A': {
+			const struct sockaddr *sa = va_arg(ap, const struct sockaddr *);
+			socklen_t len = va_arg(ap, socklen_t);
+			notw_buf_put_sockaddr(b, sa, len);
+			break;
+		}
+		case 'z':
+			if (p[1] == 'u') {
+				p++;
+				notw_buf_put_u64(b, va_arg(ap, size_t));
+			} else {
+				notw_buf_puts(b, "%z");
+			}
+			break;
+		case 'l':
+			if (p[1] == 'd') {
+				p++;
+				notw_buf_put_i64(b, va_arg(ap, long));
+			} else if (p[1] == 'u') {
+				p++;
+				notw_buf_put_u64(b, va_arg(ap, unsigned long));
+			} else {
+				notw_buf_puts(b, "%l");
+			}
+			break;
+		case '%':
+			notw_buf_putc(b, '%');
+			break;
+		case '\0':
+			notw_buf_putc(b, '%');
+			return;
+		default:
+			notw_buf_putc(b, '%');
+			notw_buf_putc(b, *p);
+			break;
+		}
+	}
+}
+
+void notw_buf_format(struct notw_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	notw_buf_vformat(b, fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,208 @@
+/* Hooks of the socket family: socket(), bind(), listen(), accept(), accept4().
+ *
+ * Built without _GNU_SOURCE on purpose: glibc then declares the sockaddr
+ * arguments as plain pointers instead of transparent unions. */
+#include "fdtable.h"
+#include "fmt.h"
+#include "log.h"
+#include "policy.h"
+#include "real.h"
+#include "state.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+
+int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
+
+/* What the library decided for one bind(). */
+enum bind_decision {
+	BIND_NOT_TCP,          /* not an AF_INET/AF_INET6 TCP socket */
+	BIND_NO_PORT,          /* the address has no port the library can read */
+	BIND_EPHEMERAL,        /* port 0: the kernel picks, nothing to keep */
+	BIND_PORT_EXCLUDED,    /* NOTW_PORTS does not name the port */
+	BIND_REUSEADDR_OFF,    /* NOTW_REUSEADDR=off */
+	BIND_ALREADY_SET,      /* the program set SO_REUSEADDR itself */
+	BIND_SET,              /* the library set SO_REUSEADDR */
+	BIND_SET_FAILED,       /* ... and setsockopt() refused */
+};
+
+static bool is_inet_stream_type(int domain, int type, int protocol)
+{
+	/* SOCK_NONBLOCK and SOCK_CLOEXEC ride in the type argument. */
+	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	return (domain == AF_INET || domain == AF_INET6) && base == SOCK_STREAM &&
+	       (protocol == 0 || protocol == IPPROTO_TCP);
+}
+
+static uint32_t tcp_flags_for(int domain)
+{
+	return NOTW_FD_TCP | (domain == AF_INET6 ? NOTW_FD_V6 : 0u);
+}
+
+/* Ask the kernel rather than trust the table: the descriptor may come from
+ * exec, socket activation or a raw syscall, and a number reused without
+ * passing through close() may carry stale state. UDP must never get
+ * SO_REUSEADDR (another process could then take its traffic). */
+static bool kernel_says_tcp(int fd, int *domain)
+{
+	int protocol = 0;
+	socklen_t len = sizeof protocol;
+	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) != 0 || protocol != IPPROTO_TCP)
+		return false;
+	len = sizeof *domain;
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, domain, &len) != 0)
+		return false;
+	return *domain == AF_INET || *domain == AF_INET6;
+}
+
+static enum bind_decision decide_and_prepare_bind(int fd, const struct sockaddr *addr, socklen_t len,
+						  int *err, int *domain)
+{
+	const struct notw_policy *p = &notw_active_policy;
+	int one = 1, current = 0;
+	socklen_t optlen = sizeof current;
+
+	if (!kernel_says_tcp(fd, domain))
+		return BIND_NOT_TCP;
+	int port = notw_sockaddr_port(addr, len);
+	if (port < 0)
+		return BIND_NO_PORT;
+	if (port == 0)
+		return BIND_EPHEMERAL;
+	if (!notw_policy_port_matches(p, (unsigned)port))
+		return BIND_PORT_EXCLUDED;
+	if (!p->reuseaddr)
+		return BIND_REUSEADDR_OFF;
+	if (getsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &current, &optlen) == 0 && current != 0)
+		return BIND_ALREADY_SET;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
+		*err = errno;
+		return BIND_SET_FAILED;
+	}
+	return BIND_SET;
+}
+
+static void record_bind(int fd, enum bind_decision d, int domain)
+{
+	uint32_t flags = tcp_flags_for(domain);
+	if (d == BIND_SET)
+		flags |= NOTW_FD_MANAGED | NOTW_FD_REUSEADDR;
+	else if (d == BIND_ALREADY_SET || d == BIND_SET_FAILED || d == BIND_REUSEADDR_OFF)
+		flags |= NOTW_FD_MANAGED;
+	notw_fd_set(fd, flags);
+}
+
+static void report_bind(int fd, const struct sockaddr *addr, socklen_t len, enum bind_decision d,
+			int set_err, int rc, int bind_err)
+{
+	static const char *const why[] = {
+		[BIND_NO_PORT] = "not an IPv4/IPv6 address: left alone",
+		[BIND_EPHEMERAL] = "port 0 (the kernel picks one): left alone",
+		[BIND_PORT_EXCLUDED] = "port not in NOTW_PORTS: left alone",
+		[BIND_REUSEADDR_OFF] = "NOTW_REUSEADDR=off: left alone",
+		[BIND_ALREADY_SET] = "SO_REUSEADDR already set by the program",
+	};
+	switch (d) {
+	case BIND_NOT_TCP:
+		return;
+	case BIND_SET_FAILED:
+		notw_log(NOTW_LEVEL_WARN, "bind %A fd=%d: could not set SO_REUSEADDR: %E; bind goes on",
+			 addr, len, fd, set_err);
+		break;
+	case BIND_SET:
+		if (rc == 0)
+			notw_log(NOTW_LEVEL_INFO, "bind %A fd=%d: set SO_REUSEADDR", addr, len, fd);
+		break;
+	case BIND_NO_PORT:
+	case BIND_EPHEMERAL:
+	case BIND_PORT_EXCLUDED:
+	case BIND_REUSEADDR_OFF:
+	case BIND_ALREADY_SET:
+		notw_log(NOTW_LEVEL_DEBUG, "bind %A fd=%d: %s", addr, len, fd, why[d]);
+		break;
+	}
+	if (rc != 0 && bind_err == EADDRINUSE && (d == BIND_SET || d == BIND_ALREADY_SET))
+		notw_log(NOTW_LEVEL_WARN,
+			 "bind %A fd=%d: EADDRINUSE although SO_REUSEADDR is set: a live listener "
+			 "holds the port, or connections left by a process that ran without "
+			 "SO_REUSEADDR (see `ss -tan sport = :%d`)",
+			 addr, len, fd, notw_sockaddr_port(addr, len));
+}
+
+NOTW_EXPORT int socket(int domain, int type, int protocol)
+{
+	int fd = notw_call_socket(domain, type, protocol);
+	if (fd < 0)
+		return fd;
+	/* A returned number is a new socket, whatever the table said before. */
+	uint32_t flags = is_inet_stream_type(domain, type, protocol) ? tcp_flags_for(domain) : 0u;
+	if (flags != 0 || notw_fd_get(fd) != 0)
+		notw_fd_set(fd, flags);
+	if (flags != 0 && notw_log_enabled(NOTW_LEVEL_DEBUG))
+		notw_log(NOTW_LEVEL_DEBUG, "socket fd=%d: TCP, tracked", fd);
+	return fd;
+}
+
+NOTW_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	if (!notw_ensure_ready())
+		return notw_call_bind(fd, addr, len);
+	int saved_errno = errno;
+	int set_err = 0, domain = AF_UNSPEC;
+	enum bind_decision d = decide_and_prepare_bind(fd, addr, len, &set_err, &domain);
+	errno = saved_errno;
+	int rc = notw_call_bind(fd, addr, len);
+	int bind_err = errno;
+	if (d != BIND_NOT_TCP)
+		record_bind(fd, d, domain);
+	report_bind(fd, addr, len, d, set_err, rc, bind_err);
+	errno = bind_err;
+	return rc;
+}
+
+NOTW_EXPORT int listen(int fd, int backlog)
+{
+	int rc = notw_call_listen(fd, backlog);
+	if (rc != 0)
+		return rc;
+	uint32_t flags = notw_fd_get(fd);
+	if ((flags & NOTW_FD_TCP) != 0) {
+		notw_fd_add(fd, NOTW_FD_LISTENER);
+		if (notw_log_enabled(NOTW_LEVEL_DEBUG))
+			notw_log(NOTW_LEVEL_DEBUG, "listen fd=%d backlog=%d%s", fd, backlog,
+				 (flags & NOTW_FD_MANAGED) != 0 ? "" : " (port not managed)");
+	}
+	return rc;
+}
+
+/* The connection inherits what the library knows of its listener; any
+ * stale state under the new number is dropped. */
+static void note_accepted(int listener, int conn)
+{
+	uint32_t lflags = notw_fd_get(listener);
+	uint32_t cflags = 0;
+	if ((lflags & NOTW_FD_MANAGED) != 0)
+		cflags = NOTW_FD_TCP | NOTW_FD_ACCEPTED | NOTW_FD_MANAGED | (lflags & NOTW_FD_V6);
+	if (cflags != 0 || notw_fd_get(conn) != 0)
+		notw_fd_set(conn, cflags);
+	if (cflags != 0 && notw_log_enabled(NOTW_LEVEL_DEBUG))
+		notw_log(NOTW_LEVEL_DEBUG, "accept fd=%d: connection fd=%d", listener, conn);
+}
+
+NOTW_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	int conn = notw_call_accept(fd, addr, len);
+	if (conn >= 0)
+		note_accepted(fd, conn);
+	return conn;
+}
+
+NOTW_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	int conn = notw_call_accept4(fd, addr, len, flags);
+	if (conn >= 0)
+		note_accepted(fd, conn);
+	return conn;
+}

@@ -1,0 +1,64 @@
+/* The decision log: one line per decision, never to stdout, never blocking,
+ * no malloc and no stdio, safe to call from any context. */
+#ifndef NOTW_LOG_H
+#define NOTW_LOG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+enum notw_level {
+	NOTW_LEVEL_ERROR = 0,
+	NOTW_LEVEL_WARN,
+	NOTW_LEVEL_INFO,
+	NOTW_LEVEL_DEBUG,
+};
+
+enum notw_sink {
+	NOTW_SINK_STDERR = 0,
+	NOTW_SINK_SYSLOG,
+	NOTW_SINK_NONE,
+	NOTW_SINK_FILE,
+};
+
+#define NOTW_LOG_LINE_MAX 512
+#define NOTW_LOG_PATH_MAX 1024
+
+/* Highest level written, -1 when nothing is; read on every hook call. */
+extern int notw_log_threshold;
+
+static inline bool notw_log_enabled(enum notw_level level)
+{
+	return (int)level <= __atomic_load_n(&notw_log_threshold, __ATOMIC_RELAXED);
+}
+
+/* Where lines go from now on. For NOTW_SINK_STDERR the identity of the
+ * current fd 2 is remembered: if the program later closes or reuses fd 2,
+ * lines are dropped instead of landing in whatever fd 2 has become. */
+void notw_log_configure(enum notw_sink sink, const char *path, enum notw_level level);
+
+/* Format and write one line (see fmt.h for the directives). errno is kept. */
+void notw_log(enum notw_level level, const char *fmt, ...);
+void notw_vlog(enum notw_level level, const char *fmt, va_list ap);
+
+/* The full line as written to stderr or a file, "notw[PID]: ...\n";
+ * returns its length. Exposed for the tests. */
+size_t notw_log_format_line(char *out, size_t cap, long pid, enum notw_level level,
+			    const char *fmt, va_list ap);
+
+/* Open the file or syslog sink now; 0 on success (or nothing to open),
+ * else the errno of the failure. */
+int notw_log_probe_sink(void);
+
+/* One error line on the process's stderr whatever the sink: for a sink
+ * that cannot be opened. */
+void notw_log_error_to_stderr(const char *fmt, ...);
+
+/* The program is closing fd, which the log opened: forget it (the next line
+ * reopens the sink). */
+void notw_log_forget_fd(int fd);
+
+/* In a forked child: no other thread exists, so nobody can be reopening. */
+void notw_log_atfork_child(void);
+
+#endif

@@ -1,0 +1,60 @@
+/* The policy: what the library does, and to which ports. Parsing is pure
+ * (no I/O, no allocation) so the tests can drive it directly; the caller
+ * logs the diagnostics. */
+#ifndef NOTW_POLICY_H
+#define NOTW_POLICY_H
+
+#include "log.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define NOTW_PORT_WORDS (65536u / 64u)
+
+struct notw_policy {
+	bool reuseaddr;
+	bool all_ports;                    /* NOTW_PORTS empty or unset */
+	uint64_t ports[NOTW_PORT_WORDS];   /* bit p set: port p matches */
+	enum notw_sink log_sink;
+	char log_path[NOTW_LOG_PATH_MAX];
+	enum notw_level log_level;
+};
+
+/* One rejected setting: the variable, its value as given, and why. */
+struct notw_diag {
+	const char *name;
+	char value[96];
+	const char *reason;
+};
+
+#define NOTW_DIAG_MAX 8
+
+void notw_policy_defaults(struct notw_policy *p);
+
+/* on/off, 1/0, yes/no, true/false, any case. */
+bool notw_parse_bool(const char *s, bool *out);
+/* "49200,8000-8100", spaces allowed around items; "" means all ports.
+ * On failure p is unchanged and *reason says why. */
+bool notw_parse_ports(const char *s, struct notw_policy *p, const char **reason);
+/* stderr | syslog | none | file:PATH */
+bool notw_parse_log_dest(const char *s, enum notw_sink *sink, char *path, size_t path_cap,
+			 const char **reason);
+/* error | warn | info | debug */
+bool notw_parse_level(const char *s, enum notw_level *out);
+
+static inline bool notw_policy_port_matches(const struct notw_policy *p, unsigned port)
+{
+	if (port > 65535u)
+		return false;
+	return p->all_ports || (p->ports[port / 64u] >> (port % 64u) & 1u) != 0;
+}
+
+typedef const char *(*notw_getenv_fn)(const char *name);
+
+/* Apply the NOTW_* variables that get() returns on top of p. Each invalid
+ * value leaves that setting as it was and adds a diagnostic (up to max).
+ * Returns the number of diagnostics. */
+int notw_policy_apply_env(struct notw_policy *p, notw_getenv_fn get, struct notw_diag *diags,
+			  int max);
+
+#endif

@@ -1,0 +1,18 @@
+/* Library-wide state: the policy in force and whether the library is ready. */
+#ifndef NOTW_STATE_H
+#define NOTW_STATE_H
+
+#include "policy.h"
+
+#include <stdbool.h>
+
+#define NOTW_EXPORT __attribute__((visibility("default")))
+
+extern struct notw_policy notw_active_policy;
+
+/* Make the library ready (binding, policy, log) if it is not yet. Returns
+ * false when called from inside that work on this thread: the hook must
+ * then pass the call straight through. */
+bool notw_ensure_ready(void);
+
+#endif
