@@ -1,0 +1,121 @@
+/* Connection churn on loopback, in one process: a listener on 127.0.0.1,
+ * then per cycle socket(), connect(), accept(), close() of the client side,
+ * close() of the accepted side. With libnotw preloaded every step but
+ * connect() goes through a hook.
+ *
+ *   bench_churn [--iterations N] [--batches B] [--warmup N] [--port P]
+ *               [--verbose]
+ *
+ * --port 0 (the default) binds an ephemeral port, which the library leaves
+ * alone; with a fixed port the library manages the listener, so its bind
+ * path and the tracking of accepted connections are exercised too.
+ *
+ * Every cycle leaves a socket in TIME_WAIT: run it in a network namespace
+ * of its own with a wide ip_local_port_range (scripts/bench does).
+ *
+ * Prints "<ns> ns/cycle (...)", the fastest batch (see bench_common.h), on
+ * stdout; exits non-zero on any failure. */
+#include "bench_common.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static const char *prog = "bench_churn";
+
+static void die(const char *what, unsigned long cycle)
+{
+	fprintf(stderr, "%s: %s (cycle %lu): %s\n", prog, what, cycle, strerror(errno));
+	exit(1);
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: %s [--iterations N] [--batches B] [--warmup N] [--port P] [--verbose]\n",
+		prog);
+	exit(2);
+}
+
+/* n cycles against the listener at addr; *cycle counts them all, for the
+ * messages. */
+static void run(int listener, const struct sockaddr_in *addr, unsigned long n,
+		unsigned long *cycle)
+{
+	for (unsigned long i = 0; i < n; i++, (*cycle)++) {
+		int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (c < 0)
+			die("socket", *cycle);
+		if (connect(c, (const struct sockaddr *)addr, sizeof *addr) != 0)
+			die("connect", *cycle);
+		int s = accept(listener, NULL, NULL);
+		if (s < 0)
+			die("accept", *cycle);
+		if (close(c) != 0)
+			die("close (client side)", *cycle);
+		if (close(s) != 0)
+			die("close (accepted side)", *cycle);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long iterations = 50000, batches = 50, warmup = 500, port = 0;
+	int verbose = 0;
+	if (argc > 0)
+		prog = argv[0];
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--verbose") == 0) {
+			verbose = 1;
+			continue;
+		}
+		if (i + 1 >= argc)
+			usage();
+		if (strcmp(argv[i], "--iterations") == 0)
+			iterations = bench_parse_ulong(prog, argv[i], argv[i + 1], 1, 10000000ul);
+		else if (strcmp(argv[i], "--batches") == 0)
+			batches = bench_parse_ulong(prog, argv[i], argv[i + 1], 1, 100000ul);
+		else if (strcmp(argv[i], "--warmup") == 0)
+			warmup = bench_parse_ulong(prog, argv[i], argv[i + 1], 0, 10000000ul);
+		else if (strcmp(argv[i], "--port") == 0)
+			port = bench_parse_ulong(prog, argv[i], argv[i + 1], 0, 65535ul);
+		else
+			usage();
+		i++;
+	}
+	if (batches > iterations)
+		batches = iterations;
+
+	struct sockaddr_in addr;
+	memset(&addr, 0, sizeof addr);
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons((uint16_t)port);
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+
+	int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (listener < 0)
+		die("socket (listener)", 0);
+	if (bind(listener, (const struct sockaddr *)&addr, sizeof addr) != 0)
+		die("bind", 0);
+	if (listen(listener, 128) != 0)
+		die("listen", 0);
+	socklen_t len = sizeof addr;
+	if (getsockname(listener, (struct sockaddr *)&addr, &len) != 0 || len != sizeof addr)
+		die("getsockname", 0);
+
+	unsigned long cycle = 0;
+	run(listener, &addr, warmup, &cycle);
+	struct bench_timing t;
+	bench_timing_init(&t);
+	for (unsigned long b = 0; b < batches; b++) {
+		unsigned long n = bench_batch_size(iterations, batches, b);
+		uint64_t t0 = bench_now_ns();
+		run(listener, &addr, n, &cycle);
+		bench_timing_add(&t, n, bench_now_ns() - t0, verbose);
+	}
+	if (close(listener) != 0)
+		die("close (listener)", cycle);
+	bench_report(&t, "cycle");
+	return 0;
+}
