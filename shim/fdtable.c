@@ -54,7 +54,7 @@ bool notw_fd_set(int fd, uint32_t flags)
 
 void notw_fd_add(int fd, uint32_t flags)
 {
-	uint32_t *slot = fd_slot(fd, true);
+	uint32_t *slot = fd_slot(fd, flags != 0);
 	if (slot != NULL)
 		__atomic_fetch_or(slot, flags, __ATOMIC_RELAXED);
 }

@@ -45,9 +45,9 @@ static inline uint32_t notw_fd_get(int fd)
 	return chunk != NULL ? __atomic_load_n(&chunk[u & (NOTW_FD_CHUNK_SIZE - 1)], __ATOMIC_RELAXED) : 0;
 }
 
-/* Replace the state of fd (0 forgets it). Returns false when fd is out of
- * range or its chunk could not be mapped; the descriptor is then simply not
- * managed. Never allocates with malloc. */
+/* Replace the state of fd (0 forgets it). Returns false when nonzero flags
+ * could not be stored (fd out of range, or its chunk could not be mapped);
+ * the descriptor is then simply not managed. Never allocates with malloc. */
 bool notw_fd_set(int fd, uint32_t flags);
 
 /* Add flags to the state of fd (atomic read-modify-write). */

@@ -196,13 +196,16 @@ size_t notw_log_format_line(char *out, size_t cap, long pid, enum notw_level lev
 	notw_buf_init(&b, out, cap);
 	notw_buf_format(&b, "notw[%ld]: %s", pid, level_prefix(level));
 	notw_buf_vformat(&b, fmt, ap);
-	if (b.truncated && cap >= 5) {
-		/* Mark the cut, and keep room for the newline. */
-		b.len = cap - 5;
+	/* A line that filled the buffer has no room for its newline: it was
+	 * cut too. Mark the cut, and keep room for the newline. */
+	if (b.truncated || b.len + 1 >= cap) {
+		if (cap >= 5) {
+			b.len = cap - 5;
+			notw_buf_puts(&b, "...");
+		} else if (cap >= 2) {
+			b.len = cap - 2;
+		}
 		b.truncated = false;
-		notw_buf_puts(&b, "...");
-	} else if (b.len + 1 >= cap && cap >= 2) {
-		b.len = cap - 2;
 	}
 	notw_buf_putc(&b, '\n');
 	return b.len;

@@ -559,7 +559,7 @@ START_TEST(test_sockaddr_short_or_unknown)
 	ck_assert_int_eq(notw_sockaddr_port((const struct sockaddr *)&sin, sizeof sin), 80);
 
 	/* Below the RFC 2133 length (24) the kernel refuses an IPv6 address too;
-	 * 24..27: see test_sockaddr_in6_rfc2133_len in shim_bugs. */
+	 * 24..27: see test_sockaddr_in6_rfc2133_len. */
 	for (socklen_t len = 0; len < 24; len++) {
 		ck_assert_str_eq(sockaddr_text(&sin6, len), "?");
 		ck_assert_int_eq(notw_sockaddr_port((const struct sockaddr *)&sin6, len), -1);
@@ -772,12 +772,11 @@ START_TEST(test_log_line_long_message)
 END_TEST
 
 /* ------------------------------------------------------------------ */
-/* shim_bugs: known bugs in shim/; these fail until shim/ is fixed.      */
+/* regressions: bugs found in shim/ and fixed; each test failed before.  */
 
-/* SHIM BUG (shim/log.c:199-206, notw_log_format_line): a message whose line
- * is exactly cap-1 bytes long (before the newline) does not set truncated,
- * so the second branch just backs up one byte and the newline overwrites
- * the message's last character: the line is cut without the "..." mark. */
+/* notw_log_format_line: a message whose line is exactly cap-1 bytes long
+ * (before the newline) used to lose its last character to the newline,
+ * cut without the "..." mark. */
 START_TEST(test_log_line_cut_is_always_marked)
 {
 	enum { CAP = 64 };
@@ -818,12 +817,10 @@ static void on_segv(int sig)
 	siglongjmp(segv_jump, 1);
 }
 
-/* SHIM BUG (shim/fmt.c:157-164 notw_sockaddr_port, and 174-180
- * notw_buf_put_sockaddr): sa->sa_family is read before len is checked, so
- * bind(fd, p, 0) or bind(fd, p, 1) reads bytes the caller did not pass.
- * The kernel answers EINVAL without reading them; through the library's
- * bind() hook, a pointer to unreadable memory with len 0 crashes the
- * program. Here the address sits in front of a PROT_NONE page. */
+/* notw_sockaddr_port and notw_buf_put_sockaddr must not read sa_family
+ * before len says it is there: bind(fd, p, 0) with an unreadable p gets
+ * EINVAL from the kernel, and must not crash the program in the hook.
+ * Here the address sits in front of a PROT_NONE page. */
 START_TEST(test_sockaddr_short_len_reads_nothing)
 {
 	long page = sysconf(_SC_PAGESIZE);
@@ -864,11 +861,9 @@ START_TEST(test_sockaddr_short_len_reads_nothing)
 }
 END_TEST
 
-/* SHIM BUG (shim/fmt.c:164 and 180-181): an AF_INET6 address is only read
- * with len >= sizeof(struct sockaddr_in6) (28), but Linux's bind() and
- * connect() accept 24 bytes (SIN6_LEN_RFC2133, the layout without
- * sin6_scope_id). Such a bind succeeds, yet the hook sees port -1
- * (BIND_NO_PORT) and leaves the socket unmanaged; the log prints "?". */
+/* Linux's bind() and connect() accept a 24-byte AF_INET6 address
+ * (SIN6_LEN_RFC2133, without sin6_scope_id): the port must be read from
+ * it, or such a socket would be left unmanaged. */
 START_TEST(test_sockaddr_in6_rfc2133_len)
 {
 	struct sockaddr_in6 sin6 = make_sin6("2001:db8::1", 8080);
@@ -919,9 +914,8 @@ static Suite *fmt_log_suite(void)
 	tcase_add_test(tc, test_log_line_long_message);
 	suite_add_tcase(s, tc);
 
-	/* Known bugs in shim/ (see the comments above each test). */
-	tc = tcase_create("shim_bugs");
-	tcase_set_tags(tc, "shimbug");
+	/* Regressions (see the comments above each test). */
+	tc = tcase_create("regressions");
 	tcase_add_test(tc, test_log_line_cut_is_always_marked);
 	tcase_add_test(tc, test_sockaddr_short_len_reads_nothing);
 	tcase_add_test(tc, test_sockaddr_in6_rfc2133_len);

@@ -1,0 +1,142 @@
+# Shared helpers for the integration tests (bash). Each test script sources
+# this, calls enter_netns, runs checks with check/ok/not_ok, and ends with
+# finish. Every wait is bounded.
+set -u
+
+: "${NOTW_LIB:?NOTW_LIB must name libnotw.so}"
+: "${NOTW_PROGS:?NOTW_PROGS must name the directory of the test programs}"
+
+TEST_NAME=$(basename "$0" .sh)
+PASSED=0
+FAILED=0
+BG_PIDS=()
+
+# Re-run this script in a network namespace of its own, with loopback up,
+# so tests never share ports or leftovers and run in parallel safely.
+enter_netns() {
+	if [ -z "${NOTW_IN_NETNS:-}" ]; then
+		export NOTW_IN_NETNS=1
+		if [ "$(id -u)" = 0 ]; then
+			exec unshare -n -- "$0" "$@"
+		else
+			exec unshare -rn -- "$0" "$@"
+		fi
+	fi
+	ip link set lo up
+}
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/notw-test.XXXXXX")
+
+cleanup() {
+	local pid
+	for pid in "${BG_PIDS[@]}"; do
+		kill -KILL "$pid" 2>/dev/null
+	done
+	wait 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Command prefixes: "${WITH_NOTW[@]}" prog args... runs prog under the
+# library (env execs it, so a background pid is the program's own). A
+# sanitizer build needs its runtime first in the list (NOTW_PRELOAD_PREFIX).
+WITH_NOTW=(env "LD_PRELOAD=${NOTW_PRELOAD_PREFIX:+$NOTW_PRELOAD_PREFIX:}$NOTW_LIB")
+WITHOUT_NOTW=(env -u LD_PRELOAD)
+
+ok() {
+	echo "ok - $1"
+	PASSED=$((PASSED + 1))
+}
+
+not_ok() {
+	echo "not ok - $1"
+	FAILED=$((FAILED + 1))
+}
+
+# check DESCRIPTION COMMAND...: passes when COMMAND succeeds.
+check() {
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+
+# check_eq DESCRIPTION EXPECTED ACTUAL
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1 (expected '$2', got '$3')"
+	fi
+}
+
+# wait_for_line FILE REGEX [SECONDS]: until a line of FILE matches.
+wait_for_line() {
+	local file=$1 re=$2 limit=${3:-10} i
+	for ((i = 0; i < limit * 20; i++)); do
+		if [ -f "$file" ] && grep -Eq "$re" "$file"; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "# timed out after ${limit}s waiting for /$re/ in $file:" >&2
+	sed 's/^/#   /' "$file" >&2 2>/dev/null
+	return 1
+}
+
+# start_bg OUTFILE ERRFILE COMMAND...: run in the background, remember the pid in BG_PID.
+start_bg() {
+	local out=$1 err=$2
+	shift 2
+	"$@" >"$out" 2>"$err" &
+	BG_PID=$!
+	BG_PIDS+=("$BG_PID")
+}
+
+# wait_exit PID [SECONDS]: wait for a background process, bounded; sets EXIT_STATUS.
+wait_exit() {
+	local pid=$1 limit=${2:-10} i
+	for ((i = 0; i < limit * 20; i++)); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			wait "$pid" 2>/dev/null
+			EXIT_STATUS=$?
+			return 0
+		fi
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	EXIT_STATUS=timeout
+	return 1
+}
+
+# The kernel's view of local port PORT: established connections, timewait
+# mini-sockets (TIME-WAIT and FIN-WAIT-2 sub-states), listeners.
+established_on_port() {
+	ss -tanH state established "( sport = :$1 )" | grep -c .
+}
+
+timewait_on_port() {
+	ss -tanoH state time-wait state fin-wait-2 "( sport = :$1 )" | grep -c 'timewait'
+}
+
+listener_on_port() {
+	ss -tlnH "( sport = :$1 )" | grep -c LISTEN
+}
+
+# A sanitizer report fails the test wherever it landed: in a program's
+# captured stderr (UBSan with halt_on_error writes there) or in a file.
+check_no_sanitizer_reports() {
+	local found
+	found=$(grep -rlE 'ERROR: (Address|Leak)Sanitizer|runtime error:|WARNING: ThreadSanitizer' "$WORK" 2>/dev/null)
+	if [ -n "$found" ]; then
+		not_ok "sanitizer reports in: $found"
+		sed 's/^/#   /' $found >&2
+	fi
+}
+
+finish() {
+	check_no_sanitizer_reports
+	echo "# $TEST_NAME: $PASSED passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ] && [ "$PASSED" -gt 0 ]
+	exit $?
+}

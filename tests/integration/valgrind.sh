@@ -1,0 +1,33 @@
+#!/bin/bash
+# The library under valgrind's memcheck, inside real programs: no invalid
+# access, no use of uninitialised memory, no leak it caused.
+. "$(dirname "$0")/lib.sh"
+if [ -n "${NOTW_PRELOAD_PREFIX:-}" ]; then
+	echo "# valgrind does not run sanitizer builds: skipped"
+	exit 77
+fi
+command -v valgrind >/dev/null || { echo "# valgrind not installed: skipped"; exit 77; }
+enter_netns "$@"
+
+memcheck() { # memcheck NAME PROGRAM ARGS...
+	local name=$1
+	shift
+	LD_PRELOAD=$NOTW_LIB valgrind --quiet --error-exitcode=99 --leak-check=full \
+		--errors-for-leak-kinds=definite --log-file="$WORK/$name.vg" \
+		"$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
+}
+
+memcheck errno "$NOTW_PROGS/probe" errno 49500
+check_eq "errno probe under memcheck: clean" 0 $?
+NOTW_LOG="file:$WORK/vg.log" memcheck closerange "$NOTW_PROGS/probe" closerange "$WORK/f" 49501
+check_eq "closerange probe with a file log under memcheck: clean" 0 $?
+NOTW_LOG_LEVEL=debug memcheck live "$NOTW_PROGS/probe" live 49502
+check_eq "live-listener probe at debug level under memcheck: clean" 0 $?
+check "memcheck saw the library's lines" grep -q 'notw\[' "$WORK/live.err"
+for f in "$WORK"/*.vg; do
+	if [ -s "$f" ]; then
+		echo "# $f:"
+		sed 's/^/#   /' "$f"
+	fi
+done
+finish
