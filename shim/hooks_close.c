@@ -10,7 +10,7 @@
 
 /* Forget what the table knows of fd before the real close: once closed, the
  * number can be handed out again by another thread. */
-static void forget_tracked(int fd, uint32_t flags)
+__attribute__((noinline, cold)) static void forget_tracked(int fd, uint32_t flags)
 {
 	if ((flags & NOTW_FD_INTERNAL) != 0)
 		notw_log_forget_fd(fd);
