@@ -68,5 +68,13 @@ serve_one "${WITH_NOTW[@]}" >"$WORK/seed.notw"
 check_eq "the server ran (stdout)" "listening 49314" "$(cat "$WORK/seed.notw")"
 check "a server's stdout is byte-identical with and without notw" cmp -s "$WORK/seed.plain" "$WORK/seed.notw"
 
+# A hook called from another library's constructor, before libnotw's own
+# constructor has run (the loader runs the program's libraries first).
+out=$(EARLY_PORT=49315 "${WITH_NOTW[@]}" "$NOTW_PROGS/early_main" 2>"$WORK/early.err")
+check_eq "bind from an earlier constructor: the library readies itself" \
+	"constructor: SO_REUSEADDR=1
+main: early_lib loaded" "$out"
+check "... and logs the decision" grep -Eq '^notw\[[0-9]+\]: bind 0\.0\.0\.0:49315 fd=[0-9]+: set SO_REUSEADDR$' "$WORK/early.err"
+
 check "no probe wrote anything unexpected to stderr" bash -c "! grep -v '^notw\[' '$WORK/stderr'"
 finish
