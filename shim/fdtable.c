@@ -58,3 +58,42 @@ void notw_fd_add(int fd, uint32_t flags)
 	if (slot != NULL)
 		__atomic_fetch_or(slot, flags, __ATOMIC_RELAXED);
 }
+
+uint32_t notw_fd_update(int fd, uint32_t set, uint32_t clear)
+{
+	uint32_t *slot = fd_slot(fd, set != 0);
+	if (slot == NULL)
+		return 0;
+	uint32_t old = __atomic_load_n(slot, __ATOMIC_RELAXED), next;
+	do {
+		next = (old | set) & ~clear;
+	} while (!__atomic_compare_exchange_n(slot, &old, next, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	return next;
+}
+
+void notw_fd_forget_sc(int fd)
+{
+	uint32_t *slot = fd_slot(fd, false);
+	if (slot != NULL)
+		__atomic_store_n(slot, 0, __ATOMIC_SEQ_CST);
+}
+
+void notw_fd_for_each(uint32_t mask, bool (*fn)(int fd, uint32_t flags, void *ctx), void *ctx)
+{
+	for (unsigned i = 0; i < NOTW_FD_DIRECT; i++) {
+		uint32_t flags = __atomic_load_n(&notw_fd_direct[i], __ATOMIC_SEQ_CST);
+		if ((flags & mask) != 0 && !fn((int)i, flags, ctx))
+			return;
+	}
+	for (unsigned c = 0; c < NOTW_FD_CHUNKS; c++) {
+		uint32_t *chunk = __atomic_load_n(&notw_fd_chunks[c], __ATOMIC_ACQUIRE);
+		if (chunk == NULL)
+			continue;
+		for (unsigned i = 0; i < NOTW_FD_CHUNK_SIZE; i++) {
+			uint32_t flags = __atomic_load_n(&chunk[i], __ATOMIC_SEQ_CST);
+			int fd = (int)(NOTW_FD_DIRECT + c * NOTW_FD_CHUNK_SIZE + i);
+			if ((flags & mask) != 0 && !fn(fd, flags, ctx))
+				return;
+		}
+	}
+}

@@ -28,6 +28,11 @@ enum notw_fd_flag {
 	NOTW_FD_MANAGED = 1u << 4,    /* its port matches the policy */
 	NOTW_FD_REUSEADDR = 1u << 5,  /* the library set SO_REUSEADDR on it */
 	NOTW_FD_INTERNAL = 1u << 6,   /* the library's own descriptor (log sink) */
+	NOTW_FD_ARMED = 1u << 7,      /* SO_LINGER{1,0} set by the library */
+	NOTW_FD_OWN_LINGER = 1u << 8, /* the program set SO_LINGER: hands off */
+	NOTW_FD_DUPED = 1u << 9,      /* another descriptor may share the socket */
+	NOTW_FD_FORKED = 1u << 10,    /* inherited from the parent at fork() */
+	NOTW_FD_OUTGOING = 1u << 11,  /* connect()ed by the program */
 };
 
 extern uint32_t notw_fd_direct[NOTW_FD_DIRECT];
@@ -52,5 +57,18 @@ bool notw_fd_set(int fd, uint32_t flags);
 
 /* Add flags to the state of fd (atomic read-modify-write). */
 void notw_fd_add(int fd, uint32_t flags);
+
+/* Set and clear flags of fd in one atomic step; returns the new state. */
+uint32_t notw_fd_update(int fd, uint32_t set, uint32_t clear);
+
+/* Forget fd with a sequentially consistent store: paired with
+ * notw_fd_for_each(), two threads closing two duplicates at once cannot
+ * both still see the other (see linger.c). */
+void notw_fd_forget_sc(int fd);
+
+/* Call fn(fd, flags, ctx) for every descriptor whose state has any of the
+ * bits in mask; stops early when fn returns false. No allocation, no lock:
+ * safe in a signal handler and at _exit(). */
+void notw_fd_for_each(uint32_t mask, bool (*fn)(int fd, uint32_t flags, void *ctx), void *ctx);
 
 #endif

@@ -4,6 +4,7 @@
  * arguments as plain pointers instead of transparent unions. */
 #include "fdtable.h"
 #include "fmt.h"
+#include "linger.h"
 #include "log.h"
 #include "policy.h"
 #include "real.h"
@@ -49,10 +50,10 @@ static bool kernel_says_tcp(int fd, int *domain)
 {
 	int protocol = 0;
 	socklen_t len = sizeof protocol;
-	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) != 0 || protocol != IPPROTO_TCP)
+	if (notw_call_getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) != 0 || protocol != IPPROTO_TCP)
 		return false;
 	len = sizeof *domain;
-	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, domain, &len) != 0)
+	if (notw_call_getsockopt(fd, SOL_SOCKET, SO_DOMAIN, domain, &len) != 0)
 		return false;
 	return *domain == AF_INET || *domain == AF_INET6;
 }
@@ -75,23 +76,26 @@ static enum bind_decision decide_and_prepare_bind(int fd, const struct sockaddr 
 		return BIND_PORT_EXCLUDED;
 	if (!p->reuseaddr)
 		return BIND_REUSEADDR_OFF;
-	if (getsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &current, &optlen) == 0 && current != 0)
+	if (notw_call_getsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &current, &optlen) == 0 && current != 0)
 		return BIND_ALREADY_SET;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
+	if (notw_call_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
 		*err = errno;
 		return BIND_SET_FAILED;
 	}
 	return BIND_SET;
 }
 
+/* Keeps what the table knew of the socket before bind() (the program's own
+ * SO_LINGER, duplicates, fork). */
 static void record_bind(int fd, enum bind_decision d, int domain)
 {
 	uint32_t flags = tcp_flags_for(domain);
+	uint32_t keep = NOTW_FD_OWN_LINGER | NOTW_FD_DUPED | NOTW_FD_FORKED;
 	if (d == BIND_SET)
 		flags |= NOTW_FD_MANAGED | NOTW_FD_REUSEADDR;
 	else if (d == BIND_ALREADY_SET || d == BIND_SET_FAILED || d == BIND_REUSEADDR_OFF)
 		flags |= NOTW_FD_MANAGED;
-	notw_fd_set(fd, flags);
+	notw_fd_update(fd, flags, ~(flags | keep));
 }
 
 static void report_bind(int fd, const struct sockaddr *addr, socklen_t len, enum bind_decision d,
@@ -170,6 +174,8 @@ NOTW_EXPORT int listen(int fd, int backlog)
 	uint32_t flags = notw_fd_get(fd);
 	if ((flags & NOTW_FD_TCP) != 0) {
 		notw_fd_add(fd, NOTW_FD_LISTENER);
+		if (notw_ensure_ready())
+			notw_linger_after_listen(fd, flags);
 		if (notw_log_enabled(NOTW_LEVEL_DEBUG))
 			notw_log(NOTW_LEVEL_DEBUG, "listen fd=%d backlog=%d%s", fd, backlog,
 				 (flags & NOTW_FD_MANAGED) != 0 ? "" : " (port not managed)");
@@ -184,7 +190,8 @@ static void note_accepted(int listener, int conn)
 	uint32_t lflags = notw_fd_get(listener);
 	uint32_t cflags = 0;
 	if ((lflags & NOTW_FD_MANAGED) != 0)
-		cflags = NOTW_FD_TCP | NOTW_FD_ACCEPTED | NOTW_FD_MANAGED | (lflags & NOTW_FD_V6);
+		cflags = NOTW_FD_TCP | NOTW_FD_ACCEPTED | NOTW_FD_MANAGED | (lflags & NOTW_FD_V6) |
+			 notw_linger_inherited(lflags);
 	if (cflags != 0 || notw_fd_get(conn) != 0)
 		notw_fd_set(conn, cflags);
 	if (cflags != 0 && notw_log_enabled(NOTW_LEVEL_DEBUG))
@@ -205,4 +212,17 @@ NOTW_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags
 	if (conn >= 0)
 		note_accepted(fd, conn);
 	return conn;
+}
+
+NOTW_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	uint32_t flags = notw_fd_get(fd);
+	if ((flags & NOTW_FD_TCP) != 0 && notw_ensure_ready()) {
+		/* Armed before the handshake: a process killed right after
+		 * connect() returns is covered too. */
+		uint32_t add = notw_linger_before_connect(fd, flags, addr, len);
+		if (add != 0)
+			notw_fd_add(fd, add);
+	}
+	return notw_call_connect(fd, addr, len);
 }

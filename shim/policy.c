@@ -148,6 +148,24 @@ bool notw_parse_log_dest(const char *s, enum notw_sink *sink, char *path, size_t
 	return true;
 }
 
+static const char *const linger_names[] = { "off", "crash", "exit", "always" };
+
+bool notw_parse_linger(const char *s, enum notw_linger *out)
+{
+	for (size_t i = 0; i < sizeof linger_names / sizeof linger_names[0]; i++) {
+		if (strcasecmp(s, linger_names[i]) == 0) {
+			*out = (enum notw_linger)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *notw_linger_name(enum notw_linger mode)
+{
+	return (unsigned)mode < sizeof linger_names / sizeof linger_names[0] ? linger_names[mode] : "?";
+}
+
 bool notw_parse_level(const char *s, enum notw_level *out)
 {
 	static const char *const names[] = { "error", "warn", "info", "debug" };
@@ -193,6 +211,8 @@ int notw_policy_apply_env(struct notw_policy *p, notw_getenv_fn get, struct notw
 	if ((v = get("NOTW_REUSEADDR")) != NULL && !notw_parse_bool(v, &p->reuseaddr))
 		add_diag(diags, max, &n, "NOTW_REUSEADDR", v,
 			 "expected on or off (1/0, yes/no, true/false)");
+	if ((v = get("NOTW_LINGER")) != NULL && !notw_parse_linger(v, &p->linger))
+		add_diag(diags, max, &n, "NOTW_LINGER", v, "expected off, crash, exit or always");
 	if ((v = get("NOTW_PORTS")) != NULL && !notw_parse_ports(v, p, &reason))
 		add_diag(diags, max, &n, "NOTW_PORTS", v, reason);
 	return n;

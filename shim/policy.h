@@ -11,8 +11,17 @@
 
 #define NOTW_PORT_WORDS (65536u / 64u)
 
+/* What happens to connections when they close (NOTW_LINGER). */
+enum notw_linger {
+	NOTW_LINGER_OFF = 0,  /* SO_LINGER is never touched */
+	NOTW_LINGER_CRASH,    /* reset when the process is killed by a signal */
+	NOTW_LINGER_EXIT,     /* ... and at a normal exit */
+	NOTW_LINGER_ALWAYS,   /* every close resets, the program's own included */
+};
+
 struct notw_policy {
 	bool reuseaddr;
+	enum notw_linger linger;
 	bool all_ports;                    /* NOTW_PORTS empty or unset */
 	uint64_t ports[NOTW_PORT_WORDS];   /* bit p set: port p matches */
 	enum notw_sink log_sink;
@@ -39,6 +48,9 @@ bool notw_parse_ports(const char *s, struct notw_policy *p, const char **reason)
 /* stderr | syslog | none | file:PATH */
 bool notw_parse_log_dest(const char *s, enum notw_sink *sink, char *path, size_t path_cap,
 			 const char **reason);
+/* off | crash | exit | always */
+bool notw_parse_linger(const char *s, enum notw_linger *out);
+const char *notw_linger_name(enum notw_linger mode);
 /* error | warn | info | debug */
 bool notw_parse_level(const char *s, enum notw_level *out);
 

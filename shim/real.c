@@ -2,6 +2,7 @@
 #include "real.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -22,6 +23,15 @@ static __thread bool binding_here __attribute__((tls_model("initial-exec")));
 		__atomic_store_n(&notw_real.field, next_.function, __ATOMIC_RELEASE); \
 	} while (0)
 
+#define BIND_NEXT_AS(field, symbol)                                            \
+	do {                                                                   \
+		union {                                                        \
+			void *object;                                          \
+			__typeof__(notw_real.field) function;                  \
+		} next_ = { .object = dlsym(RTLD_NEXT, symbol) };              \
+		__atomic_store_n(&notw_real.field, next_.function, __ATOMIC_RELEASE); \
+	} while (0)
+
 static void bind_all(void)
 {
 	binding_here = true;
@@ -31,6 +41,16 @@ static void bind_all(void)
 	BIND_NEXT(accept);
 	BIND_NEXT(accept4);
 	BIND_NEXT(close);
+	BIND_NEXT(connect);
+	BIND_NEXT(getsockopt);
+	BIND_NEXT(setsockopt);
+	BIND_NEXT(dup);
+	BIND_NEXT(dup2);
+	BIND_NEXT(dup3);
+	BIND_NEXT(fcntl);
+	BIND_NEXT(fcntl64);
+	BIND_NEXT_AS(exit_now, "_exit");
+	BIND_NEXT_AS(exit_now2, "_Exit");
 	binding_here = false;
 }
 
@@ -83,4 +103,68 @@ int notw_real_close_slow(int fd)
 	if (notw_real_bind() && NOTW_REAL(close) != NULL)
 		return NOTW_REAL(close)(fd);
 	return (int)syscall(SYS_close, fd);
+}
+
+int notw_real_connect_slow(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	if (notw_real_bind() && NOTW_REAL(connect) != NULL)
+		return NOTW_REAL(connect)(fd, addr, len);
+	return (int)syscall(SYS_connect, fd, addr, len);
+}
+
+int notw_real_getsockopt_slow(int fd, int level, int name, void *val, socklen_t *len)
+{
+	if (notw_real_bind() && NOTW_REAL(getsockopt) != NULL)
+		return NOTW_REAL(getsockopt)(fd, level, name, val, len);
+	return (int)syscall(SYS_getsockopt, fd, level, name, val, len);
+}
+
+int notw_real_setsockopt_slow(int fd, int level, int name, const void *val, socklen_t len)
+{
+	if (notw_real_bind() && NOTW_REAL(setsockopt) != NULL)
+		return NOTW_REAL(setsockopt)(fd, level, name, val, len);
+	return (int)syscall(SYS_setsockopt, fd, level, name, val, len);
+}
+
+int notw_real_dup_slow(int fd)
+{
+	if (notw_real_bind() && NOTW_REAL(dup) != NULL)
+		return NOTW_REAL(dup)(fd);
+	return (int)syscall(SYS_dup, fd);
+}
+
+int notw_real_dup3_slow(int oldfd, int newfd, int flags, bool three)
+{
+	if (notw_real_bind()) {
+		if (three && NOTW_REAL(dup3) != NULL)
+			return NOTW_REAL(dup3)(oldfd, newfd, flags);
+		if (!three && NOTW_REAL(dup2) != NULL)
+			return NOTW_REAL(dup2)(oldfd, newfd);
+	}
+	if (!three && oldfd == newfd) /* dup2 checks oldfd and returns it */
+		return (int)syscall(SYS_fcntl, oldfd, F_GETFD) < 0 ? -1 : newfd;
+	return (int)syscall(SYS_dup3, oldfd, newfd, flags);
+}
+
+int notw_real_fcntl_slow(int fd, int cmd, void *arg, bool is64)
+{
+	if (notw_real_bind()) {
+		int (*fn)(int, int, ...) = is64 ? NOTW_REAL(fcntl64) : NOTW_REAL(fcntl);
+		if (fn == NULL)
+			fn = NOTW_REAL(fcntl);
+		if (fn != NULL)
+			return fn(fd, cmd, arg);
+	}
+	return (int)syscall(SYS_fcntl, fd, cmd, arg);
+}
+
+void notw_real_exit_now(int status, bool upper)
+{
+	if (notw_real_bind()) {
+		void (*fn)(int) = upper ? NOTW_REAL(exit_now2) : NOTW_REAL(exit_now);
+		if (fn != NULL)
+			fn(status);
+	}
+	for (;;)
+		syscall(SYS_exit_group, status);
 }

@@ -14,6 +14,16 @@ struct notw_real_fns {
 	int (*accept)(int, struct sockaddr *, socklen_t *);
 	int (*accept4)(int, struct sockaddr *, socklen_t *, int);
 	int (*close)(int);
+	int (*connect)(int, const struct sockaddr *, socklen_t);
+	int (*getsockopt)(int, int, int, void *, socklen_t *);
+	int (*setsockopt)(int, int, int, const void *, socklen_t);
+	int (*dup)(int);
+	int (*dup2)(int, int);
+	int (*dup3)(int, int, int);
+	int (*fcntl)(int, int, ...);
+	int (*fcntl64)(int, int, ...);
+	void (*exit_now)(int);   /* _exit */
+	void (*exit_now2)(int);  /* _Exit */
 };
 
 extern struct notw_real_fns notw_real;
@@ -29,6 +39,13 @@ int notw_real_bind_slow(int fd, const struct sockaddr *addr, socklen_t len);
 int notw_real_listen_slow(int fd, int backlog);
 int notw_real_accept4_slow(int fd, struct sockaddr *addr, socklen_t *len, int flags, bool four);
 int notw_real_close_slow(int fd);
+int notw_real_connect_slow(int fd, const struct sockaddr *addr, socklen_t len);
+int notw_real_getsockopt_slow(int fd, int level, int name, void *val, socklen_t *len);
+int notw_real_setsockopt_slow(int fd, int level, int name, const void *val, socklen_t len);
+int notw_real_dup_slow(int fd);
+int notw_real_dup3_slow(int oldfd, int newfd, int flags, bool three);
+int notw_real_fcntl_slow(int fd, int cmd, void *arg, bool is64);
+__attribute__((noreturn)) void notw_real_exit_now(int status, bool upper);
 
 #define NOTW_REAL(name) __atomic_load_n(&notw_real.name, __ATOMIC_RELAXED)
 
@@ -69,6 +86,26 @@ static inline int notw_call_close(int fd)
 {
 	int (*fn)(int) = NOTW_REAL(close);
 	return __builtin_expect(fn != NULL, 1) ? fn(fd) : notw_real_close_slow(fd);
+}
+
+static inline int notw_call_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	int (*fn)(int, const struct sockaddr *, socklen_t) = NOTW_REAL(connect);
+	return __builtin_expect(fn != NULL, 1) ? fn(fd, addr, len) : notw_real_connect_slow(fd, addr, len);
+}
+
+static inline int notw_call_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	int (*fn)(int, int, int, void *, socklen_t *) = NOTW_REAL(getsockopt);
+	return __builtin_expect(fn != NULL, 1) ? fn(fd, level, name, val, len)
+					      : notw_real_getsockopt_slow(fd, level, name, val, len);
+}
+
+static inline int notw_call_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	int (*fn)(int, int, int, const void *, socklen_t) = NOTW_REAL(setsockopt);
+	return __builtin_expect(fn != NULL, 1) ? fn(fd, level, name, val, len)
+					      : notw_real_setsockopt_slow(fd, level, name, val, len);
 }
 
 #endif

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE /* secure_getenv */
 #include "state.h"
 
+#include "linger.h"
 #include "log.h"
 #include "real.h"
 
@@ -43,6 +44,7 @@ static void report_sink_failure(const struct notw_policy *p)
 static void after_fork_in_child(void)
 {
 	notw_log_atfork_child();
+	notw_linger_atfork_child();
 }
 
 static void load_policy(void)
@@ -62,8 +64,8 @@ static void load_policy(void)
 	report_diagnostics(diags, n);
 	if (secure)
 		notw_log(NOTW_LEVEL_DEBUG, "secure-execution mode: the NOTW_* environment is ignored");
-	notw_log(NOTW_LEVEL_DEBUG, "ready: reuseaddr=%s ports=%s", p->reuseaddr ? "on" : "off",
-		 p->all_ports ? "all" : "list");
+	notw_log(NOTW_LEVEL_DEBUG, "ready: reuseaddr=%s linger=%s ports=%s", p->reuseaddr ? "on" : "off",
+		 notw_linger_name(p->linger), p->all_ports ? "all" : "list");
 }
 
 static void make_ready(void)

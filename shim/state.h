@@ -5,6 +5,7 @@
 #include "policy.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #define NOTW_EXPORT __attribute__((visibility("default")))
 
@@ -14,5 +15,8 @@ extern struct notw_policy notw_active_policy;
  * false when called from inside that work on this thread: the hook must
  * then pass the call straight through. */
 bool notw_ensure_ready(void);
+
+/* The part of close() that runs before the real call (hooks_close.c). */
+bool notw_forget_before_close(int fd, uint32_t flags);
 
 #endif

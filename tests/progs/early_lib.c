@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 __attribute__((constructor)) static void bind_in_constructor(void)
@@ -21,11 +22,11 @@ __attribute__((constructor)) static void bind_in_constructor(void)
 	int v = -1;
 	socklen_t len = sizeof v;
 	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-	    getsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &v, &len) != 0) {
+	    syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_REUSEADDR, &v, &len) != 0) {
 		perror("early_lib");
 		return;
 	}
-	printf("constructor: SO_REUSEADDR=%d\n", v);
+	printf("constructor: SO_REUSEADDR=%d\n", v); /* the kernel's value */
 	fflush(stdout);
 	close(fd);
 }

@@ -2,7 +2,8 @@
  *
  *   probe errno PORT           errno and return values of the hooked calls
  *   probe reuse KIND PORT      bind a KIND socket (tcp4 tcp6 udp4 udp6) to
- *                              PORT (0 = ephemeral), print SO_REUSEADDR
+ *                              PORT (0 = ephemeral), print the kernel's
+ *                              SO_REUSEADDR
  *   probe live PORT            a second bind while a listener holds PORT
  *   probe fd2 FILE PORT        close stderr, reopen FILE as fd 2, then bind
  *   probe closeall PORT        close() every descriptor from 3 up, then bind
@@ -103,9 +104,11 @@ static int probe_reuse(const char *kind, int port)
 		printf("bind: %s\n", strerror(errno));
 		return 1;
 	}
+	/* The kernel's own value: a raw system call, not getsockopt(), which
+	 * shows the program's view under the library. */
 	int v = -1;
 	socklen_t len = sizeof v;
-	getsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &v, &len);
+	syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_REUSEADDR, &v, &len);
 	printf("SO_REUSEADDR=%d\n", v);
 	close(fd);
 	return 0;

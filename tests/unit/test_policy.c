@@ -431,7 +431,7 @@ END_TEST
 /* notw_policy_apply_env with a fake getenv                            */
 
 static const char *const env_names[] = { "NOTW_LOG", "NOTW_LOG_LEVEL", "NOTW_REUSEADDR",
-					  "NOTW_PORTS" };
+					  "NOTW_PORTS", "NOTW_LINGER" };
 #define ENV_N (sizeof env_names / sizeof env_names[0])
 
 /* Values for env_names, NULL = unset. */
@@ -457,6 +457,7 @@ static void fake_env_set(const char *log, const char *level, const char *reuse, 
 	fake_values[1] = level;
 	fake_values[2] = reuse;
 	fake_values[3] = ports;
+	fake_values[4] = NULL;
 	memset(fake_calls, 0, sizeof fake_calls);
 	fake_unknown_calls = 0;
 }
@@ -593,6 +594,59 @@ START_TEST(test_apply_env_nothing_set_is_defaults)
 }
 END_TEST
 
+START_TEST(test_linger_values)
+{
+	static const struct {
+		const char *text;
+		enum notw_linger mode;
+	} ok[] = {
+		{ "off", NOTW_LINGER_OFF }, { "crash", NOTW_LINGER_CRASH },
+		{ "exit", NOTW_LINGER_EXIT }, { "always", NOTW_LINGER_ALWAYS },
+		{ "CRASH", NOTW_LINGER_CRASH }, { "Always", NOTW_LINGER_ALWAYS },
+	};
+	static const char *const bad[] = { "", "on", "1", "crash ", " exit", "abort", "alway" };
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		enum notw_linger mode = NOTW_LINGER_OFF;
+		ck_assert_msg(notw_parse_linger(ok[i].text, &mode), "%s", ok[i].text);
+		ck_assert_int_eq(mode, ok[i].mode);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		enum notw_linger mode = NOTW_LINGER_EXIT;
+		ck_assert_msg(!notw_parse_linger(bad[i], &mode), "\"%s\" accepted", bad[i]);
+		ck_assert_int_eq(mode, NOTW_LINGER_EXIT);
+	}
+	ck_assert_str_eq(notw_linger_name(NOTW_LINGER_OFF), "off");
+	ck_assert_str_eq(notw_linger_name(NOTW_LINGER_CRASH), "crash");
+	ck_assert_str_eq(notw_linger_name(NOTW_LINGER_EXIT), "exit");
+	ck_assert_str_eq(notw_linger_name(NOTW_LINGER_ALWAYS), "always");
+}
+END_TEST
+
+START_TEST(test_apply_env_linger)
+{
+	struct notw_policy p;
+	struct notw_diag diags[NOTW_DIAG_MAX];
+	notw_policy_defaults(&p);
+	ck_assert_int_eq(p.linger, NOTW_LINGER_OFF);
+
+	fake_env_set(NULL, NULL, NULL, NULL);
+	fake_values[4] = "exit";
+	ck_assert_int_eq(notw_policy_apply_env(&p, fake_getenv, diags, NOTW_DIAG_MAX), 0);
+	ck_assert_int_eq(p.linger, NOTW_LINGER_EXIT);
+
+	/* A bad value: one diagnostic naming the variable and the value; the
+	 * setting stays as it was, the others still apply. */
+	notw_policy_defaults(&p);
+	fake_env_set(NULL, NULL, "off", NULL);
+	fake_values[4] = "sometimes";
+	ck_assert_int_eq(notw_policy_apply_env(&p, fake_getenv, diags, NOTW_DIAG_MAX), 1);
+	ck_assert_str_eq(diags[0].name, "NOTW_LINGER");
+	ck_assert_str_eq(diags[0].value, "sometimes");
+	ck_assert_int_eq(p.linger, NOTW_LINGER_OFF);
+	ck_assert(!p.reuseaddr);
+}
+END_TEST
+
 /* Unset or invalid variables leave whatever p held, not the defaults. */
 START_TEST(test_apply_env_on_top_of_existing)
 {
@@ -719,12 +773,14 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_log_dest_rejects);
 	tcase_add_test(tc, test_log_dest_file_prefix_case);
 	tcase_add_test(tc, test_level);
+	tcase_add_test(tc, test_linger_values);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("apply_env");
 	tcase_add_loop_test(tc, test_apply_env_table, 0,
 			    (int)(sizeof env_cases / sizeof env_cases[0]));
 	tcase_add_test(tc, test_apply_env_nothing_set_is_defaults);
+	tcase_add_test(tc, test_apply_env_linger);
 	tcase_add_test(tc, test_apply_env_on_top_of_existing);
 	tcase_add_test(tc, test_apply_env_long_value_truncated);
 	tcase_add_test(tc, test_apply_env_respects_max);

@@ -1,0 +1,110 @@
+/* Hooks of the dup family: dup(), dup2(), dup3(), fcntl(F_DUPFD...).
+ *
+ * The linger of a socket must stay on while any descriptor of this process
+ * still refers to it, so duplicates are marked; dup2() and dup3() onto a
+ * tracked descriptor close it implicitly, which counts as the program's own
+ * close of that descriptor. */
+/* Both fcntl and fcntl64 are defined here: with _FILE_OFFSET_BITS=64
+ * (which meson sets) glibc's header would rename fcntl to fcntl64. */
+#undef _FILE_OFFSET_BITS
+#define _GNU_SOURCE /* dup3 */
+#include "fdtable.h"
+#include "linger.h"
+#include "log.h"
+#include "real.h"
+#include "state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <unistd.h>
+
+int fcntl64(int fd, int cmd, ...);
+
+/* newfd now refers to what oldfd refers to. */
+static void note_duplicate(int oldfd, int newfd)
+{
+	uint32_t flags = notw_fd_get(oldfd) & ~(uint32_t)NOTW_FD_INTERNAL;
+	if (flags == 0) {
+		if (notw_fd_get(newfd) != 0)
+			notw_fd_set(newfd, 0);
+		return;
+	}
+	notw_fd_add(oldfd, NOTW_FD_DUPED);
+	notw_fd_set(newfd, flags | NOTW_FD_DUPED);
+	if ((flags & NOTW_FD_MANAGED) != 0 && notw_log_enabled(NOTW_LEVEL_DEBUG))
+		notw_log(NOTW_LEVEL_DEBUG, "dup fd=%d -> fd=%d", oldfd, newfd);
+}
+
+NOTW_EXPORT int dup(int fd)
+{
+	int (*fn)(int) = NOTW_REAL(dup);
+	int newfd = fn != NULL ? fn(fd) : notw_real_dup_slow(fd);
+	if (newfd >= 0)
+		note_duplicate(fd, newfd);
+	return newfd;
+}
+
+/* dup2 and dup3: the implicit close of newfd is prepared before the call;
+ * if the call fails, newfd is still open and gets its state back. */
+static int dup_onto(int oldfd, int newfd, int flags, bool three)
+{
+	uint32_t target = oldfd != newfd ? notw_fd_get(newfd) : 0u;
+	bool disarmed = false;
+	if (target != 0)
+		disarmed = notw_forget_before_close(newfd, target);
+	int saved_errno = errno;
+	int rc = notw_real_dup3_slow(oldfd, newfd, flags, three);
+	if (rc >= 0) {
+		if (oldfd != newfd)
+			note_duplicate(oldfd, newfd);
+		return rc;
+	}
+	saved_errno = errno;
+	if (target != 0) {
+		notw_fd_set(newfd, target);
+		if (disarmed)
+			notw_linger_rearm(newfd);
+	}
+	errno = saved_errno;
+	return rc;
+}
+
+NOTW_EXPORT int dup2(int oldfd, int newfd)
+{
+	return dup_onto(oldfd, newfd, 0, false);
+}
+
+NOTW_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+	return dup_onto(oldfd, newfd, flags, true);
+}
+
+/* fcntl's third argument, when there is one, is an int, a long or a
+ * pointer; like glibc, pass it on as a pointer-sized value. */
+static int fcntl_common(int fd, int cmd, void *arg, bool is64)
+{
+	int rc = notw_real_fcntl_slow(fd, cmd, arg, is64);
+	if (rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
+		note_duplicate(fd, rc);
+	return rc;
+}
+
+NOTW_EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl_common(fd, cmd, arg, false);
+}
+
+NOTW_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl_common(fd, cmd, arg, true);
+}
