@@ -9,6 +9,7 @@
 #include "state.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/kcmp.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -186,6 +187,46 @@ void notw_linger_at_normal_exit(void)
 {
 	if (notw_active_policy.linger == NOTW_LINGER_CRASH)
 		notw_fd_for_each(NOTW_FD_ARMED, disarm_for_exit, NULL);
+}
+
+static bool disarm_for_exec(int fd, uint32_t flags, void *ctx)
+{
+	int *count = ctx;
+	int fdflags = (int)syscall(SYS_fcntl, fd, F_GETFD);
+	if (fdflags < 0 || (fdflags & FD_CLOEXEC) != 0)
+		return true;
+	/* A parent that still holds an inherited socket disarms it itself. */
+	if ((flags & NOTW_FD_FORKED) != 0 && parent_still_holds(fd))
+		return true;
+	set_linger_off_raw(fd);
+	notw_fd_update(fd, NOTW_FD_EXEC_DISARMED, NOTW_FD_ARMED);
+	(*count)++;
+	return true;
+}
+
+int notw_linger_before_exec(void)
+{
+	int count = 0;
+	if (notw_active_policy.linger != NOTW_LINGER_OFF)
+		notw_fd_for_each(NOTW_FD_ARMED, disarm_for_exec, &count);
+	return count;
+}
+
+static bool rearm_after_failed_exec(int fd, uint32_t flags, void *ctx)
+{
+	(void)flags;
+	(void)ctx;
+	struct linger l = { .l_onoff = 1, .l_linger = 0 };
+	int saved_errno = errno;
+	syscall(SYS_setsockopt, fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+	errno = saved_errno;
+	notw_fd_update(fd, NOTW_FD_ARMED, NOTW_FD_EXEC_DISARMED);
+	return true;
+}
+
+void notw_linger_exec_failed(void)
+{
+	notw_fd_for_each(NOTW_FD_EXEC_DISARMED, rearm_after_failed_exec, NULL);
 }
 
 static bool mark_forked(int fd, uint32_t flags, void *ctx)

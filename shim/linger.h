@@ -40,6 +40,14 @@ void notw_linger_rearm(int fd);
  * connection so that exit() and _exit() close gracefully. Async-signal-safe. */
 void notw_linger_at_normal_exit(void);
 
+/* Before exec: the new program cannot see the library's table, so a
+ * socket it inherits armed would be reset at its graceful close. Disarm
+ * every armed socket that survives exec (no FD_CLOEXEC), listeners
+ * included (their accepted sockets would inherit the linger). Returns the
+ * number disarmed; notw_linger_exec_failed() re-arms them. */
+int notw_linger_before_exec(void);
+void notw_linger_exec_failed(void);
+
 /* In a fork()ed child: mark what was inherited from the parent. */
 void notw_linger_atfork_child(void);
 

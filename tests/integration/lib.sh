@@ -23,9 +23,9 @@ enter_netns() {
 		fi
 	fi
 	ip link set lo up
+	WORK=$(mktemp -d "${TMPDIR:-/tmp}/notw-test.XXXXXX")
+	trap cleanup EXIT
 }
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/notw-test.XXXXXX")
 
 cleanup() {
 	local pid
@@ -35,7 +35,6 @@ cleanup() {
 	wait 2>/dev/null
 	rm -rf "$WORK"
 }
-trap cleanup EXIT
 
 # Command prefixes: "${WITH_NOTW[@]}" prog args... runs prog under the
 # library (env execs it, so a background pid is the program's own). A

@@ -1,0 +1,159 @@
+/* Hooks of the exec family. The program that exec() starts cannot see this
+ * process's table: see notw_linger_before_exec(). The list forms (execl,
+ * execlp, execle) are turned into their vector forms, as glibc does. */
+#define _GNU_SOURCE /* execvpe, execveat */
+#include "linger.h"
+#include "log.h"
+#include "real.h"
+#include "state.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+typedef int (*execve_fn)(const char *, char *const[], char *const[]);
+typedef int (*execv_fn)(const char *, char *const[]);
+typedef int (*fexecve_fn)(int, char *const[], char *const[]);
+
+/* Looked up on first use: exec is rare, and this keeps the table in real.c
+ * to the hot calls. */
+static void *next_symbol(const char *name)
+{
+	notw_real_bind();
+	return dlsym(RTLD_NEXT, name);
+}
+
+static void prepare_exec(void)
+{
+	if (!notw_ensure_ready())
+		return;
+	int n = notw_linger_before_exec();
+	if (n > 0)
+		notw_log(NOTW_LEVEL_DEBUG, "exec: disarmed %d socket(s) the new program inherits", n);
+}
+
+/* exec returned: it failed, and this program goes on with its sockets. */
+static int exec_failed(int rc)
+{
+	int saved_errno = errno;
+	notw_linger_exec_failed();
+	errno = saved_errno;
+	return rc;
+}
+
+#define CALL_NEXT(type, name, ...)                                              \
+	do {                                                                    \
+		union {                                                         \
+			void *object;                                           \
+			type function;                                          \
+		} next_ = { .object = next_symbol(name) };                      \
+		if (next_.function == NULL) {                                   \
+			errno = ENOSYS;                                         \
+			return -1;                                              \
+		}                                                               \
+		prepare_exec();                                                 \
+		return exec_failed(next_.function(__VA_ARGS__));                \
+	} while (0)
+
+NOTW_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	CALL_NEXT(execve_fn, "execve", path, argv, envp);
+}
+
+NOTW_EXPORT int execv(const char *path, char *const argv[])
+{
+	CALL_NEXT(execv_fn, "execv", path, argv);
+}
+
+NOTW_EXPORT int execvp(const char *file, char *const argv[])
+{
+	CALL_NEXT(execv_fn, "execvp", file, argv);
+}
+
+NOTW_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	CALL_NEXT(execve_fn, "execvpe", file, argv, envp);
+}
+
+NOTW_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	CALL_NEXT(fexecve_fn, "fexecve", fd, argv, envp);
+}
+
+/* The arguments of a list form, as a vector in memory from mmap (exec
+ * must stay usable where malloc is not, e.g. after fork in a threaded
+ * program). Returns NULL with errno set. */
+static char **collect_args(const char *arg0, va_list ap, size_t *bytes, char *const **envp)
+{
+	va_list count_ap;
+	size_t n = 1;
+	va_copy(count_ap, ap);
+	while (va_arg(count_ap, const char *) != NULL)
+		n++;
+	va_end(count_ap);
+	*bytes = (n + 1) * sizeof(char *);
+	char **argv = mmap(NULL, *bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (argv == MAP_FAILED)
+		return NULL;
+	argv[0] = (char *)(uintptr_t)arg0;
+	for (size_t i = 1; i <= n; i++)
+		argv[i] = va_arg(ap, char *);
+	if (envp != NULL)
+		*envp = va_arg(ap, char *const *);
+	return argv;
+}
+
+static int run_list_form(int which, const char *path, char **argv, char *const *envp, size_t bytes)
+{
+	int rc;
+	int saved_errno;
+	switch (which) {
+	case 0:
+		rc = execv(path, argv);
+		break;
+	case 1:
+		rc = execvp(path, argv);
+		break;
+	default:
+		rc = execve(path, argv, envp);
+		break;
+	}
+	saved_errno = errno;
+	munmap(argv, bytes);
+	errno = saved_errno;
+	return rc;
+}
+
+NOTW_EXPORT int execl(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	size_t bytes;
+	va_start(ap, arg);
+	char **argv = collect_args(arg, ap, &bytes, NULL);
+	va_end(ap);
+	return argv == NULL ? -1 : run_list_form(0, path, argv, NULL, bytes);
+}
+
+NOTW_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+	va_list ap;
+	size_t bytes;
+	va_start(ap, arg);
+	char **argv = collect_args(arg, ap, &bytes, NULL);
+	va_end(ap);
+	return argv == NULL ? -1 : run_list_form(1, file, argv, NULL, bytes);
+}
+
+NOTW_EXPORT int execle(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	size_t bytes;
+	char *const *envp = NULL;
+	va_start(ap, arg);
+	char **argv = collect_args(arg, ap, &bytes, &envp);
+	va_end(ap);
+	return argv == NULL ? -1 : run_list_form(2, path, argv, envp, bytes);
+}
