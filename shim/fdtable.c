@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <stddef.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 __attribute__((visibility("hidden"))) uint32_t notw_fd_direct[NOTW_FD_DIRECT];
 __attribute__((visibility("hidden"))) uint32_t *notw_fd_chunks[NOTW_FD_CHUNKS];
@@ -96,4 +99,34 @@ void notw_fd_for_each(uint32_t mask, bool (*fn)(int fd, uint32_t flags, void *ct
 				return;
 		}
 	}
+}
+
+struct same_socket_update {
+	dev_t dev;
+	ino_t ino;
+	uint32_t set, clear;
+};
+
+static bool update_if_same_socket(int fd, uint32_t flags, void *ctx)
+{
+	const struct same_socket_update *u = ctx;
+	struct stat st;
+	(void)flags;
+	if (syscall(SYS_fstat, fd, &st) == 0 && st.st_ino == u->ino && st.st_dev == u->dev)
+		notw_fd_update(fd, u->set, u->clear);
+	return true;
+}
+
+void notw_fd_update_same_socket(int fd, uint32_t set, uint32_t clear)
+{
+	uint32_t flags = notw_fd_update(fd, set, clear);
+	if ((flags & NOTW_FD_DUPED) == 0)
+		return;
+	struct stat st;
+	int saved_errno = errno;
+	if (syscall(SYS_fstat, fd, &st) == 0) {
+		struct same_socket_update u = { st.st_dev, st.st_ino, set, clear };
+		notw_fd_for_each(NOTW_FD_DUPED, update_if_same_socket, &u);
+	}
+	errno = saved_errno;
 }

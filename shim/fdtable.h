@@ -67,6 +67,11 @@ uint32_t notw_fd_update(int fd, uint32_t set, uint32_t clear);
  * both still see the other (see linger.c). */
 void notw_fd_forget_sc(int fd);
 
+/* Set and clear flags on every descriptor of this process that refers to
+ * the same socket as fd (fd included; duplicates are found among those
+ * marked NOTW_FD_DUPED). */
+void notw_fd_update_same_socket(int fd, uint32_t set, uint32_t clear);
+
 /* Call fn(fd, flags, ctx) for every descriptor whose state has any of the
  * bits in mask; stops early when fn returns false. No allocation, no lock:
  * safe in a signal handler and at _exit(). */

@@ -1,12 +1,17 @@
 /* The close() hook: every close() of every descriptor in the program comes
  * through here, so the path for descriptors the library does not track is
  * one table load and the call to the real close(). */
+#define _GNU_SOURCE /* close_range, closefrom */
 #include "fdtable.h"
 #include "linger.h"
 #include "log.h"
 #include "real.h"
 #include "state.h"
 
+#include <errno.h>
+#include <linux/close_range.h>
+#include <stdio.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* What close() and an implicit close (dup2 over a descriptor) share:
@@ -16,7 +21,9 @@
 bool notw_forget_before_close(int fd, uint32_t flags)
 {
 	notw_fd_forget_sc(fd);
-	if ((flags & NOTW_FD_INTERNAL) != 0)
+	/* A vfork() child closing the log's descriptor closes its own copy:
+	 * the parent's stays open and in use. */
+	if ((flags & NOTW_FD_INTERNAL) != 0 && !notw_in_vfork_child())
 		notw_log_forget_fd(fd);
 	if ((flags & NOTW_FD_MANAGED) != 0 && notw_log_enabled(NOTW_LEVEL_DEBUG))
 		notw_log(NOTW_LEVEL_DEBUG, "close fd=%d%s", fd,
@@ -36,4 +43,66 @@ NOTW_EXPORT int close(int fd)
 	if (__builtin_expect(flags != 0, 0))
 		return close_tracked(fd, flags);
 	return notw_call_close(fd);
+}
+
+/* Closes that do not pass through close() inside libc: fclose() of a
+ * stream on a socket (fdopen), close_range() and closefrom(). Each is the
+ * program's own close of those descriptors. */
+
+NOTW_EXPORT int fclose(FILE *stream)
+{
+	int (*fn)(FILE *) = NOTW_REAL(fclose);
+	if (fn == NULL && (!notw_real_bind() || (fn = NOTW_REAL(fclose)) == NULL)) {
+		errno = ENOSYS;
+		return EOF;
+	}
+	int fd = stream != NULL ? fileno(stream) : -1;
+	uint32_t flags = fd >= 0 ? notw_fd_get(fd) : 0u;
+	if (flags != 0) {
+		int saved_errno = errno;
+		notw_forget_before_close(fd, flags);
+		errno = saved_errno;
+	}
+	return fn(stream);
+}
+
+struct close_range_ctx {
+	unsigned first, last;
+};
+
+static bool forget_in_range(int fd, uint32_t flags, void *ctx)
+{
+	const struct close_range_ctx *r = ctx;
+	if ((unsigned)fd >= r->first && (unsigned)fd <= r->last)
+		notw_forget_before_close(fd, flags);
+	return true;
+}
+
+static void forget_range(unsigned first, unsigned last)
+{
+	struct close_range_ctx r = { first, last };
+	int saved_errno = errno;
+	notw_fd_for_each(~0u, forget_in_range, &r);
+	errno = saved_errno;
+}
+
+NOTW_EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+	/* CLOSE_RANGE_CLOEXEC only marks them: exec() takes care of those. */
+	if (((unsigned)flags & CLOSE_RANGE_CLOEXEC) == 0 && first <= last)
+		forget_range(first, last);
+	int (*fn)(unsigned, unsigned, int) = NOTW_REAL(close_range);
+	if (fn != NULL || (notw_real_bind() && (fn = NOTW_REAL(close_range)) != NULL))
+		return fn(first, last, flags);
+	return (int)syscall(SYS_close_range, first, last, flags);
+}
+
+NOTW_EXPORT void closefrom(int lowfd)
+{
+	forget_range(lowfd < 0 ? 0u : (unsigned)lowfd, ~0u);
+	void (*fn)(int) = NOTW_REAL(closefrom);
+	if (fn != NULL || (notw_real_bind() && (fn = NOTW_REAL(closefrom)) != NULL))
+		fn(lowfd);
+	else
+		syscall(SYS_close_range, lowfd < 0 ? 0u : (unsigned)lowfd, ~0u, 0);
 }

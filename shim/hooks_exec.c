@@ -26,9 +26,12 @@ static void *next_symbol(const char *name)
 	return dlsym(RTLD_NEXT, name);
 }
 
+/* In a vfork() child the table is the parent's, and so are the sockets'
+ * other holders: the parent disarms on its own close, so the exec'd
+ * program's last close is graceful either way. */
 static void prepare_exec(void)
 {
-	if (!notw_ensure_ready())
+	if (!notw_ensure_ready() || notw_in_vfork_child())
 		return;
 	int n = notw_linger_before_exec();
 	if (n > 0)

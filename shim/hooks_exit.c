@@ -15,14 +15,17 @@ __attribute__((destructor)) static void notw_destructor(void)
 	notw_linger_at_normal_exit();
 }
 
+/* A vfork() child's _exit() must not disarm the parent's sockets. */
 NOTW_EXPORT __attribute__((noreturn)) void _exit(int status)
 {
-	notw_linger_at_normal_exit();
+	if (!notw_in_vfork_child())
+		notw_linger_at_normal_exit();
 	notw_real_exit_now(status, false);
 }
 
 NOTW_EXPORT __attribute__((noreturn)) void _Exit(int status)
 {
-	notw_linger_at_normal_exit();
+	if (!notw_in_vfork_child())
+		notw_linger_at_normal_exit();
 	notw_real_exit_now(status, true);
 }

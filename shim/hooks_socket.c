@@ -13,13 +13,13 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <string.h>
 #include <sys/socket.h>
 
 int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 
 /* What the library decided for one bind(). */
 enum bind_decision {
-	BIND_NOT_TCP,          /* not an AF_INET/AF_INET6 TCP socket */
 	BIND_NO_PORT,          /* the address has no port the library can read */
 	BIND_EPHEMERAL,        /* port 0: the kernel picks, nothing to keep */
 	BIND_PORT_EXCLUDED,    /* NOTW_PORTS does not name the port */
@@ -58,16 +58,29 @@ static bool kernel_says_tcp(int fd, int *domain)
 	return *domain == AF_INET || *domain == AF_INET6;
 }
 
-static enum bind_decision decide_and_prepare_bind(int fd, const struct sockaddr *addr, socklen_t len,
-						  int *err, int *domain)
+/* The port a bind() names. The kernel also takes AF_UNSPEC with
+ * INADDR_ANY on an AF_INET socket (a zeroed address whose family was never
+ * set), so that counts too. Only called once the kernel has read the
+ * address itself, so a bad pointer has already been answered with EFAULT. */
+static int bind_port(const struct sockaddr *addr, socklen_t len, int domain)
+{
+	int port = notw_sockaddr_port(addr, len);
+	if (port < 0 && domain == AF_INET && addr != NULL && len >= (socklen_t)sizeof(struct sockaddr_in) &&
+	    addr->sa_family == AF_UNSPEC) {
+		struct sockaddr_in sin;
+		memcpy(&sin, addr, sizeof sin);
+		if (sin.sin_addr.s_addr == htonl(INADDR_ANY))
+			port = ntohs(sin.sin_port);
+	}
+	return port;
+}
+
+/* What the policy says for this bind, before touching the socket. */
+static enum bind_decision decide_bind(int fd, int port)
 {
 	const struct notw_policy *p = &notw_active_policy;
-	int one = 1, current = 0;
+	int current = 0;
 	socklen_t optlen = sizeof current;
-
-	if (!kernel_says_tcp(fd, domain))
-		return BIND_NOT_TCP;
-	int port = notw_sockaddr_port(addr, len);
 	if (port < 0)
 		return BIND_NO_PORT;
 	if (port == 0)
@@ -78,11 +91,16 @@ static enum bind_decision decide_and_prepare_bind(int fd, const struct sockaddr 
 		return BIND_REUSEADDR_OFF;
 	if (notw_call_getsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &current, &optlen) == 0 && current != 0)
 		return BIND_ALREADY_SET;
-	if (notw_call_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
-		*err = errno;
-		return BIND_SET_FAILED;
-	}
 	return BIND_SET;
+}
+
+static bool set_reuseaddr(int fd, int *err)
+{
+	int one = 1;
+	if (notw_call_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0)
+		return true;
+	*err = errno;
+	return false;
 }
 
 /* Keeps what the table knew of the socket before bind() (the program's own
@@ -109,8 +127,6 @@ static void report_bind(int fd, const struct sockaddr *addr, socklen_t len, enum
 		[BIND_ALREADY_SET] = "SO_REUSEADDR already set by the program",
 	};
 	switch (d) {
-	case BIND_NOT_TCP:
-		return;
 	case BIND_SET_FAILED:
 		notw_log(NOTW_LEVEL_WARN, "bind %A fd=%d: could not set SO_REUSEADDR: %E; bind goes on",
 			 addr, len, fd, set_err);
@@ -149,20 +165,42 @@ NOTW_EXPORT int socket(int domain, int type, int protocol)
 	return fd;
 }
 
+/* The real bind() runs first, so that the kernel checks the program's
+ * address (EFAULT for a bad pointer) before the library reads it, and
+ * SO_REUSEADDR is set right after it succeeds. For the kernel's rules this
+ * is the same as setting it before: a later bind() reads the option of the
+ * sockets already bound live, timewait sockets copy it when they are born,
+ * and accepted sockets copy it from the listener. When the port is taken,
+ * the option is set and the bind tried once more: that is what gets past
+ * the leftovers of an earlier generation that ran under the library. */
 NOTW_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	if (!notw_ensure_ready())
 		return notw_call_bind(fd, addr, len);
 	int saved_errno = errno;
-	int set_err = 0, domain = AF_UNSPEC;
-	enum bind_decision d = decide_and_prepare_bind(fd, addr, len, &set_err, &domain);
+	int domain = AF_UNSPEC, set_err = 0;
+	bool tcp = kernel_says_tcp(fd, &domain);
 	errno = saved_errno;
 	int rc = notw_call_bind(fd, addr, len);
 	int bind_err = errno;
-	if (d != BIND_NOT_TCP)
-		record_bind(fd, d, domain);
+	if (!tcp || (rc != 0 && bind_err != EADDRINUSE))
+		return rc;
+
+	enum bind_decision d = decide_bind(fd, bind_port(addr, len, domain));
+	if (d == BIND_SET && !set_reuseaddr(fd, &set_err))
+		d = BIND_SET_FAILED;
+	if (rc != 0 && d == BIND_SET) {
+		errno = saved_errno;
+		rc = notw_call_bind(fd, addr, len);
+		bind_err = errno;
+		if (rc != 0) { /* still refused: leave the socket as the program made it */
+			int zero = 0;
+			notw_call_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &zero, sizeof zero);
+		}
+	}
+	record_bind(fd, d, domain);
 	report_bind(fd, addr, len, d, set_err, rc, bind_err);
-	errno = bind_err;
+	errno = rc == 0 ? saved_errno : bind_err;
 	return rc;
 }
 
@@ -214,15 +252,21 @@ NOTW_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags
 	return conn;
 }
 
+/* Armed once the kernel has taken the address (so a bad pointer is the
+ * kernel's EFAULT, not a crash here); the window between the handshake and
+ * the setsockopt is a few instructions. */
 NOTW_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	uint32_t flags = notw_fd_get(fd);
-	if ((flags & NOTW_FD_TCP) != 0 && notw_ensure_ready()) {
-		/* Armed before the handshake: a process killed right after
-		 * connect() returns is covered too. */
-		uint32_t add = notw_linger_before_connect(fd, flags, addr, len);
+	int rc = notw_call_connect(fd, addr, len);
+	if ((flags & NOTW_FD_TCP) == 0)
+		return rc;
+	int connect_err = errno;
+	if ((rc == 0 || connect_err == EINPROGRESS) && notw_ensure_ready()) {
+		uint32_t add = notw_linger_after_connect(fd, flags, addr, len);
 		if (add != 0)
 			notw_fd_add(fd, add);
 	}
-	return notw_call_connect(fd, addr, len);
+	errno = connect_err;
+	return rc;
 }

@@ -13,10 +13,11 @@ NOTW_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen
 	int rc = notw_call_setsockopt(fd, level, name, val, len);
 	if (rc != 0 || level != SOL_SOCKET || notw_fd_get(fd) == 0)
 		return rc;
+	/* Options belong to the socket: every duplicate sees the change. */
 	if (name == SO_LINGER) /* the program decides: never touched again */
-		notw_fd_update(fd, NOTW_FD_OWN_LINGER, NOTW_FD_ARMED);
+		notw_fd_update_same_socket(fd, NOTW_FD_OWN_LINGER, NOTW_FD_ARMED);
 	else if (name == SO_REUSEADDR) /* the kernel now holds the program's value */
-		notw_fd_update(fd, 0, NOTW_FD_REUSEADDR);
+		notw_fd_update_same_socket(fd, 0, NOTW_FD_REUSEADDR);
 	return rc;
 }
 

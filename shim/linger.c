@@ -69,7 +69,7 @@ static bool first_time_for_remote_port(int port)
 	return (old & bit) == 0;
 }
 
-uint32_t notw_linger_before_connect(int fd, uint32_t flags, const struct sockaddr *addr, socklen_t len)
+uint32_t notw_linger_after_connect(int fd, uint32_t flags, const struct sockaddr *addr, socklen_t len)
 {
 	if (!linger_active() || (flags & (NOTW_FD_ARMED | NOTW_FD_OWN_LINGER | NOTW_FD_LISTENER)) != 0)
 		return 0;

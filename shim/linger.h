@@ -18,9 +18,9 @@
 /* After a successful listen() on a TCP descriptor. */
 void notw_linger_after_listen(int fd, uint32_t flags);
 
-/* Before connect() on a TCP descriptor: arms it when the remote port
- * matches. Returns the flags to add to the descriptor. */
-uint32_t notw_linger_before_connect(int fd, uint32_t flags, const struct sockaddr *addr,
+/* After connect() on a TCP descriptor succeeded or is in progress: arms it
+ * when the remote port matches. Returns the flags to add to the descriptor. */
+uint32_t notw_linger_after_connect(int fd, uint32_t flags, const struct sockaddr *addr,
 				    socklen_t len);
 
 /* The linger flags an accepted connection inherits from its listener. */

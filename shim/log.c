@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* RWF_NOWAIT */
 #include "log.h"
 
 #include "fdtable.h"
@@ -7,7 +8,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -44,34 +49,77 @@ static bool fd_identity(int fd, dev_t *dev, ino_t *ino, mode_t *mode)
 	return true;
 }
 
-/* Is fd still the object the log took? Also reports whether it is a socket. */
-static bool fd_still_ours(int fd, bool *is_socket)
+/* Is fd still the object the log took? Also reports its file type. */
+static bool fd_still_ours(int fd, mode_t *mode)
 {
 	dev_t dev;
 	ino_t ino;
-	mode_t mode;
-	if (fd < 0 || !fd_identity(fd, &dev, &ino, &mode))
+	if (fd < 0 || !fd_identity(fd, &dev, &ino, mode))
 		return false;
-	*is_socket = S_ISSOCK(mode);
 	return dev == __atomic_load_n(&sink.dev, __ATOMIC_ACQUIRE) &&
 	       ino == __atomic_load_n(&sink.ino, __ATOMIC_ACQUIRE);
 }
 
-/* Write without ever blocking and without SIGPIPE: a pipe or terminal that
- * is full or has no reader drops the line. */
-static void write_nonblocking(int fd, bool is_socket, const char *data, size_t len)
+/* The kernel's sigset for one signal (rt_sigprocmask takes 8 bytes). */
+#define KERNEL_SIGSET_SIZE 8
+
+/* A write to a pipe or terminal that the program may share: never blocks
+ * (RWF_NOWAIT; where the file does not support it, a zero-timeout poll
+ * first) and never raises SIGPIPE in the program (blocked around the
+ * write, and consumed if the write raised it). A full pipe drops the line. */
+static void write_to_stream(int fd, const char *data, size_t len)
 {
-	if (is_socket) {
-		syscall(SYS_sendto, fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0);
+	sigset_t pipe_only, old_mask, pending;
+	sigemptyset(&pipe_only);
+	sigaddset(&pipe_only, SIGPIPE);
+	if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, &pipe_only, &old_mask, KERNEL_SIGSET_SIZE) != 0)
 		return;
+	sigemptyset(&pending);
+	syscall(SYS_rt_sigpending, &pending, KERNEL_SIGSET_SIZE);
+	bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)data, .iov_len = len };
+	/* Offset -1: the file position, as write() uses it. */
+	long rc = syscall(SYS_pwritev2, fd, &iov, 1, -1L, 0L, RWF_NOWAIT);
+	if (rc < 0 && errno == EOPNOTSUPP) {
+		struct pollfd pfd = { .fd = fd, .events = POLLOUT, .revents = 0 };
+		struct timespec zero = { 0, 0 };
+		if (syscall(SYS_ppoll, &pfd, 1, &zero, NULL, 0) == 1 && (pfd.revents & POLLOUT) != 0 &&
+		    (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) == 0)
+			rc = syscall(SYS_write, fd, data, len);
 	}
-	struct pollfd pfd = { .fd = fd, .events = POLLOUT, .revents = 0 };
-	struct timespec zero = { 0, 0 };
-	if (syscall(SYS_ppoll, &pfd, 1, &zero, NULL, 0) != 1)
-		return;
-	if ((pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0 || (pfd.revents & POLLOUT) == 0)
-		return;
-	syscall(SYS_write, fd, data, len);
+	if (rc < 0 && errno == EPIPE && !was_pending) {
+		struct timespec zero = { 0, 0 };
+		syscall(SYS_rt_sigtimedwait, &pipe_only, NULL, &zero, KERNEL_SIGSET_SIZE);
+	}
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old_mask, NULL, KERNEL_SIGSET_SIZE);
+}
+
+static void write_nonblocking(int fd, mode_t mode, const char *data, size_t len)
+{
+	if (S_ISSOCK(mode))
+		syscall(SYS_sendto, fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0);
+	else if (S_ISREG(mode)) /* a file: no reader to wait for, no SIGPIPE */
+		syscall(SYS_write, fd, data, len);
+	else
+		write_to_stream(fd, data, len);
+}
+
+/* The log's own descriptors live high, so that they never become the
+ * program's fd 0, 1 or 2 (a program started with stdout closed would
+ * otherwise write its output into the log) and rarely collide with the
+ * numbers it expects. */
+static int move_high(int fd)
+{
+	struct rlimit rl;
+	long floor = 3;
+	if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) == 0 && rl.rlim_cur > 1024)
+		floor = 512;
+	int high = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, floor);
+	if (high < 0)
+		return fd; /* keep the low one rather than nothing */
+	sys_close(fd);
+	return high;
 }
 
 static int open_file_sink(void)
@@ -98,10 +146,10 @@ static int open_syslog_sink(void)
 
 /* The descriptor of the file or syslog sink, opened on first use and again
  * after the program closed it (close(), close_range(), dup2 over it). */
-static int sink_fd_for_write(bool *is_socket)
+static int sink_fd_for_write(mode_t *mode)
 {
 	int fd = __atomic_load_n(&sink.fd, __ATOMIC_ACQUIRE);
-	if (fd_still_ours(fd, is_socket))
+	if (fd_still_ours(fd, mode))
 		return fd;
 	if (__atomic_exchange_n(&sink.reopening, 1, __ATOMIC_ACQUIRE) != 0)
 		return -1; /* another thread is reopening: drop this line */
@@ -109,12 +157,12 @@ static int sink_fd_for_write(bool *is_socket)
 	int nfd = sink.sink == NOTW_SINK_FILE ? open_file_sink() : open_syslog_sink();
 	dev_t dev;
 	ino_t ino;
-	mode_t mode;
-	if (nfd >= 0 && fd_identity(nfd, &dev, &ino, &mode)) {
+	if (nfd >= 0)
+		nfd = move_high(nfd);
+	if (nfd >= 0 && fd_identity(nfd, &dev, &ino, mode)) {
 		__atomic_store_n(&sink.dev, dev, __ATOMIC_RELEASE);
 		__atomic_store_n(&sink.ino, ino, __ATOMIC_RELEASE);
 		notw_fd_set(nfd, NOTW_FD_INTERNAL);
-		*is_socket = S_ISSOCK(mode);
 	} else if (nfd >= 0) {
 		sys_close(nfd);
 		nfd = -1;
@@ -124,15 +172,15 @@ static int sink_fd_for_write(bool *is_socket)
 	return nfd;
 }
 
-/* Close a sink descriptor the log itself decided to give up. */
-static void drop_sink_fd(int fd)
+/* The syslog daemon restarted: connect the same socket again (closing it
+ * could close a number the program has taken since the identity check). */
+static void reconnect_syslog(int fd)
 {
-	int expected = fd;
-	if (__atomic_compare_exchange_n(&sink.fd, &expected, -1, false, __ATOMIC_ACQ_REL,
-					__ATOMIC_RELAXED)) {
-		notw_fd_set(fd, 0);
-		sys_close(fd);
-	}
+	struct sockaddr_un sun;
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, "/dev/log", sizeof "/dev/log");
+	syscall(SYS_connect, fd, &sun, sizeof sun);
 }
 
 void notw_log_forget_fd(int fd)
@@ -148,6 +196,24 @@ void notw_log_atfork_child(void)
 	__atomic_store_n(&sink.reopening, 0, __ATOMIC_RELEASE);
 }
 
+/* A relative log path is taken from the directory the program started in,
+ * not from wherever it has moved (chdir) when the log reopens. */
+static void set_absolute_path(const char *path)
+{
+	struct notw_buf b;
+	notw_buf_init(&b, sink.path, sizeof sink.path);
+	if (path[0] != '/') {
+		char cwd[NOTW_LOG_PATH_MAX];
+		if (syscall(SYS_getcwd, cwd, sizeof cwd) > 0) {
+			notw_buf_puts(&b, cwd);
+			notw_buf_putc(&b, '/');
+		}
+	}
+	notw_buf_puts(&b, path);
+	if (b.truncated)
+		notw_buf_init(&b, sink.path, sizeof sink.path); /* too long: no file sink */
+}
+
 void notw_log_configure(enum notw_sink which, const char *path, enum notw_level level)
 {
 	int old = __atomic_exchange_n(&sink.fd, -1, __ATOMIC_ACQ_REL);
@@ -157,11 +223,8 @@ void notw_log_configure(enum notw_sink which, const char *path, enum notw_level 
 	}
 	sink.sink = (int)which;
 	sink.path[0] = '\0';
-	if (which == NOTW_SINK_FILE && path != NULL) {
-		size_t n = strnlen(path, sizeof sink.path - 1);
-		memcpy(sink.path, path, n);
-		sink.path[n] = '\0';
-	}
+	if (which == NOTW_SINK_FILE && path != NULL)
+		set_absolute_path(path);
 	if (which == NOTW_SINK_STDERR) {
 		dev_t dev;
 		ino_t ino;
@@ -220,20 +283,20 @@ static int syslog_priority(enum notw_level level)
 
 static void emit(enum notw_level level, const char *line, size_t len)
 {
-	bool is_socket = false;
+	mode_t mode = 0;
 	switch ((enum notw_sink)sink.sink) {
 	case NOTW_SINK_NONE:
 		return;
 	case NOTW_SINK_STDERR: {
 		int fd = __atomic_load_n(&sink.fd, __ATOMIC_ACQUIRE);
-		if (fd_still_ours(fd, &is_socket))
-			write_nonblocking(fd, is_socket, line, len);
+		if (fd_still_ours(fd, &mode))
+			write_nonblocking(fd, mode, line, len);
 		return;
 	}
 	case NOTW_SINK_FILE: {
-		int fd = sink_fd_for_write(&is_socket);
+		int fd = sink_fd_for_write(&mode);
 		if (fd >= 0)
-			write_nonblocking(fd, is_socket, line, len);
+			write_nonblocking(fd, mode, line, len);
 		return;
 	}
 	case NOTW_SINK_SYSLOG: {
@@ -243,10 +306,12 @@ static void emit(enum notw_level level, const char *line, size_t len)
 		notw_buf_format(&b, "<%d>", syslog_priority(level));
 		for (size_t i = 0; i + 1 < len; i++) /* without the newline */
 			notw_buf_putc(&b, line[i]);
-		int fd = sink_fd_for_write(&is_socket);
+		int fd = sink_fd_for_write(&mode);
 		if (fd >= 0 && syscall(SYS_sendto, fd, msg, b.len, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0) < 0 &&
-		    (errno == ECONNREFUSED || errno == ENOTCONN))
-			drop_sink_fd(fd); /* the syslog daemon restarted: reconnect next time */
+		    (errno == ECONNREFUSED || errno == ENOTCONN)) {
+			reconnect_syslog(fd);
+			syscall(SYS_sendto, fd, msg, b.len, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0);
+		}
 		return;
 	}
 	}
@@ -266,10 +331,10 @@ void notw_vlog(enum notw_level level, const char *fmt, va_list ap)
 int notw_log_probe_sink(void)
 {
 	int saved_errno = errno;
-	bool is_socket;
+	mode_t mode;
 	int err = 0;
 	if ((sink.sink == NOTW_SINK_FILE || sink.sink == NOTW_SINK_SYSLOG) &&
-	    sink_fd_for_write(&is_socket) < 0)
+	    sink_fd_for_write(&mode) < 0)
 		err = errno != 0 ? errno : EIO;
 	errno = saved_errno;
 	return err;
@@ -279,7 +344,6 @@ void notw_log_error_to_stderr(const char *fmt, ...)
 {
 	int saved_errno = errno;
 	char line[NOTW_LOG_LINE_MAX];
-	bool is_socket = false;
 	dev_t dev;
 	ino_t ino;
 	mode_t mode;
@@ -288,10 +352,8 @@ void notw_log_error_to_stderr(const char *fmt, ...)
 	size_t len = notw_log_format_line(line, sizeof line, (long)syscall(SYS_getpid),
 					  NOTW_LEVEL_ERROR, fmt, ap);
 	va_end(ap);
-	if (fd_identity(2, &dev, &ino, &mode)) {
-		is_socket = S_ISSOCK(mode);
-		write_nonblocking(2, is_socket, line, len);
-	}
+	if (fd_identity(2, &dev, &ino, &mode))
+		write_nonblocking(2, mode, line, len);
 	errno = saved_errno;
 }
 

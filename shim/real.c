@@ -34,7 +34,6 @@ static __thread bool binding_here __attribute__((tls_model("initial-exec")));
 
 static void bind_all(void)
 {
-	binding_here = true;
 	BIND_NEXT(socket);
 	BIND_NEXT(bind);
 	BIND_NEXT(listen);
@@ -51,14 +50,21 @@ static void bind_all(void)
 	BIND_NEXT(fcntl64);
 	BIND_NEXT_AS(exit_now, "_exit");
 	BIND_NEXT_AS(exit_now2, "_Exit");
-	binding_here = false;
+	BIND_NEXT(fclose);
+	BIND_NEXT(close_range);
+	BIND_NEXT(closefrom);
 }
 
+/* The flag is set before pthread_once(): a hook reached from inside it on
+ * this thread (dlsym allocating, or a signal handler arriving while the
+ * once is marked in progress) must not wait for itself. */
 bool notw_real_bind(void)
 {
 	if (binding_here)
 		return false;
+	binding_here = true;
 	pthread_once(&bind_once, bind_all);
+	binding_here = false;
 	return true;
 }
 

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 struct notw_real_fns {
@@ -24,6 +25,9 @@ struct notw_real_fns {
 	int (*fcntl64)(int, int, ...);
 	void (*exit_now)(int);   /* _exit */
 	void (*exit_now2)(int);  /* _Exit */
+	int (*fclose)(FILE *);
+	int (*close_range)(unsigned, unsigned, int);
+	void (*closefrom)(int);
 };
 
 extern struct notw_real_fns notw_real;

@@ -9,6 +9,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/auxv.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 __attribute__((visibility("hidden"))) struct notw_policy notw_active_policy;
 
@@ -41,8 +43,11 @@ static void report_sink_failure(const struct notw_policy *p)
 		notw_log_error_to_stderr("NOTW_LOG=syslog: cannot reach /dev/log: %E", err);
 }
 
+static long own_pid;
+
 static void after_fork_in_child(void)
 {
+	__atomic_store_n(&own_pid, (long)syscall(SYS_getpid), __ATOMIC_RELAXED);
 	notw_log_atfork_child();
 	notw_linger_atfork_child();
 }
@@ -71,23 +76,34 @@ static void load_policy(void)
 static void make_ready(void)
 {
 	int saved_errno = errno;
-	initialising_here = true;
-	notw_real_bind();
-	load_policy();
 	pthread_atfork(NULL, NULL, after_fork_in_child);
-	initialising_here = false;
+	notw_real_bind();
+	own_pid = (long)syscall(SYS_getpid);
+	load_policy();
 	__atomic_store_n(&ready, true, __ATOMIC_RELEASE);
 	errno = saved_errno;
 }
 
+/* As in notw_real_bind(): the flag goes up before pthread_once(). */
 bool notw_ensure_ready(void)
 {
 	if (__builtin_expect(__atomic_load_n(&ready, __ATOMIC_ACQUIRE), 1))
 		return true;
 	if (initialising_here)
 		return false;
+	initialising_here = true;
 	pthread_once(&ready_once, make_ready);
+	initialising_here = false;
 	return true;
+}
+
+/* A vfork() child shares the parent's memory (the table, the log state) but
+ * not its descriptors: it must leave the parent's state alone. fork()
+ * children update own_pid in the atfork handler. */
+bool notw_in_vfork_child(void)
+{
+	long pid = __atomic_load_n(&own_pid, __ATOMIC_RELAXED);
+	return pid != 0 && (long)syscall(SYS_getpid) != pid;
 }
 
 /* A hook may run earlier than this, from another library's constructor:

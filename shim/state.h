@@ -16,6 +16,9 @@ extern struct notw_policy notw_active_policy;
  * then pass the call straight through. */
 bool notw_ensure_ready(void);
 
+/* True in a vfork() child, which shares the parent's memory. */
+bool notw_in_vfork_child(void);
+
 /* The part of close() that runs before the real call (hooks_close.c). */
 bool notw_forget_before_close(int fd, uint32_t flags);
 

@@ -22,6 +22,7 @@ check_eq "TCP/IPv6 under notw: SO_REUSEADDR set" "SO_REUSEADDR=1" "$(reuse_with 
 check_eq "UDP/IPv4 under notw: untouched" "SO_REUSEADDR=0" "$(reuse_with udp4 49303)"
 check_eq "UDP/IPv6 under notw: untouched" "SO_REUSEADDR=0" "$(reuse_with udp6 49304)"
 check_eq "ephemeral port 0: untouched" "SO_REUSEADDR=0" "$(reuse_with tcp4 0)"
+check_eq "AF_UNSPEC with INADDR_ANY (the kernel binds it as IPv4): set" "SO_REUSEADDR=1" "$(reuse_with unspec 49316)"
 check_eq "NOTW_PORTS naming the port in a range: set" "SO_REUSEADDR=1" \
 	"$(reuse_with tcp4 49305 NOTW_PORTS=80,49000-49999)"
 check_eq "NOTW_PORTS not naming the port: untouched" "SO_REUSEADDR=0" \

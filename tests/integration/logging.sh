@@ -85,6 +85,27 @@ check_eq "close_range() then a file on the log's old number" "file fd: 3" "$(hea
 check "... the line goes to the reopened log" grep -Eq "$LINE_RE" "$WORK/closerange.log"
 check "... not into the program's file" bash -c "! grep -q 'notw\[' '$WORK/other-file'"
 
+# The log never kills the program with SIGPIPE: its stderr is a pipe whose
+# reader goes away while the library is writing (the program itself writes
+# nothing to stderr). Many short runs, so the race is hit.
+killed=0
+for ((i = 0; i < 150; i++)); do
+	"${WITH_NOTW[@]}" "$PROBE" binds 300 40000 2>&1 >/dev/null | head -c 200 >/dev/null
+	[ "${PIPESTATUS[0]}" = 141 ] && killed=$((killed + 1))
+done
+check_eq "stderr reader gone mid-line: the program is never killed by SIGPIPE (150 runs)" 0 "$killed"
+
+# A program started with stdout closed: the log file must not become its
+# fd 1 (the program's output would land in the log).
+NOTW_LOG="file:$WORK/stdout-closed.log" "${WITH_NOTW[@]}" "$PROBE" stdout-closed 49420 1>&- 2>"$WORK/stdout-closed.err"
+check_eq "stdout closed, file log: the program's write(1) still fails with EBADF" 0 $?
+check "... and the log file holds only the library's lines" bash -c "! grep -v '^notw\[' '$WORK/stdout-closed.log'"
+
+# A relative log path stays where the program started.
+(cd "$WORK" && NOTW_LOG=file:relative.log "${WITH_NOTW[@]}" "$PROBE" reuse tcp4 49421 >/dev/null 2>&1)
+check "NOTW_LOG=file:relative.log is relative to the program's start directory" \
+	grep -Eq "$LINE_RE" "$WORK/relative.log"
+
 # syslog: a private mount namespace with a stand-in /dev/log.
 syslog_run() {
 	unshare -m -- bash -c '

@@ -9,6 +9,9 @@
  *   probe closeall PORT        close() every descriptor from 3 up, then bind
  *   probe closerange FILE PORT close_range() from 3 up (not through close()),
  *                              open FILE (reusing those numbers), then bind
+ *   probe binds N PORT         N binds of fresh sockets to PORT, PORT+1, ...
+ *   probe stdout-closed PORT   bind, then write to fd 1 (closed by the
+ *                              caller): exit 0 if that fails with EBADF
  *
  * Output depends only on what the calls return, so it is the same with and
  * without the library unless the library changed something visible. */
@@ -17,6 +20,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -92,6 +96,19 @@ static int probe_errno(int port)
 	expect(close(f) == 0 && errno == SENTINEL, "close of a file keeps errno");
 	errno = 0;
 	expect(accept(-5, NULL, NULL) == -1 && errno == EBADF, "accept(-5) fails with EBADF");
+	/* Skipped under valgrind, which reports the bad pointer itself. */
+	if (getenv("PROBE_SKIP_EFAULT") != NULL)
+		return failures != 0;
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+	errno = 0;
+	expect(bind(t, (const struct sockaddr *)(uintptr_t)16, sizeof(struct sockaddr_in)) == -1 &&
+		       errno == EFAULT,
+	       "bind with a bad address pointer fails with EFAULT");
+	errno = 0;
+	expect(connect(t, (const struct sockaddr *)(uintptr_t)16, sizeof(struct sockaddr_in)) == -1 &&
+		       errno == EFAULT,
+	       "connect with a bad address pointer fails with EFAULT");
+	close(t);
 	return failures != 0;
 }
 
@@ -100,15 +117,21 @@ static int probe_reuse(const char *kind, int port)
 	int family = strstr(kind, "6") != NULL ? AF_INET6 : AF_INET;
 	int type = strncmp(kind, "udp", 3) == 0 ? SOCK_DGRAM : SOCK_STREAM;
 	int fd = socket(family, type, 0);
-	if (fd < 0 || bind_port(fd, family, port) != 0) {
+	struct sockaddr_storage ss;
+	socklen_t len = make_addr(&ss, family, port, 0);
+	/* "unspec": a zeroed address whose family was never set, which the
+	 * kernel takes as INADDR_ANY on an AF_INET socket. */
+	if (strcmp(kind, "unspec") == 0)
+		ss.ss_family = AF_UNSPEC;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) != 0) {
 		printf("bind: %s\n", strerror(errno));
 		return 1;
 	}
 	/* The kernel's own value: a raw system call, not getsockopt(), which
 	 * shows the program's view under the library. */
 	int v = -1;
-	socklen_t len = sizeof v;
-	syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_REUSEADDR, &v, &len);
+	socklen_t vlen = sizeof v;
+	syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_REUSEADDR, &v, &vlen);
 	printf("SO_REUSEADDR=%d\n", v);
 	close(fd);
 	return 0;
@@ -168,6 +191,24 @@ static int probe_closerange(const char *file, int port)
 	return 0;
 }
 
+static int probe_binds(int n, int port)
+{
+	for (int i = 0; i < n; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		bind_port(fd, AF_INET, port + i);
+		close(fd);
+	}
+	return 0;
+}
+
+static int probe_stdout_closed(int port)
+{
+	bind_and_close(port);
+	errno = 0;
+	ssize_t n = write(1, "program-data\n", 13);
+	return n == -1 && errno == EBADF ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 3 && strcmp(argv[1], "errno") == 0)
@@ -182,6 +223,10 @@ int main(int argc, char **argv)
 		return probe_closeall(atoi(argv[2]));
 	if (argc >= 4 && strcmp(argv[1], "closerange") == 0)
 		return probe_closerange(argv[2], atoi(argv[3]));
+	if (argc >= 4 && strcmp(argv[1], "binds") == 0)
+		return probe_binds(atoi(argv[2]), atoi(argv[3]));
+	if (argc >= 3 && strcmp(argv[1], "stdout-closed") == 0)
+		return probe_stdout_closed(atoi(argv[2]));
 	fprintf(stderr, "usage: see the comment at the top of probe.c\n");
 	return 2;
 }
