@@ -1,0 +1,70 @@
+#!/bin/bash
+# NOTW_LINGER in a fork-per-connection server: the parent accepts, forks,
+# closes its copy; the child serves the connection (or holds it) and exits.
+#
+# Asserted: the children's own closes stay graceful (every client reads all
+# the data and a clean EOF), under off and crash; under off, SIGKILL of the
+# whole process group leaves one timewait socket per held connection.
+# Reported: the timewait sockets SIGKILL leaves under crash, where what the
+# library guarantees is not settled yet.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/linger-lib.sh"
+enter_netns "$@"
+
+N=20
+BYTES=$((1024 * 1024))
+# Below the ephemeral range (32768-60999), so that no client socket of the
+# test can already hold a port a later server binds.
+PORT=29300
+
+for linger in off crash; do
+	PORT=$((PORT + 1))
+	start_bg "$WORK/server.$linger.out" "$WORK/server.$linger.err" env NOTW_LINGER=$linger \
+		"${WITH_NOTW[@]}" "$NOTW_PROGS/linger_server" --fork --pgrp --serve "$N" --bytes "$BYTES" \
+		--held "$N" --timeout 30 "$PORT"
+	server=$BG_PID
+	wait_for_line "$WORK/server.$linger.out" "^listening $PORT\$"
+
+	# Served: each child writes BYTES and closes.
+	"$NOTW_PROGS/linger_client" --threads 4 --conns $((N / 4)) --timeout 10 127.0.0.1 "$PORT" \
+		>"$WORK/served.$linger.out"
+	check_eq "$linger: every child's close is graceful (all bytes, clean EOF)" \
+		"summary conns=$N eof=$N reset=0 error=0 open=0 bytes=$((N * BYTES))" \
+		"$(grep '^summary ' "$WORK/served.$linger.out")"
+	echo "# $linger: timewait sockets left by the children's own closes: $(timewait_on_port "$PORT")"
+
+	# Held: each child keeps its connection open, then the group dies.
+	start_bg "$WORK/held.$linger.out" "$WORK/held.$linger.err" \
+		"$NOTW_PROGS/linger_client" --hold "$N" --keep --timeout 10 127.0.0.1 "$PORT"
+	client=$BG_PID
+	wait_for_line "$WORK/held.$linger.out" "^connected $N\$"
+	wait_for_line "$WORK/server.$linger.out" "^held $N\$"
+	for ((i = 0; i < 100; i++)); do
+		[ "$(pgrep -c -g "$server")" -gt "$N" ] && break
+		sleep 0.05
+	done
+	check "$linger: the $N children are running" [ "$(pgrep -c -g "$server")" -gt "$N" ]
+	for ((i = 0; i < 100; i++)); do
+		peers=$(established_peers "$PORT")
+		[ "$(grep -c . <<<"$peers")" -ge "$N" ] && break
+		sleep 0.05
+	done
+	check_eq "$linger: $N connections established" "$N" "$(grep -c . <<<"$peers")"
+	kill -KILL -- -"$server"
+	wait_exit "$server" 10
+	for ((i = 0; i < 100; i++)); do
+		pgrep -g "$server" >/dev/null || break
+		sleep 0.05
+	done
+	wait_for_line "$WORK/held.$linger.out" '^summary ' 10
+	tw=$(timewait_of_peers "$PORT" "$peers")
+	summary=$(grep '^summary ' "$WORK/held.$linger.out")
+	kill -TERM "$client"
+	wait_exit "$client" 5
+	echo "# $linger: SIGKILL of the process group left $tw timewait sockets; clients: $summary"
+	if [ "$linger" = off ]; then
+		check_eq "off: SIGKILL of the group leaves $N timewait sockets" "$N" "$tw"
+	fi
+done
+check "crash: the listener was armed" grep -q 'arm SO_LINGER{1,0} on listener' "$WORK/server.crash.err"
+finish
