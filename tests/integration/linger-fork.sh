@@ -1,12 +1,15 @@
 #!/bin/bash
 # NOTW_LINGER in a fork-per-connection server: the parent accepts, forks,
 # closes its copy; the child serves the connection (or holds it) and exits.
+# Then a pre-fork server (children accept from the inherited listener).
 #
 # Asserted: the children's own closes stay graceful (every client reads all
 # the data and a clean EOF), under off and crash; under off, SIGKILL of the
 # whole process group leaves one timewait socket per held connection.
 # Reported: the timewait sockets SIGKILL leaves under crash, where what the
-# library guarantees is not settled yet.
+# library guarantees is not settled yet (README: the parent's close of its
+# copy disarms the child's connection). Pre-fork: asserted, no timewait
+# socket under crash, one per connection under off.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/linger-lib.sh"
 enter_netns "$@"
@@ -52,10 +55,8 @@ for linger in off crash; do
 	check_eq "$linger: $N connections established" "$N" "$(grep -c . <<<"$peers")"
 	kill -KILL -- -"$server"
 	wait_exit "$server" 10
-	for ((i = 0; i < 100; i++)); do
-		pgrep -g "$server" >/dev/null || break
-		sleep 0.05
-	done
+	# Every client has seen its connection end: every copy of it is closed
+	# (the killed processes may linger on as zombies, holding no socket).
 	wait_for_line "$WORK/held.$linger.out" '^summary ' 10
 	tw=$(timewait_of_peers "$PORT" "$peers")
 	summary=$(grep '^summary ' "$WORK/held.$linger.out")
@@ -67,4 +68,39 @@ for linger in off crash; do
 	fi
 done
 check "crash: the listener was armed" grep -q 'arm SO_LINGER{1,0} on listener' "$WORK/server.crash.err"
+
+# Pre-fork: 4 children accept from the listener they inherited and hold
+# their connections; then the whole group dies.
+for linger in off crash; do
+	PORT=$((PORT + 1))
+	start_bg "$WORK/prefork.$linger.out" "$WORK/prefork.$linger.err" env NOTW_LINGER=$linger \
+		"${WITH_NOTW[@]}" "$NOTW_PROGS/linger_server" --prefork 4 --pgrp --report --timeout 30 "$PORT"
+	server=$BG_PID
+	wait_for_line "$WORK/prefork.$linger.out" "^listening $PORT\$"
+	start_bg "$WORK/pre-held.$linger.out" "$WORK/pre-held.$linger.err" \
+		"$NOTW_PROGS/linger_client" --hold "$N" --keep --timeout 10 127.0.0.1 "$PORT"
+	client=$BG_PID
+	wait_for_line "$WORK/pre-held.$linger.out" "^connected $N\$"
+	for ((i = 0; i < 200; i++)); do
+		[ "$(grep -c '^accepted ' "$WORK/prefork.$linger.out")" -ge "$N" ] && break
+		sleep 0.05
+	done
+	check_eq "pre-fork, $linger: the children accepted the $N connections" "$N" \
+		"$(grep -c '^accepted ' "$WORK/prefork.$linger.out")"
+	peers=$(established_peers "$PORT")
+	kill -KILL -- -"$server"
+	wait_exit "$server" 10
+	wait_for_line "$WORK/pre-held.$linger.out" '^summary ' 10
+	tw=$(timewait_of_peers "$PORT" "$peers")
+	summary=$(grep '^summary ' "$WORK/pre-held.$linger.out")
+	kill -TERM "$client"
+	wait_exit "$client" 5
+	if [ "$linger" = off ]; then
+		check_eq "pre-fork, off: SIGKILL of the group leaves $N timewait sockets" "$N" "$tw"
+	else
+		check_eq "pre-fork, crash: SIGKILL of the group leaves no timewait socket" 0 "$tw"
+		check_eq "pre-fork, crash: every client saw ECONNRESET" \
+			"summary conns=$N eof=0 reset=$N error=0 open=0 bytes=0" "$summary"
+	fi
+done
 finish

@@ -13,14 +13,17 @@
 #             shutdown+close): the client reads it all and a clean EOF under
 #             off, crash and exit; always resets it
 # exit        a normal exit (return, exit, _exit, _Exit) with 20 connections
-#             open: graceful under crash, reset under exit
+#             open, single- and multi-threaded: graceful under crash (and
+#             off), reset under exit (and always); close_range(), closefrom()
+#             of all of them
 # client      an outgoing connection's remote port matches: a client making
 #             1,000 connect/close cycles (always: all reset, no timewait
 #             socket on its side; crash, off, always with the port outside
 #             NOTW_PORTS: all graceful), crash on a killed client
 # dup         dup, dup2, dup3, fcntl(F_DUPFD[_CLOEXEC]) copies: the socket
 #             stays armed while one descriptor remains, and the last close
-#             (dup2 onto it included) stays graceful
+#             (dup2 onto it included, two threads closing two duplicates at
+#             once) stays graceful
 # own-option  a program that sets SO_LINGER itself gets what it set, and the
 #             library leaves that socket alone; getsockopt never shows the
 #             library's own settings
@@ -183,6 +186,24 @@ exit)
 		check_eq "exit, $how: no timewait socket left" 0 "$TW"
 		check_eq "exit, $how: every client saw ECONNRESET" "$ALL_RESET" "$SUMMARY"
 	done
+	# Closed by the program all at once, behind close()'s back.
+	for how in close_range closefrom; do
+		held crash "$how"
+		check_eq "crash, $how then _exit: the $N connections closed gracefully" "$N" "$TW"
+		check_eq "crash, $how then _exit: every client saw EOF" "$ALL_EOF" "$SUMMARY"
+	done
+	held off exit
+	check_eq "off, exit: the $N connections closed gracefully" "$N" "$TW"
+	held always exit
+	check_eq "always, exit: no timewait socket left" 0 "$TW"
+	# Other threads still blocked in accept() while the process exits.
+	for how in return exit _exit; do
+		held crash "$how" --threads 4
+		check_eq "crash, 4 threads, $how: the $N connections closed gracefully" "$N" "$TW"
+		check_eq "crash, 4 threads, $how: every client saw EOF" "$ALL_EOF" "$SUMMARY"
+	done
+	held exit exit --threads 4
+	check_eq "exit, 4 threads, exit: no timewait socket left" 0 "$TW"
 	;;
 client)
 	# The server runs without the library, reads each connection to its end
@@ -253,6 +274,14 @@ dup)
 		one_conn crash $((1024 * 1024)) --dup "$how"
 		check_eq "$how, then the program's own close: graceful" "bytes $((1024 * 1024)) eof" "$RESULT"
 	done
+	# A connection and its duplicate closed by two threads at once: one of
+	# the two closes must disarm.
+	start_server crash --serve 400 --bytes 65536 --close-via dup-race
+	out=$("$NOTW_PROGS/linger_client" --threads 4 --conns 100 --timeout 15 127.0.0.1 "$PORT" | grep '^summary ')
+	check_eq "400 connections, each closed through two duplicates in two threads at once: all graceful" \
+		"summary conns=400 eof=400 reset=0 error=0 open=0 bytes=$((400 * 65536))" "$out"
+	kill -KILL "$SERVER"
+	wait_exit "$SERVER" 5
 	;;
 own-option)
 	# What a program reads back: never the library's settings.

@@ -14,7 +14,8 @@
  *                   are held, print "held M" and do ACTION (default 0: never)
  * --then ACTION     wait (default: go on accepting until killed), segv (a
  *                   real NULL dereference), abort, return (from main), exit,
- *                   _exit, _Exit
+ *                   _exit, _Exit, close_range or closefrom (every descriptor
+ *                   from 3 up, then _exit)
  * --dup HOW         on each accepted connection: dup (dup it, close the
  *                   copy, keep the original); dup2, dup3, fcntl,
  *                   fcntl-cloexec (copy it to a descriptor >= 100 of its
@@ -33,13 +34,17 @@
  * --accept4         accept with accept4(SOCK_CLOEXEC)
  * --close-via HOW   how a served connection is closed: close (default),
  *                   fclose (of an fdopen()ed stream), close_range, shutdown
- *                   (shutdown(SHUT_WR), then close)
+ *                   (shutdown(SHUT_WR), then close), dup-race (dup it, then
+ *                   close the copy in a new thread while closing the
+ *                   original)
  * --report          print the listener's SO_LINGER and SO_REUSEADDR
  *                   ("listener SO_LINGER 0 0", "listener SO_REUSEADDR 0")
  *                   and each accepted connection's SO_LINGER before any
  *                   change ("accepted SO_LINGER 0 0")
  * --fork            fork per connection: the parent closes its copy, the
  *                   child closes the listener and serves or holds it
+ * --prefork K       fork K children that accept and serve (each counting
+ *                   its own connections); the parent waits to be killed
  * --pgrp            become a process group leader (a test kills the group)
  * -6                listen on [::] (dual stack) instead of 0.0.0.0
  * --timeout S       die of SIGALRM after S seconds (default 30)
@@ -58,7 +63,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-enum action { ACT_WAIT, ACT_SEGV, ACT_ABORT, ACT_RETURN, ACT_EXIT, ACT_UEXIT, ACT_CEXIT };
+enum action {
+	ACT_WAIT, ACT_SEGV, ACT_ABORT, ACT_RETURN, ACT_EXIT, ACT_UEXIT, ACT_CEXIT, ACT_CLOSE_RANGE,
+	ACT_CLOSEFROM
+};
 enum dup_how { DUP_NONE, DUP_DUP, DUP_DUP2, DUP_DUP3, DUP_FCNTL, DUP_FCNTL_CLOEXEC, DUP_OVER, DUP_SAME, DUP_BOTH };
 
 static long serve_n, held_n;
@@ -152,6 +160,26 @@ static int copy_fd(int c, long k, int other)
 	return d;
 }
 
+static void *close_it(void *arg)
+{
+	int *fd = arg;
+	if (close(*fd) != 0)
+		die("close (other thread)");
+	return NULL;
+}
+
+/* A copy of c is closed by another thread at the same moment as c itself. */
+static void close_both_at_once(int c)
+{
+	int d = dup(c);
+	pthread_t th;
+	if (d < 0 || pthread_create(&th, NULL, close_it, &d) != 0)
+		die("dup/pthread_create");
+	if (close(c) != 0)
+		die("close");
+	pthread_join(th, NULL);
+}
+
 static void serve(int c)
 {
 	static const char chunk[65536];
@@ -190,6 +218,8 @@ static void serve(int c)
 	} else if (strcmp(close_via, "close_range") == 0) {
 		if (close_range((unsigned)c, (unsigned)c, 0) != 0)
 			die("close_range");
+	} else if (strcmp(close_via, "dup-race") == 0) {
+		close_both_at_once(c);
 	} else if (strcmp(close_via, "shutdown") == 0) {
 		if (shutdown(c, SHUT_WR) != 0 || close(c) != 0)
 			die("shutdown/close");
@@ -282,7 +312,7 @@ static int parse_action(const char *s)
 	} names[] = {
 		{ "wait", ACT_WAIT }, { "segv", ACT_SEGV }, { "abort", ACT_ABORT },
 		{ "return", ACT_RETURN }, { "exit", ACT_EXIT }, { "_exit", ACT_UEXIT },
-		{ "_Exit", ACT_CEXIT },
+		{ "_Exit", ACT_CEXIT }, { "close_range", ACT_CLOSE_RANGE }, { "closefrom", ACT_CLOSEFROM },
 	};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		if (strcmp(s, names[i].name) == 0) {
@@ -316,15 +346,17 @@ static int parse_dup(const char *s)
 static int usage(void)
 {
 	fprintf(stderr, "usage: linger_server [-6] [--threads N] [--serve N] [--bytes B] [--drain]\n"
-			"  [--held M] [--then wait|segv|abort|return|exit|_exit|_Exit] [--dup HOW]\n"
-			"  [--linger ON,SECS] [--listener-linger ON,SECS] [--report] [--fork] [--pgrp]\n"
-			"  [--accept4] [--close-via close|fclose|close_range|shutdown] [--timeout S] PORT\n");
+			"  [--held M] [--then wait|segv|abort|return|exit|_exit|_Exit|close_range|closefrom]\n"
+			"  [--dup HOW]\n"
+			"  [--linger ON,SECS] [--listener-linger ON,SECS] [--report] [--fork | --prefork K]\n"
+			"  [--pgrp]\n"
+			"  [--accept4] [--close-via close|fclose|close_range|shutdown|dup-race] [--timeout S] PORT\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
-	int port = -1, threads = 1, pgrp = 0, v6 = 0;
+	int port = -1, threads = 1, pgrp = 0, v6 = 0, prefork = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(a, "--drain") == 0) {
@@ -349,6 +381,8 @@ int main(int argc, char **argv)
 			bytes_n = (size_t)strtoul(v, NULL, 10), i++;
 		} else if (strcmp(a, "--held") == 0) {
 			held_n = atol(v), i++;
+		} else if (strcmp(a, "--prefork") == 0) {
+			prefork = atoi(v), i++;
 		} else if (strcmp(a, "--timeout") == 0) {
 			timeout_s = (unsigned)atoi(v), i++;
 		} else if (strcmp(a, "--then") == 0) {
@@ -375,7 +409,8 @@ int main(int argc, char **argv)
 			return usage();
 		}
 	}
-	if (port <= 0 || port > 65535 || threads < 1 || threads > 64 || (fork_mode && threads != 1))
+	if (port <= 0 || port > 65535 || threads < 1 || threads > 64 || (fork_mode && threads != 1) ||
+	    prefork < 0 || prefork > 64)
 		return usage();
 	alarm(timeout_s);
 	signal(SIGPIPE, SIG_IGN);
@@ -420,6 +455,21 @@ int main(int argc, char **argv)
 	}
 	say("listening %d\n", port);
 
+	if (prefork > 0) {
+		for (int k = 0; k < prefork; k++) {
+			pid_t pid = fork();
+			if (pid < 0)
+				die("fork");
+			if (pid == 0) {
+				alarm(timeout_s);
+				accept_loop(NULL);
+				exit(0);
+			}
+		}
+		for (;;)
+			pause(); /* until killed */
+	}
+
 	if (threads == 1) {
 		accept_loop(NULL);
 	} else {
@@ -446,6 +496,13 @@ int main(int argc, char **argv)
 		_exit(0);
 	case ACT_CEXIT:
 		_Exit(0);
+	case ACT_CLOSE_RANGE:
+		if (close_range(3, ~0U, 0) != 0)
+			die("close_range");
+		_exit(0);
+	case ACT_CLOSEFROM:
+		closefrom(3);
+		_exit(0);
 	case ACT_RETURN:
 	case ACT_WAIT:
 	default:
