@@ -82,11 +82,11 @@ for linger in off crash; do
 	client=$BG_PID
 	wait_for_line "$WORK/pre-held.$linger.out" "^connected $N\$"
 	for ((i = 0; i < 200; i++)); do
-		[ "$(grep -c '^accepted ' "$WORK/prefork.$linger.out")" -ge "$N" ] && break
+		[ "$(grep -c '^accepted SO_LINGER ' "$WORK/prefork.$linger.out")" -ge "$N" ] && break
 		sleep 0.05
 	done
 	check_eq "pre-fork, $linger: the children accepted the $N connections" "$N" \
-		"$(grep -c '^accepted ' "$WORK/prefork.$linger.out")"
+		"$(grep -c '^accepted SO_LINGER ' "$WORK/prefork.$linger.out")"
 	peers=$(established_peers "$PORT")
 	kill -KILL -- -"$server"
 	wait_exit "$server" 10

@@ -51,4 +51,6 @@ kill -TERM "$client"
 wait_exit "$client" 5
 check "nothing on the server's stderr but the library's lines" \
 	bash -c "! grep -v '^notw\[' '$WORK/server.err'"
+check_eq "at info level, nothing logged per connection (bind and arm lines only)" 2 \
+	"$(grep -c . "$WORK/server.err")"
 finish

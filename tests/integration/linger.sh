@@ -291,6 +291,8 @@ own-option)
 	check "listener: SO_LINGER reads {0,0}" grep -qx "listener SO_LINGER 0 0" "$S_OUT"
 	check "listener: SO_REUSEADDR reads 0" grep -qx "listener SO_REUSEADDR 0" "$S_OUT"
 	check "armed accepted connection: SO_LINGER reads {0,0}" grep -qx "accepted SO_LINGER 0 0" "$S_OUT"
+	check "accepted connection (inherits the listener's SO_REUSEADDR): reads 0, as without the library" \
+		grep -qx "accepted SO_REUSEADDR 0" "$S_OUT"
 	check "SO_LINGER {1,5} set by the program reads back {1,5}" grep -qx "set SO_LINGER 1 5 got 1 5" "$S_OUT"
 	check_eq "linger {1,5}: the program's close stays graceful" "bytes $BIG eof" "$RESULT"
 

@@ -39,8 +39,9 @@
  *                   original)
  * --report          print the listener's SO_LINGER and SO_REUSEADDR
  *                   ("listener SO_LINGER 0 0", "listener SO_REUSEADDR 0")
- *                   and each accepted connection's SO_LINGER before any
- *                   change ("accepted SO_LINGER 0 0")
+ *                   and each accepted connection's SO_LINGER and
+ *                   SO_REUSEADDR before any change ("accepted SO_LINGER 0 0",
+ *                   "accepted SO_REUSEADDR 0")
  * --fork            fork per connection: the parent closes its copy, the
  *                   child closes the listener and serves or holds it
  * --prefork K       fork K children that accept and serve (each counting
@@ -259,8 +260,14 @@ static void *accept_loop(void *arg)
 				continue;
 			die("accept");
 		}
-		if (report)
+		if (report) {
+			int v = -1;
+			socklen_t len = sizeof v;
 			print_linger("accepted", c);
+			if (getsockopt(c, SOL_SOCKET, SO_REUSEADDR, &v, &len) != 0)
+				die("getsockopt SO_REUSEADDR");
+			say("accepted SO_REUSEADDR %d\n", v);
+		}
 		int other = c;
 		if (dup_how == DUP_BOTH && (other = dup(c)) < 0)
 			die("dup");
