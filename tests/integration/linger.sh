@@ -295,6 +295,10 @@ own-option)
 		grep -qx "accepted SO_REUSEADDR 0" "$S_OUT"
 	check "SO_LINGER {1,5} set by the program reads back {1,5}" grep -qx "set SO_LINGER 1 5 got 1 5" "$S_OUT"
 	check_eq "linger {1,5}: the program's close stays graceful" "bytes $BIG eof" "$RESULT"
+	one_conn crash 0 --report --reuseaddr
+	check "SO_REUSEADDR set by the program on the listener reads 1" grep -qx "listener SO_REUSEADDR 1" "$S_OUT"
+	check "... and 1 on its accepted connection, as without the library" \
+		grep -qx "accepted SO_REUSEADDR 1" "$S_OUT"
 
 	held crash kill --linger 1,5
 	check_eq "linger {1,5} set by the program, kill: not reset ($N timewait sockets)" "$N" "$TW"

@@ -48,9 +48,10 @@
  *                   its own connections); the parent waits to be killed
  * --pgrp            become a process group leader (a test kills the group)
  * -6                listen on [::] (dual stack) instead of 0.0.0.0
+ * --reuseaddr       set SO_REUSEADDR on the listener before bind()
  * --timeout S       die of SIGALRM after S seconds (default 30)
  *
- * Prints "listening PORT" once listening. Never sets SO_REUSEADDR. */
+ * Prints "listening PORT" once listening. Sets SO_REUSEADDR only when told. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -356,14 +357,14 @@ static int usage(void)
 			"  [--held M] [--then wait|segv|abort|return|exit|_exit|_Exit|close_range|closefrom]\n"
 			"  [--dup HOW]\n"
 			"  [--linger ON,SECS] [--listener-linger ON,SECS] [--report] [--fork | --prefork K]\n"
-			"  [--pgrp]\n"
+			"  [--pgrp] [--reuseaddr]\n"
 			"  [--accept4] [--close-via close|fclose|close_range|shutdown|dup-race] [--timeout S] PORT\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
-	int port = -1, threads = 1, pgrp = 0, v6 = 0, prefork = 0;
+	int port = -1, threads = 1, pgrp = 0, v6 = 0, prefork = 0, reuseaddr = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(a, "--drain") == 0) {
@@ -374,6 +375,8 @@ int main(int argc, char **argv)
 			fork_mode = 1;
 		} else if (strcmp(a, "--pgrp") == 0) {
 			pgrp = 1;
+		} else if (strcmp(a, "--reuseaddr") == 0) {
+			reuseaddr = 1;
 		} else if (strcmp(a, "-6") == 0) {
 			v6 = 1;
 		} else if (strcmp(a, "--accept4") == 0) {
@@ -429,6 +432,8 @@ int main(int argc, char **argv)
 	lfd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
 	if (lfd < 0)
 		die("socket");
+	if (reuseaddr && setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &reuseaddr, sizeof reuseaddr) != 0)
+		die("setsockopt SO_REUSEADDR");
 	struct sockaddr_in sa;
 	struct sockaddr_in6 sa6;
 	memset(&sa, 0, sizeof sa);
