@@ -228,8 +228,11 @@ static void note_accepted(int listener, int conn)
 	uint32_t lflags = notw_fd_get(listener);
 	uint32_t cflags = 0;
 	if ((lflags & NOTW_FD_MANAGED) != 0)
-		cflags = NOTW_FD_TCP | NOTW_FD_ACCEPTED | NOTW_FD_MANAGED | (lflags & NOTW_FD_V6) |
-			 notw_linger_inherited(lflags);
+		/* The kernel copies the listener's options into the connection,
+		 * SO_REUSEADDR included: what the library set there, the
+		 * program must not read back here either. */
+		cflags = NOTW_FD_TCP | NOTW_FD_ACCEPTED | NOTW_FD_MANAGED |
+			 (lflags & (NOTW_FD_V6 | NOTW_FD_REUSEADDR)) | notw_linger_inherited(lflags);
 	if (cflags != 0 || notw_fd_get(conn) != 0)
 		notw_fd_set(conn, cflags);
 	if (cflags != 0 && notw_log_enabled(NOTW_LEVEL_DEBUG))
