@@ -109,54 +109,46 @@ static char **collect_args(const char *arg0, va_list ap, size_t *bytes, char *co
 	return argv;
 }
 
-static int run_list_form(int which, const char *path, char **argv, char *const *envp, size_t bytes)
+enum list_form { LIST_EXECL, LIST_EXECLP, LIST_EXECLE };
+
+/* execl, execlp, execle: the same as their vector forms, which do the
+ * disarming. */
+static int exec_list_form(enum list_form form, const char *path, const char *arg, va_list ap)
 {
+	size_t bytes;
+	char *const *envp = NULL;
+	char **argv = collect_args(arg, ap, &bytes, form == LIST_EXECLE ? &envp : NULL);
+	if (argv == NULL)
+		return -1;
 	int rc;
-	int saved_errno;
-	switch (which) {
-	case 0:
+	switch (form) {
+	case LIST_EXECL:
 		rc = execv(path, argv);
 		break;
-	case 1:
+	case LIST_EXECLP:
 		rc = execvp(path, argv);
 		break;
+	case LIST_EXECLE:
 	default:
 		rc = execve(path, argv, envp);
 		break;
 	}
-	saved_errno = errno;
+	int saved_errno = errno;
 	munmap(argv, bytes);
 	errno = saved_errno;
 	return rc;
 }
 
-NOTW_EXPORT int execl(const char *path, const char *arg, ...)
-{
-	va_list ap;
-	size_t bytes;
-	va_start(ap, arg);
-	char **argv = collect_args(arg, ap, &bytes, NULL);
-	va_end(ap);
-	return argv == NULL ? -1 : run_list_form(0, path, argv, NULL, bytes);
-}
+#define LIST_FORM_HOOK(name, form)                                              \
+	NOTW_EXPORT int name(const char *path, const char *arg, ...)           \
+	{                                                                       \
+		va_list ap;                                                     \
+		va_start(ap, arg);                                              \
+		int rc = exec_list_form(form, path, arg, ap);                   \
+		va_end(ap);                                                     \
+		return rc;                                                      \
+	}
 
-NOTW_EXPORT int execlp(const char *file, const char *arg, ...)
-{
-	va_list ap;
-	size_t bytes;
-	va_start(ap, arg);
-	char **argv = collect_args(arg, ap, &bytes, NULL);
-	va_end(ap);
-	return argv == NULL ? -1 : run_list_form(1, file, argv, NULL, bytes);
-}
-
-NOTW_EXPORT int execle(const char *path, const char *arg, ...)
-{
-	va_list ap;
-	size_t bytes;
-	char *const *envp = NULL;
-	va_start(ap, arg);
-	char **argv = collect_args(arg, ap, &bytes, &envp);
-	va_end(ap);
-	return argv == NULL ? -1 : run_list_form(2, path, argv, envp, bytes);
-}
+LIST_FORM_HOOK(execl, LIST_EXECL)
+LIST_FORM_HOOK(execlp, LIST_EXECLP)
+LIST_FORM_HOOK(execle, LIST_EXECLE)
