@@ -7,6 +7,7 @@
 #include "linger.h"
 #include "log.h"
 #include "policy.h"
+#include "recover.h"
 #include "real.h"
 #include "state.h"
 
@@ -27,6 +28,7 @@ enum bind_decision {
 	BIND_ALREADY_SET,      /* the program set SO_REUSEADDR itself */
 	BIND_SET,              /* the library set SO_REUSEADDR */
 	BIND_SET_FAILED,       /* ... and setsockopt() refused */
+	BIND_HELD,             /* the port is held: nothing set (recover.c said why) */
 };
 
 static bool is_inet_stream_type(int domain, int type, int protocol)
@@ -111,13 +113,13 @@ static void record_bind(int fd, enum bind_decision d, int domain)
 	uint32_t keep = NOTW_FD_OWN_LINGER | NOTW_FD_DUPED | NOTW_FD_FORKED;
 	if (d == BIND_SET)
 		flags |= NOTW_FD_MANAGED | NOTW_FD_REUSEADDR;
-	else if (d == BIND_ALREADY_SET || d == BIND_SET_FAILED || d == BIND_REUSEADDR_OFF)
+	else if (d == BIND_ALREADY_SET || d == BIND_SET_FAILED || d == BIND_REUSEADDR_OFF || d == BIND_HELD)
 		flags |= NOTW_FD_MANAGED;
 	notw_fd_update(fd, flags, ~(flags | keep));
 }
 
 static void report_bind(int fd, const struct sockaddr *addr, socklen_t len, enum bind_decision d,
-			int set_err, int rc, int bind_err)
+			int set_err, int rc)
 {
 	static const char *const why[] = {
 		[BIND_NO_PORT] = "not an IPv4/IPv6 address: left alone",
@@ -128,12 +130,14 @@ static void report_bind(int fd, const struct sockaddr *addr, socklen_t len, enum
 	};
 	switch (d) {
 	case BIND_SET_FAILED:
-		notw_log(NOTW_LEVEL_WARN, "bind %A fd=%d: could not set SO_REUSEADDR: %E; bind goes on",
-			 addr, len, fd, set_err);
+		notw_log(NOTW_LEVEL_WARN, "bind %A fd=%d: could not set SO_REUSEADDR: %E", addr, len, fd,
+			 set_err);
 		break;
 	case BIND_SET:
 		if (rc == 0)
 			notw_log(NOTW_LEVEL_INFO, "bind %A fd=%d: set SO_REUSEADDR", addr, len, fd);
+		break;
+	case BIND_HELD:
 		break;
 	case BIND_NO_PORT:
 	case BIND_EPHEMERAL:
@@ -143,12 +147,6 @@ static void report_bind(int fd, const struct sockaddr *addr, socklen_t len, enum
 		notw_log(NOTW_LEVEL_DEBUG, "bind %A fd=%d: %s", addr, len, fd, why[d]);
 		break;
 	}
-	if (rc != 0 && bind_err == EADDRINUSE && (d == BIND_SET || d == BIND_ALREADY_SET))
-		notw_log(NOTW_LEVEL_WARN,
-			 "bind %A fd=%d: EADDRINUSE although SO_REUSEADDR is set: a live listener "
-			 "holds the port, or connections left by a process that ran without "
-			 "SO_REUSEADDR (see `ss -tan sport = :%d`)",
-			 addr, len, fd, notw_sockaddr_port(addr, len));
 }
 
 NOTW_EXPORT int socket(int domain, int type, int protocol)
@@ -171,8 +169,7 @@ NOTW_EXPORT int socket(int domain, int type, int protocol)
  * is the same as setting it before: a later bind() reads the option of the
  * sockets already bound live, timewait sockets copy it when they are born,
  * and accepted sockets copy it from the listener. When the port is taken,
- * the option is set and the bind tried once more: that is what gets past
- * the leftovers of an earlier generation that ran under the library. */
+ * recover.c looks at what holds it (and costs nothing otherwise). */
 NOTW_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	if (!notw_ensure_ready())
@@ -187,19 +184,22 @@ NOTW_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 		return rc;
 
 	enum bind_decision d = decide_bind(fd, bind_port(addr, len, domain));
-	if (d == BIND_SET && !set_reuseaddr(fd, &set_err))
-		d = BIND_SET_FAILED;
-	if (rc != 0 && d == BIND_SET) {
-		errno = saved_errno;
-		rc = notw_call_bind(fd, addr, len);
-		bind_err = errno;
-		if (rc != 0) { /* still refused: leave the socket as the program made it */
-			int zero = 0;
-			notw_call_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &zero, sizeof zero);
+	if (rc == 0) {
+		if (d == BIND_SET && !set_reuseaddr(fd, &set_err))
+			d = BIND_SET_FAILED;
+	} else if (d == BIND_SET || d == BIND_ALREADY_SET) {
+		bool reuse_set = false;
+		rc = notw_recover_bind(fd, addr, len, domain, d == BIND_SET, &reuse_set, &bind_err);
+		if (d == BIND_SET && (rc != 0 || !reuse_set)) {
+			if (reuse_set) { /* refused after all: leave the socket as the program made it */
+				int zero = 0;
+				notw_call_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &zero, sizeof zero);
+			}
+			d = BIND_HELD;
 		}
 	}
 	record_bind(fd, d, domain);
-	report_bind(fd, addr, len, d, set_err, rc, bind_err);
+	report_bind(fd, addr, len, d, set_err, rc);
 	errno = rc == 0 ? saved_errno : bind_err;
 	return rc;
 }

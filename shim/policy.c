@@ -8,6 +8,7 @@ void notw_policy_defaults(struct notw_policy *p)
 {
 	memset(p, 0, sizeof *p);
 	p->reuseaddr = true;
+	p->reap = true;
 	p->all_ports = true;
 	p->log_sink = NOTW_SINK_STDERR;
 	p->log_level = NOTW_LEVEL_INFO;
@@ -148,6 +149,22 @@ bool notw_parse_log_dest(const char *s, enum notw_sink *sink, char *path, size_t
 	return true;
 }
 
+bool notw_parse_wait(const char *s, unsigned *out)
+{
+	unsigned v = 0;
+	if (*s == '\0')
+		return false;
+	for (const char *p = s; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		v = v * 10u + (unsigned)(*p - '0');
+		if (v > 600u)
+			return false;
+	}
+	*out = v;
+	return true;
+}
+
 static const char *const linger_names[] = { "off", "crash", "exit", "always" };
 
 bool notw_parse_linger(const char *s, enum notw_linger *out)
@@ -213,6 +230,10 @@ int notw_policy_apply_env(struct notw_policy *p, notw_getenv_fn get, struct notw
 			 "expected on or off (1/0, yes/no, true/false)");
 	if ((v = get("NOTW_LINGER")) != NULL && !notw_parse_linger(v, &p->linger))
 		add_diag(diags, max, &n, "NOTW_LINGER", v, "expected off, crash, exit or always");
+	if ((v = get("NOTW_REAP")) != NULL && !notw_parse_bool(v, &p->reap))
+		add_diag(diags, max, &n, "NOTW_REAP", v, "expected on or off (1/0, yes/no, true/false)");
+	if ((v = get("NOTW_WAIT")) != NULL && !notw_parse_wait(v, &p->wait_seconds))
+		add_diag(diags, max, &n, "NOTW_WAIT", v, "expected a number of seconds from 0 to 600");
 	if ((v = get("NOTW_PORTS")) != NULL && !notw_parse_ports(v, p, &reason))
 		add_diag(diags, max, &n, "NOTW_PORTS", v, reason);
 	return n;

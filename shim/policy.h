@@ -22,6 +22,8 @@ enum notw_linger {
 struct notw_policy {
 	bool reuseaddr;
 	enum notw_linger linger;
+	bool reap;                         /* destroy blocking timewait sockets */
+	unsigned wait_seconds;             /* or wait for them, at most this long */
 	bool all_ports;                    /* NOTW_PORTS empty or unset */
 	uint64_t ports[NOTW_PORT_WORDS];   /* bit p set: port p matches */
 	enum notw_sink log_sink;
@@ -48,6 +50,8 @@ bool notw_parse_ports(const char *s, struct notw_policy *p, const char **reason)
 /* stderr | syslog | none | file:PATH */
 bool notw_parse_log_dest(const char *s, enum notw_sink *sink, char *path, size_t path_cap,
 			 const char **reason);
+/* a whole number of seconds, 0..600 */
+bool notw_parse_wait(const char *s, unsigned *out);
 /* off | crash | exit | always */
 bool notw_parse_linger(const char *s, enum notw_linger *out);
 const char *notw_linger_name(enum notw_linger mode);

@@ -10,6 +10,9 @@
  *   probe closerange FILE PORT close_range() from 3 up (not through close()),
  *                              open FILE (reusing those numbers), then bind
  *   probe binds N PORT         N binds of fresh sockets to PORT, PORT+1, ...
+ *   probe bind-then-listen PORT SECONDS
+ *                              bind, print "bound", wait, then listen: a
+ *                              second instance starting at the same time
  *   probe stdout-closed PORT   bind, then write to fd 1 (closed by the
  *                              caller): exit 0 if that fails with EBADF
  *
@@ -201,6 +204,21 @@ static int probe_binds(int n, int port)
 	return 0;
 }
 
+static int probe_bind_then_listen(int port, int seconds)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (bind_port(fd, AF_INET, port) != 0) {
+		printf("bind: %s\n", errno == EADDRINUSE ? "EADDRINUSE" : strerror(errno));
+		return 1;
+	}
+	printf("bound\n");
+	fflush(stdout);
+	sleep((unsigned)seconds);
+	int rc = listen(fd, 4);
+	printf("listen: %s\n", rc == 0 ? "ok" : (errno == EADDRINUSE ? "EADDRINUSE" : strerror(errno)));
+	return rc != 0;
+}
+
 static int probe_stdout_closed(int port)
 {
 	bind_and_close(port);
@@ -225,6 +243,8 @@ int main(int argc, char **argv)
 		return probe_closerange(argv[2], atoi(argv[3]));
 	if (argc >= 4 && strcmp(argv[1], "binds") == 0)
 		return probe_binds(atoi(argv[2]), atoi(argv[3]));
+	if (argc >= 4 && strcmp(argv[1], "bind-then-listen") == 0)
+		return probe_bind_then_listen(atoi(argv[2]), atoi(argv[3]));
 	if (argc >= 3 && strcmp(argv[1], "stdout-closed") == 0)
 		return probe_stdout_closed(atoi(argv[2]));
 	fprintf(stderr, "usage: see the comment at the top of probe.c\n");

@@ -431,7 +431,7 @@ END_TEST
 /* notw_policy_apply_env with a fake getenv                            */
 
 static const char *const env_names[] = { "NOTW_LOG", "NOTW_LOG_LEVEL", "NOTW_REUSEADDR",
-					  "NOTW_PORTS", "NOTW_LINGER" };
+					  "NOTW_PORTS", "NOTW_LINGER", "NOTW_REAP", "NOTW_WAIT" };
 #define ENV_N (sizeof env_names / sizeof env_names[0])
 
 /* Values for env_names, NULL = unset. */
@@ -458,6 +458,8 @@ static void fake_env_set(const char *log, const char *level, const char *reuse, 
 	fake_values[2] = reuse;
 	fake_values[3] = ports;
 	fake_values[4] = NULL;
+	fake_values[5] = NULL;
+	fake_values[6] = NULL;
 	memset(fake_calls, 0, sizeof fake_calls);
 	fake_unknown_calls = 0;
 }
@@ -647,6 +649,45 @@ START_TEST(test_apply_env_linger)
 }
 END_TEST
 
+START_TEST(test_reap_and_wait)
+{
+	struct notw_policy p;
+	struct notw_diag diags[NOTW_DIAG_MAX];
+	unsigned w = 7;
+	notw_policy_defaults(&p);
+	ck_assert(p.reap);
+	ck_assert_uint_eq(p.wait_seconds, 0);
+	ck_assert(notw_parse_wait("0", &w) && w == 0);
+	ck_assert(notw_parse_wait("600", &w) && w == 600);
+	ck_assert(notw_parse_wait("070", &w) && w == 70);
+	w = 7;
+	ck_assert(!notw_parse_wait("601", &w));
+	ck_assert(!notw_parse_wait("", &w));
+	ck_assert(!notw_parse_wait("-1", &w));
+	ck_assert(!notw_parse_wait("5s", &w));
+	ck_assert(!notw_parse_wait("99999999999999999999", &w));
+	ck_assert_uint_eq(w, 7);
+
+	fake_env_set(NULL, NULL, NULL, NULL);
+	fake_values[5] = "off";
+	fake_values[6] = "70";
+	ck_assert_int_eq(notw_policy_apply_env(&p, fake_getenv, diags, NOTW_DIAG_MAX), 0);
+	ck_assert(!p.reap);
+	ck_assert_uint_eq(p.wait_seconds, 70);
+
+	notw_policy_defaults(&p);
+	fake_env_set(NULL, NULL, NULL, NULL);
+	fake_values[5] = "sometimes";
+	fake_values[6] = "forever";
+	ck_assert_int_eq(notw_policy_apply_env(&p, fake_getenv, diags, NOTW_DIAG_MAX), 2);
+	ck_assert_str_eq(diags[0].name, "NOTW_REAP");
+	ck_assert_str_eq(diags[1].name, "NOTW_WAIT");
+	ck_assert_str_eq(diags[1].value, "forever");
+	ck_assert(p.reap);
+	ck_assert_uint_eq(p.wait_seconds, 0);
+}
+END_TEST
+
 /* Unset or invalid variables leave whatever p held, not the defaults. */
 START_TEST(test_apply_env_on_top_of_existing)
 {
@@ -781,6 +822,7 @@ static Suite *policy_suite(void)
 			    (int)(sizeof env_cases / sizeof env_cases[0]));
 	tcase_add_test(tc, test_apply_env_nothing_set_is_defaults);
 	tcase_add_test(tc, test_apply_env_linger);
+	tcase_add_test(tc, test_reap_and_wait);
 	tcase_add_test(tc, test_apply_env_on_top_of_existing);
 	tcase_add_test(tc, test_apply_env_long_value_truncated);
 	tcase_add_test(tc, test_apply_env_respects_max);

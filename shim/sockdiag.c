@@ -1,0 +1,327 @@
+#include "sockdiag.h"
+
+#include <errno.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+/* TCP states (include/net/tcp_states.h): not all are in the uapi headers. */
+enum {
+	ST_ESTABLISHED = 1,
+	ST_FIN_WAIT2 = 5,
+	ST_TIME_WAIT = 6,
+	ST_LISTEN = 10,
+	ST_BOUND_INACTIVE = 13, /* bound, not listening: dumped since Linux 6.8 */
+};
+#define TIMER_TIMEWAIT 3 /* idiag_timer of a timewait mini-socket */
+#define ALL_STATES 0xffffffffu
+
+#define RECV_BUFFER 8192
+#define RECV_ROUNDS 4096 /* bound on messages read for one dump */
+
+struct nl_dump_request {
+	struct nlmsghdr nlh;
+	struct inet_diag_req_v2 req;
+	struct nlattr bytecode_attr;
+	struct inet_diag_bc_op ops[4];
+};
+
+static int open_diag_socket(void)
+{
+	return (int)syscall(SYS_socket, AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+}
+
+static void close_diag_socket(int fd)
+{
+	int saved_errno = errno;
+	syscall(SYS_close, fd);
+	errno = saved_errno;
+}
+
+/* Kernel-side filter "local port == port": two comparisons, each followed
+ * by the operand op; "no" jumps past the end (len + 4) to reject. */
+static void build_port_filter(struct inet_diag_bc_op ops[4], uint16_t port)
+{
+	const unsigned short len = 4 * sizeof(struct inet_diag_bc_op);
+	ops[0] = (struct inet_diag_bc_op){ INET_DIAG_BC_S_GE, 8, len + 4 };
+	ops[1] = (struct inet_diag_bc_op){ 0, 0, port };
+	ops[2] = (struct inet_diag_bc_op){ INET_DIAG_BC_S_LE, 8, 8 + 4 };
+	ops[3] = (struct inet_diag_bc_op){ 0, 0, port };
+}
+
+static int send_dump_request(int fd, uint8_t family, uint16_t port)
+{
+	struct nl_dump_request r;
+	memset(&r, 0, sizeof r);
+	r.nlh.nlmsg_len = sizeof r;
+	r.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	r.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	r.nlh.nlmsg_seq = 1;
+	r.req.sdiag_family = family;
+	r.req.sdiag_protocol = IPPROTO_TCP;
+	r.req.idiag_states = ALL_STATES;
+	r.bytecode_attr.nla_len = (uint16_t)(sizeof r.bytecode_attr + sizeof r.ops);
+	r.bytecode_attr.nla_type = INET_DIAG_REQ_BYTECODE;
+	build_port_filter(r.ops, port);
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	for (int tries = 0; tries < 8; tries++) {
+		long rc = syscall(SYS_sendto, fd, &r, sizeof r, 0, &kernel, sizeof kernel);
+		if (rc == (long)sizeof r)
+			return 0;
+		if (rc < 0 && errno != EINTR)
+			return errno;
+	}
+	return EINTR;
+}
+
+/* Our bind address, reduced to what the conflict rules look at. */
+struct bind_target {
+	bool v4;            /* an IPv4 address (or IPv4-mapped IPv6) */
+	bool wildcard;      /* 0.0.0.0 or :: */
+	bool v6only;        /* :: that does not take IPv4 */
+	uint32_t v4addr;    /* network order */
+	uint8_t v6addr[16];
+};
+
+static bool is_v4mapped(const uint8_t a[16])
+{
+	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	return memcmp(a, prefix, sizeof prefix) == 0;
+}
+
+static bool is_zero16(const uint8_t a[16])
+{
+	static const uint8_t zero[16];
+	return memcmp(a, zero, sizeof zero) == 0;
+}
+
+/* Does a socket bound to (family, addr of the diag id) conflict with t? */
+static bool conflicts(const struct bind_target *t, uint8_t family, const uint32_t src[4])
+{
+	uint8_t a[16];
+	memcpy(a, src, sizeof a);
+	bool e_v4 = family == AF_INET || is_v4mapped(a);
+	uint32_t e_v4addr = 0;
+	if (e_v4)
+		memcpy(&e_v4addr, family == AF_INET ? a : a + 12, sizeof e_v4addr);
+	bool e_v6_wild = family == AF_INET6 && is_zero16(a);
+
+	if (t->v4) {
+		if (e_v4)
+			return t->wildcard || e_v4addr == 0 || e_v4addr == t->v4addr;
+		return e_v6_wild; /* a dual-stack [::] socket takes IPv4 too */
+	}
+	if (t->wildcard)
+		return !t->v6only || !e_v4;
+	return !e_v4 && (e_v6_wild || memcmp(a, t->v6addr, 16) == 0);
+}
+
+static bool read_target(const struct sockaddr *addr, socklen_t len, bool v6only, struct bind_target *t,
+			uint16_t *port)
+{
+	memset(t, 0, sizeof *t);
+	if (addr == NULL)
+		return false;
+	if (addr->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
+		struct sockaddr_in sin;
+		memcpy(&sin, addr, sizeof sin);
+		t->v4 = true;
+		t->v4addr = sin.sin_addr.s_addr;
+		t->wildcard = sin.sin_addr.s_addr == htonl(INADDR_ANY);
+		*port = ntohs(sin.sin_port);
+		return true;
+	}
+	if (addr->sa_family == AF_INET6 && len >= 24) {
+		struct sockaddr_in6 sin6;
+		memset(&sin6, 0, sizeof sin6);
+		memcpy(&sin6, addr, len < sizeof sin6 ? len : sizeof sin6);
+		memcpy(t->v6addr, &sin6.sin6_addr, 16);
+		if (is_v4mapped(t->v6addr)) {
+			t->v4 = true;
+			memcpy(&t->v4addr, t->v6addr + 12, 4);
+			t->wildcard = t->v4addr == htonl(INADDR_ANY);
+		} else {
+			t->wildcard = is_zero16(t->v6addr);
+			t->v6only = v6only;
+		}
+		*port = ntohs(sin6.sin6_port);
+		return true;
+	}
+	return false;
+}
+
+static void count_socket(const struct inet_diag_msg *m, const struct bind_target *t,
+			 struct notw_port_scan *out)
+{
+	if (!conflicts(t, m->idiag_family, m->id.idiag_src))
+		return;
+	if (m->idiag_timer == TIMER_TIMEWAIT && m->idiag_inode == 0 &&
+	    (m->idiag_state == ST_TIME_WAIT || m->idiag_state == ST_FIN_WAIT2)) {
+		out->timewait++;
+		if (m->idiag_expires > out->longest_ms)
+			out->longest_ms = m->idiag_expires;
+		if (out->kept < NOTW_SCAN_MAX) {
+			struct notw_tw_sock *tw = &out->tw[out->kept++];
+			tw->family = m->idiag_family;
+			tw->substate = m->idiag_state;
+			tw->id = m->id;
+			tw->expires_ms = m->idiag_expires;
+		}
+	} else if (m->idiag_state == ST_LISTEN) {
+		if (out->listeners++ == 0)
+			out->listener_inode = m->idiag_inode;
+	} else {
+		out->others++;
+	}
+}
+
+/* The message at *off in a datagram of n bytes, advancing *off; NULL at
+ * the end or at a header that does not fit. */
+static const struct nlmsghdr *next_message(const char *buf, size_t n, size_t *off)
+{
+	if (*off + sizeof(struct nlmsghdr) > n)
+		return NULL;
+	const struct nlmsghdr *h = (const struct nlmsghdr *)(const void *)(buf + *off);
+	if (h->nlmsg_len < sizeof *h || h->nlmsg_len > n - *off)
+		return NULL;
+	*off += NLMSG_ALIGN(h->nlmsg_len);
+	return h;
+}
+
+/* Read one dump to its end (NLMSG_DONE), multipart messages included. */
+static int read_dump(int fd, const struct bind_target *t, struct notw_port_scan *out)
+{
+	char buf[RECV_BUFFER] __attribute__((aligned(NLMSG_ALIGNTO)));
+	for (int round = 0; round < RECV_ROUNDS; round++) {
+		long n = syscall(SYS_recvfrom, fd, buf, sizeof buf, 0, NULL, NULL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno; /* ENOBUFS: the dump overflowed; the caller gives up */
+		}
+		const struct nlmsghdr *h;
+		for (size_t off = 0; (h = next_message(buf, (size_t)n, &off)) != NULL;) {
+			if (h->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+				return h->nlmsg_len >= NLMSG_LENGTH(sizeof *e) && e->error < 0 ? -e->error : EPROTO;
+			}
+			if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
+			    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
+				count_socket(NLMSG_DATA(h), t, out);
+		}
+	}
+	return EOVERFLOW;
+}
+
+int notw_scan_port(const struct sockaddr *addr, socklen_t len, bool v6only, struct notw_port_scan *out)
+{
+	struct bind_target t;
+	uint16_t port = 0;
+	memset(out, 0, sizeof *out);
+	if (!read_target(addr, len, v6only, &t, &port) || port == 0)
+		return EINVAL;
+	int saved_errno = errno;
+	int fd = open_diag_socket();
+	if (fd < 0) {
+		int err = errno;
+		errno = saved_errno;
+		return err;
+	}
+	/* Both families: an IPv4 bind conflicts with IPv4-mapped and dual-stack
+	 * IPv6 sockets, and the reverse. */
+	int err = 0;
+	static const uint8_t families[] = { AF_INET, AF_INET6 };
+	for (size_t i = 0; i < sizeof families && err == 0; i++) {
+		err = send_dump_request(fd, families[i], port);
+		if (err == 0)
+			err = read_dump(fd, &t, out);
+	}
+	close_diag_socket(fd);
+	errno = saved_errno;
+	return err;
+}
+
+struct nl_destroy_request {
+	struct nlmsghdr nlh;
+	struct inet_diag_req_v2 req;
+};
+
+static int read_acks(int fd, int expected, int *destroyed, int *first_err)
+{
+	char buf[RECV_BUFFER] __attribute__((aligned(NLMSG_ALIGNTO)));
+	int seen = 0;
+	for (int round = 0; round < RECV_ROUNDS && seen < expected; round++) {
+		long n = syscall(SYS_recvfrom, fd, buf, sizeof buf, 0, NULL, NULL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		const struct nlmsghdr *h;
+		for (size_t off = 0; (h = next_message(buf, (size_t)n, &off)) != NULL;) {
+			if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr)))
+				continue;
+			const struct nlmsgerr *e = NLMSG_DATA(h);
+			seen++;
+			/* ENOENT: it expired or was destroyed meanwhile, which is
+			 * what was wanted. */
+			if (e->error == 0 || e->error == -ENOENT)
+				(*destroyed)++;
+			else if (*first_err == 0)
+				*first_err = -e->error;
+		}
+	}
+	return 0;
+}
+
+int notw_destroy_timewait(const struct notw_port_scan *scan, int *err)
+{
+	struct nl_destroy_request batch[NOTW_SCAN_MAX];
+	int destroyed = 0;
+	int saved_errno = errno;
+	*err = 0;
+	if (scan->kept == 0)
+		return 0;
+	memset(batch, 0, sizeof batch);
+	for (int i = 0; i < scan->kept; i++) {
+		struct nl_destroy_request *r = &batch[i];
+		r->nlh.nlmsg_len = sizeof *r;
+		r->nlh.nlmsg_type = SOCK_DESTROY;
+		r->nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+		r->nlh.nlmsg_seq = (uint32_t)i + 1;
+		r->req.sdiag_family = scan->tw[i].family;
+		r->req.sdiag_protocol = IPPROTO_TCP;
+		r->req.idiag_states = ALL_STATES;
+		r->req.id = scan->tw[i].id;
+	}
+	int fd = open_diag_socket();
+	if (fd < 0) {
+		*err = errno;
+		errno = saved_errno;
+		return 0;
+	}
+	/* One datagram carries the whole batch: the kernel answers each. */
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	size_t bytes = (size_t)scan->kept * sizeof batch[0];
+	long sent;
+	do {
+		sent = syscall(SYS_sendto, fd, batch, bytes, 0, &kernel, sizeof kernel);
+	} while (sent < 0 && errno == EINTR);
+	if (sent != (long)bytes)
+		*err = sent < 0 ? errno : EIO;
+	else {
+		int rc = read_acks(fd, scan->kept, &destroyed, err);
+		if (rc != 0 && *err == 0)
+			*err = rc;
+	}
+	close_diag_socket(fd);
+	errno = saved_errno;
+	return destroyed;
+}

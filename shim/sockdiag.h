@@ -1,0 +1,44 @@
+/* What holds a TCP port, from the kernel's socket diagnostics
+ * (NETLINK_SOCK_DIAG), and destroying timewait sockets (SOCK_DESTROY).
+ * No allocation: every buffer is on the stack and bounded. */
+#ifndef NOTW_SOCKDIAG_H
+#define NOTW_SOCKDIAG_H
+
+#include <linux/inet_diag.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* Timewait sockets kept per scan; a port with more is handled in rounds. */
+#define NOTW_SCAN_MAX 64
+
+struct notw_tw_sock {
+	uint8_t family;
+	uint8_t substate; /* TCP_TIME_WAIT or TCP_FIN_WAIT2 */
+	struct inet_diag_sockid id;
+	uint32_t expires_ms;
+};
+
+/* The sockets that conflict with one bind() under the kernel's rules
+ * (wildcard against specific addresses, IPv4-mapped IPv6). */
+struct notw_port_scan {
+	int listeners;            /* live listeners */
+	int timewait;             /* timewait mini-sockets, both sub-states */
+	int others;               /* anything else bound to the port */
+	uint32_t listener_inode;  /* of the first listener, to name its process */
+	uint32_t longest_ms;      /* remaining time of the longest-lived timewait */
+	int kept;                 /* timewait sockets stored in tw[] */
+	struct notw_tw_sock tw[NOTW_SCAN_MAX];
+};
+
+/* Scan the sockets on the port of addr (an AF_INET/AF_INET6 bind address;
+ * v6only as the binding socket has it). Returns 0, or an errno. */
+int notw_scan_port(const struct sockaddr *addr, socklen_t len, bool v6only, struct notw_port_scan *out);
+
+/* Destroy the timewait sockets stored in scan. Returns how many the kernel
+ * destroyed; *err is 0, or the errno of the first refusal (EPERM without
+ * CAP_NET_ADMIN, EOPNOTSUPP on kernels before 6.0 or without
+ * CONFIG_INET_DIAG_DESTROY). A socket already gone counts as destroyed. */
+int notw_destroy_timewait(const struct notw_port_scan *scan, int *err);
+
+#endif
