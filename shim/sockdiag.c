@@ -155,13 +155,24 @@ static bool read_target(const struct sockaddr *addr, socklen_t len, bool v6only,
 	return false;
 }
 
-static void count_socket(const struct inet_diag_msg *m, const struct bind_target *t,
-			 struct notw_port_scan *out)
+bool notw_diag_is_timewait(const struct inet_diag_msg *m)
 {
-	if (!conflicts(t, m->idiag_family, m->id.idiag_src))
+	return m->idiag_timer == TIMER_TIMEWAIT && m->idiag_inode == 0 &&
+	       (m->idiag_state == ST_TIME_WAIT || m->idiag_state == ST_FIN_WAIT2);
+}
+
+struct scan_ctx {
+	const struct bind_target *t;
+	struct notw_port_scan *out;
+};
+
+static void count_socket(const struct inet_diag_msg *m, void *ctx)
+{
+	const struct scan_ctx *c = ctx;
+	struct notw_port_scan *out = c->out;
+	if (!conflicts(c->t, m->idiag_family, m->id.idiag_src))
 		return;
-	if (m->idiag_timer == TIMER_TIMEWAIT && m->idiag_inode == 0 &&
-	    (m->idiag_state == ST_TIME_WAIT || m->idiag_state == ST_FIN_WAIT2)) {
+	if (notw_diag_is_timewait(m)) {
 		out->timewait++;
 		if (m->idiag_expires > out->longest_ms)
 			out->longest_ms = m->idiag_expires;
@@ -194,7 +205,7 @@ static const struct nlmsghdr *next_message(const char *buf, size_t n, size_t *of
 }
 
 /* Read one dump to its end (NLMSG_DONE), multipart messages included. */
-static int read_dump(int fd, const struct bind_target *t, struct notw_port_scan *out)
+static int read_dump(int fd, notw_diag_fn fn, void *ctx)
 {
 	char buf[RECV_BUFFER] __attribute__((aligned(NLMSG_ALIGNTO)));
 	for (int round = 0; round < RECV_ROUNDS; round++) {
@@ -214,19 +225,14 @@ static int read_dump(int fd, const struct bind_target *t, struct notw_port_scan 
 			}
 			if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
 			    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
-				count_socket(NLMSG_DATA(h), t, out);
+				fn(NLMSG_DATA(h), ctx);
 		}
 	}
 	return EOVERFLOW;
 }
 
-int notw_scan_port(const struct sockaddr *addr, socklen_t len, bool v6only, struct notw_port_scan *out)
+int notw_list_port(uint16_t port, notw_diag_fn fn, void *ctx)
 {
-	struct bind_target t;
-	uint16_t port = 0;
-	memset(out, 0, sizeof *out);
-	if (!read_target(addr, len, v6only, &t, &port) || port == 0)
-		return EINVAL;
 	int saved_errno = errno;
 	int fd = open_diag_socket();
 	if (fd < 0) {
@@ -241,11 +247,29 @@ int notw_scan_port(const struct sockaddr *addr, socklen_t len, bool v6only, stru
 	for (size_t i = 0; i < sizeof families && err == 0; i++) {
 		err = send_dump_request(fd, families[i], port);
 		if (err == 0)
-			err = read_dump(fd, &t, out);
+			err = read_dump(fd, fn, ctx);
 	}
 	close_diag_socket(fd);
 	errno = saved_errno;
 	return err;
+}
+
+bool notw_diag_conflicts(const struct sockaddr *addr, socklen_t len, bool v6only, const struct inet_diag_msg *m)
+{
+	struct bind_target t;
+	uint16_t port = 0;
+	return read_target(addr, len, v6only, &t, &port) && conflicts(&t, m->idiag_family, m->id.idiag_src);
+}
+
+int notw_scan_port(const struct sockaddr *addr, socklen_t len, bool v6only, struct notw_port_scan *out)
+{
+	struct bind_target t;
+	uint16_t port = 0;
+	memset(out, 0, sizeof *out);
+	if (!read_target(addr, len, v6only, &t, &port) || port == 0)
+		return EINVAL;
+	struct scan_ctx c = { &t, out };
+	return notw_list_port(port, count_socket, &c);
 }
 
 struct nl_destroy_request {
@@ -253,7 +277,9 @@ struct nl_destroy_request {
 	struct inet_diag_req_v2 req;
 };
 
-static int read_acks(int fd, int expected, int *destroyed, int *first_err)
+/* Reads the kernel's answer to each request of a batch: results[seq - 1]
+ * is 0 or the errno it gave. */
+static int read_acks(int fd, int expected, int results[])
 {
 	char buf[RECV_BUFFER] __attribute__((aligned(NLMSG_ALIGNTO)));
 	int seen = 0;
@@ -269,59 +295,85 @@ static int read_acks(int fd, int expected, int *destroyed, int *first_err)
 			if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr)))
 				continue;
 			const struct nlmsgerr *e = NLMSG_DATA(h);
-			seen++;
-			/* ENOENT: it expired or was destroyed meanwhile, which is
-			 * what was wanted. */
-			if (e->error == 0 || e->error == -ENOENT)
-				(*destroyed)++;
-			else if (*first_err == 0)
-				*first_err = -e->error;
+			if (h->nlmsg_seq >= 1 && h->nlmsg_seq <= (uint32_t)expected) {
+				results[h->nlmsg_seq - 1] = -e->error;
+				seen++;
+			}
 		}
 	}
-	return 0;
+	return seen == expected ? 0 : EIO;
 }
 
-int notw_destroy_timewait(const struct notw_port_scan *scan, int *err)
+/* SOCK_DESTROY for n sockets in one datagram; each gets its own answer. */
+static int destroy_batch(const struct notw_tw_sock *tw, int n, int results[])
 {
 	struct nl_destroy_request batch[NOTW_SCAN_MAX];
-	int destroyed = 0;
-	int saved_errno = errno;
-	*err = 0;
-	if (scan->kept == 0)
-		return 0;
+	if (n <= 0 || n > NOTW_SCAN_MAX)
+		return EINVAL;
 	memset(batch, 0, sizeof batch);
-	for (int i = 0; i < scan->kept; i++) {
+	for (int i = 0; i < n; i++) {
 		struct nl_destroy_request *r = &batch[i];
 		r->nlh.nlmsg_len = sizeof *r;
 		r->nlh.nlmsg_type = SOCK_DESTROY;
 		r->nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
 		r->nlh.nlmsg_seq = (uint32_t)i + 1;
-		r->req.sdiag_family = scan->tw[i].family;
+		r->req.sdiag_family = tw[i].family;
 		r->req.sdiag_protocol = IPPROTO_TCP;
 		r->req.idiag_states = ALL_STATES;
-		r->req.id = scan->tw[i].id;
+		r->req.id = tw[i].id;
+		results[i] = EIO; /* until the kernel answers */
 	}
+	int saved_errno = errno;
 	int fd = open_diag_socket();
 	if (fd < 0) {
-		*err = errno;
+		int err = errno;
 		errno = saved_errno;
-		return 0;
+		return err;
 	}
-	/* One datagram carries the whole batch: the kernel answers each. */
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	size_t bytes = (size_t)scan->kept * sizeof batch[0];
+	size_t bytes = (size_t)n * sizeof batch[0];
 	long sent;
 	do {
 		sent = syscall(SYS_sendto, fd, batch, bytes, 0, &kernel, sizeof kernel);
 	} while (sent < 0 && errno == EINTR);
+	int err = 0;
 	if (sent != (long)bytes)
-		*err = sent < 0 ? errno : EIO;
-	else {
-		int rc = read_acks(fd, scan->kept, &destroyed, err);
-		if (rc != 0 && *err == 0)
-			*err = rc;
-	}
+		err = sent < 0 ? errno : EIO;
+	else
+		err = read_acks(fd, n, results);
 	close_diag_socket(fd);
 	errno = saved_errno;
+	return err;
+}
+
+int notw_destroy_timewait(const struct notw_port_scan *scan, int *err)
+{
+	int results[NOTW_SCAN_MAX];
+	int destroyed = 0;
+	*err = 0;
+	if (scan->kept == 0)
+		return 0;
+	int rc = destroy_batch(scan->tw, scan->kept, results);
+	for (int i = 0; i < scan->kept; i++) {
+		/* ENOENT: it expired or was destroyed meanwhile, which is what
+		 * was wanted. */
+		if (results[i] == 0 || results[i] == ENOENT)
+			destroyed++;
+		else if (*err == 0)
+			*err = results[i];
+	}
+	if (*err == 0)
+		*err = rc;
 	return destroyed;
+}
+
+int notw_destroy_one(uint8_t family, const struct inet_diag_sockid *id)
+{
+	struct notw_tw_sock tw;
+	int result = EIO;
+	memset(&tw, 0, sizeof tw);
+	tw.family = family;
+	tw.id = *id;
+	int rc = destroy_batch(&tw, 1, &result);
+	return rc != 0 ? rc : result;
 }

@@ -31,6 +31,21 @@ struct notw_port_scan {
 	struct notw_tw_sock tw[NOTW_SCAN_MAX];
 };
 
+/* Calls fn for every TCP socket (IPv4 and IPv6, timewait mini-sockets
+ * included) whose local port is port. Returns 0, or an errno. */
+typedef void (*notw_diag_fn)(const struct inet_diag_msg *m, void *ctx);
+int notw_list_port(uint16_t port, notw_diag_fn fn, void *ctx);
+
+/* Is m a timewait mini-socket (TIME-WAIT or FIN-WAIT-2 sub-state)? */
+bool notw_diag_is_timewait(const struct inet_diag_msg *m);
+
+/* Does the socket m conflict with a bind to addr under the kernel's rules
+ * for addresses (the options of both sockets aside)? */
+bool notw_diag_conflicts(const struct sockaddr *addr, socklen_t len, bool v6only, const struct inet_diag_msg *m);
+
+/* Destroy one socket by its diag identity; 0 or an errno (ENOENT: gone). */
+int notw_destroy_one(uint8_t family, const struct inet_diag_sockid *id);
+
 /* Scan the sockets on the port of addr (an AF_INET/AF_INET6 bind address;
  * v6only as the binding socket has it). Returns 0, or an errno. */
 int notw_scan_port(const struct sockaddr *addr, socklen_t len, bool v6only, struct notw_port_scan *out);

@@ -1,0 +1,224 @@
+/* notw run: run a program under the library. */
+#include "cli.h"
+#include "fmt.h"
+#include "policy.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+static void run_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: notw run [--reuseaddr on|off] [--linger off|crash|exit|always] [--ports LIST]\n"
+		"                [--reap on|off] [--wait SECS] [--log DEST] [--log-level LEVEL]\n"
+		"                -- PROGRAM [ARGS...]\n"
+		"Runs PROGRAM with libnotw preloaded (prepended to any LD_PRELOAD); each option\n"
+		"sets the NOTW_* variable of the same name. Refuses (status 2) a program the\n"
+		"library could not load into: statically linked, set-user-ID or set-group-ID,\n"
+		"or with file capabilities.\n");
+}
+
+/* libnotw.so: in the build tree next to this program, else the installed one. */
+static bool find_library(char *out, size_t cap)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash != NULL) {
+			struct notw_buf b;
+			*slash = '\0';
+			notw_buf_init(&b, out, cap);
+			notw_buf_format(&b, "%s/../shim/libnotw.so", self);
+			char real[PATH_MAX];
+			if (access(out, R_OK) == 0 && realpath(out, real) != NULL) {
+				snprintf(out, cap, "%s", real);
+				return true;
+			}
+		}
+	}
+	snprintf(out, cap, "%s/libnotw.so", NOTW_LIBDIR);
+	return access(out, R_OK) == 0;
+}
+
+/* The file execvp would run. */
+static bool resolve_program(const char *name, char *out, size_t cap)
+{
+	if (strchr(name, '/') != NULL) {
+		snprintf(out, cap, "%s", name);
+		return access(out, X_OK) == 0;
+	}
+	const char *path = getenv("PATH");
+	if (path == NULL)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path != '\0') {
+		size_t n = strcspn(path, ":");
+		snprintf(out, cap, "%.*s/%s", (int)n, path, name);
+		if (n > 0 && access(out, X_OK) == 0)
+			return true;
+		path += n + (path[n] == ':');
+	}
+	return false;
+}
+
+/* An ELF executable without a PT_INTERP program header is statically
+ * linked: the dynamic loader, and so LD_PRELOAD, never runs. */
+static bool is_static_elf(const char *file, bool *is_elf)
+{
+	*is_elf = false;
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	Elf64_Ehdr eh;
+	bool is_static = false;
+	if (read(fd, &eh, sizeof eh) == (ssize_t)sizeof eh && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+	    eh.e_ident[EI_CLASS] == ELFCLASS64) {
+		*is_elf = true;
+		is_static = true;
+		for (unsigned i = 0; i < eh.e_phnum && i < 256; i++) {
+			Elf64_Phdr ph;
+			off_t at = (off_t)eh.e_phoff + (off_t)i * eh.e_phentsize;
+			if (pread(fd, &ph, sizeof ph, at) != (ssize_t)sizeof ph)
+				break;
+			if (ph.p_type == PT_INTERP) {
+				is_static = false;
+				break;
+			}
+		}
+	}
+	close(fd);
+	return is_static;
+}
+
+static int refuse(const char *program, const char *why)
+{
+	fprintf(stderr, "notw: refusing to run %s: %s, so libnotw would silently not load\n", program, why);
+	return EXIT_USAGE;
+}
+
+static int check_program(const char *file)
+{
+	struct stat st;
+	bool is_elf;
+	if (stat(file, &st) != 0) {
+		fprintf(stderr, "notw: %s: %s\n", file, strerror(errno));
+		return EXIT_USAGE;
+	}
+	if ((st.st_mode & S_ISUID) != 0)
+		return refuse(file, "it is set-user-ID");
+	if ((st.st_mode & S_ISGID) != 0)
+		return refuse(file, "it is set-group-ID");
+	if (getxattr(file, "security.capability", NULL, 0) > 0)
+		return refuse(file, "it has file capabilities");
+	if (is_static_elf(file, &is_elf))
+		return refuse(file, "it is statically linked");
+	return EXIT_DONE;
+}
+
+struct option_map {
+	const char *option;
+	const char *variable;
+};
+
+static const struct option_map options[] = {
+	{ "--reuseaddr", "NOTW_REUSEADDR" }, { "--linger", "NOTW_LINGER" },
+	{ "--ports", "NOTW_PORTS" },         { "--reap", "NOTW_REAP" },
+	{ "--wait", "NOTW_WAIT" },           { "--log", "NOTW_LOG" },
+	{ "--log-level", "NOTW_LOG_LEVEL" },
+};
+
+/* The value must be one the library accepts: a typo here is the user's
+ * to fix now, not a line in a log later. */
+static bool valid_value(const char *variable, const char *value)
+{
+	struct notw_policy p;
+	bool b;
+	unsigned u;
+	enum notw_linger l;
+	enum notw_level lv;
+	enum notw_sink sink;
+	const char *reason = NULL;
+	notw_policy_defaults(&p);
+	if (strcmp(variable, "NOTW_REUSEADDR") == 0 || strcmp(variable, "NOTW_REAP") == 0)
+		return notw_parse_bool(value, &b);
+	if (strcmp(variable, "NOTW_LINGER") == 0)
+		return notw_parse_linger(value, &l);
+	if (strcmp(variable, "NOTW_PORTS") == 0)
+		return notw_parse_ports(value, &p, &reason);
+	if (strcmp(variable, "NOTW_WAIT") == 0)
+		return notw_parse_wait(value, &u);
+	if (strcmp(variable, "NOTW_LOG") == 0)
+		return notw_parse_log_dest(value, &sink, p.log_path, sizeof p.log_path, &reason);
+	return notw_parse_level(value, &lv);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	int i = 1;
+	for (; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		}
+		if (strcmp(argv[i], "--help") == 0) {
+			run_usage(stdout);
+			return EXIT_DONE;
+		}
+		size_t k;
+		for (k = 0; k < sizeof options / sizeof options[0]; k++)
+			if (strcmp(argv[i], options[k].option) == 0)
+				break;
+		if (k == sizeof options / sizeof options[0] || i + 1 >= argc) {
+			if (strcmp(argv[i], "--config") == 0)
+				fprintf(stderr, "notw run: --config: configuration files are not supported yet\n");
+			else if (argv[i][0] != '-')
+				break; /* the program, without "--" */
+			else
+				fprintf(stderr, "notw run: unknown option or missing value: %s\n", argv[i]);
+			run_usage(stderr);
+			return EXIT_USAGE;
+		}
+		if (!valid_value(options[k].variable, argv[i + 1])) {
+			fprintf(stderr, "notw run: %s %s: not a valid value\n", argv[i], argv[i + 1]);
+			return EXIT_USAGE;
+		}
+		setenv(options[k].variable, argv[i + 1], 1);
+		i++;
+	}
+	if (i >= argc) {
+		fprintf(stderr, "notw run: no program to run\n");
+		run_usage(stderr);
+		return EXIT_USAGE;
+	}
+	char program[PATH_MAX], library[PATH_MAX];
+	if (!resolve_program(argv[i], program, sizeof program)) {
+		fprintf(stderr, "notw run: %s: no such program\n", argv[i]);
+		return EXIT_USAGE;
+	}
+	int rc = check_program(program);
+	if (rc != EXIT_DONE)
+		return rc;
+	if (!find_library(library, sizeof library)) {
+		fprintf(stderr, "notw run: cannot find libnotw.so (looked next to this program and in %s)\n",
+			NOTW_LIBDIR);
+		return EXIT_USAGE;
+	}
+	const char *old = getenv("LD_PRELOAD");
+	char preload[2 * PATH_MAX];
+	if (old != NULL && *old != '\0')
+		snprintf(preload, sizeof preload, "%s:%s", library, old);
+	else
+		snprintf(preload, sizeof preload, "%s", library);
+	setenv("LD_PRELOAD", preload, 1);
+	execv(program, argv + i);
+	fprintf(stderr, "notw run: %s: %s\n", program, strerror(errno));
+	return 127;
+}

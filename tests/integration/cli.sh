@@ -1,0 +1,131 @@
+#!/bin/bash
+# The notw command, checked against the kernel's own view (ss).
+#
+#   cli.sh status-reap|netns|run
+. "$(dirname "$0")/lib.sh"
+: "${NOTW_CLI:?NOTW_CLI must name the notw command}"
+enter_netns "$@"
+ulimit -c 0
+MODE=${1:?mode}
+PORT=49200
+N=3
+
+# leftovers: a server without the library killed with N clients holding
+# their ends, so its N leftovers stay in the FIN-WAIT-2 sub-state.
+leftovers() {
+	start_bg "$WORK/srv.out" "$WORK/srv.err" "$NOTW_PROGS/seed_server" "$PORT"
+	local srv=$BG_PID
+	wait_for_line "$WORK/srv.out" "^listening $PORT\$"
+	start_bg "$WORK/cl.out" "$WORK/cl.err" "$NOTW_PROGS/linger_client" --hold "$N" --keep --timeout 60 127.0.0.1 "$PORT"
+	wait_for_line "$WORK/cl.out" "^connected $N\$"
+	for ((i = 0; i < 100; i++)); do
+		[ "$(established_on_port "$PORT")" -ge "$N" ] && break
+		sleep 0.05
+	done
+	kill -KILL "$srv"
+	wait_exit "$srv" 10
+	for ((i = 0; i < 100; i++)); do
+		[ "$(timewait_on_port "$PORT")" -ge "$N" ] && break
+		sleep 0.05
+	done
+}
+
+json_get() { # json_get FILE PYTHON-EXPRESSION-ON-d
+	python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
+}
+
+case $MODE in
+status-reap)
+	check "--version" bash -c "'$NOTW_CLI' --version | grep -q '^notw [0-9]'"
+	check "--help exits 0" "$NOTW_CLI" --help
+	"$NOTW_CLI" status >/dev/null 2>&1
+	check_eq "status without a port: usage error (2)" 2 $?
+	"$NOTW_CLI" reap 70000 >/dev/null 2>&1
+	check_eq "reap of port 70000: usage error (2)" 2 $?
+	leftovers
+	check_eq "the kernel shows $N timewait sockets" "$N" "$(timewait_on_port "$PORT")"
+	"$NOTW_CLI" status "$PORT" >"$WORK/status.txt"
+	check_eq "status lists them, FIN-WAIT-2 with their time left" "$N" \
+		"$(grep -Ec '^  FIN-WAIT-2 +127\.0\.0\.1:49200 .* timewait, [0-9]+ s left$' "$WORK/status.txt")"
+	check "status: a bind without SO_REUSEADDR fails now" grep -q 'without SO_REUSEADDR: EADDRINUSE' "$WORK/status.txt"
+	"$NOTW_CLI" status --json "$PORT" >"$WORK/status.json"
+	check_eq "status --json parses, and counts what ss counts" "$N" "$(json_get "$WORK/status.json" 'd["timewait"]')"
+	check_eq "status --json: each socket's sub-state" "FIN-WAIT-2" \
+		"$(json_get "$WORK/status.json" '",".join(sorted(set(s["state"] for s in d["sockets"])))')"
+	"$NOTW_CLI" reap --dry-run "$PORT" >"$WORK/dry.txt"
+	check_eq "reap --dry-run: exit 1 (they remain)" 1 $?
+	check_eq "reap --dry-run: lists each" "$N" "$(grep -c '^would destroy FIN-WAIT-2 ' "$WORK/dry.txt")"
+	check_eq "reap --dry-run: the kernel still has them" "$N" "$(timewait_on_port "$PORT")"
+	chmod 755 "$WORK"
+	setpriv --reuid=65534 --regid=65534 --clear-groups -- "$NOTW_CLI" reap "$PORT" >"$WORK/unpriv.txt"
+	check_eq "reap without CAP_NET_ADMIN: exit 1, no false success" 1 $?
+	check_eq "... each one with its cause" "$N" "$(grep -c 'cause: needs CAP_NET_ADMIN' "$WORK/unpriv.txt")"
+	check_eq "... and the kernel still has them" "$N" "$(timewait_on_port "$PORT")"
+	"$NOTW_CLI" reap --json "$PORT" >"$WORK/reap.json"
+	check_eq "reap as root: exit 0" 0 $?
+	check_eq "reap --json parses: $N destroyed, none remaining" "$N 0" \
+		"$(json_get "$WORK/reap.json" 'str(d["destroyed"]) + " " + str(d["remaining"])')"
+	check_eq "the kernel agrees: no timewait socket left" 0 "$(timewait_on_port "$PORT")"
+	"$NOTW_CLI" status "$PORT" >"$WORK/after.txt"
+	check "status now: the bind succeeds without SO_REUSEADDR" grep -q 'without SO_REUSEADDR: ok' "$WORK/after.txt"
+	;;
+netns)
+	# A namespace of the test's own, held by a sleeping process; the
+	# leftovers are made inside it, notw looks from outside with --netns PID.
+	start_bg "$WORK/ns.out" "$WORK/ns.err" unshare -n -- sleep 60
+	NS=$BG_PID
+	for ((i = 0; i < 100; i++)); do
+		[ "$(readlink /proc/$NS/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break
+		sleep 0.05
+	done
+	nsenter -t "$NS" -n -- bash -c "
+		ip link set lo up
+		'$NOTW_PROGS/seed_server' $PORT >'$WORK/srv.out' 2>&1 &
+		srv=\$!
+		for ((i = 0; i < 100; i++)); do grep -q listening '$WORK/srv.out' && break; sleep 0.05; done
+		'$NOTW_PROGS/linger_client' --hold $N --keep --timeout 60 127.0.0.1 $PORT >'$WORK/cl.out' &
+		for ((i = 0; i < 100; i++)); do grep -q connected '$WORK/cl.out' && break; sleep 0.05; done
+		sleep 0.2
+		kill -KILL \$srv"
+	sleep 0.2
+	check_eq "this namespace has nothing on the port" 0 "$(timewait_on_port "$PORT")"
+	"$NOTW_CLI" status --json --netns "$NS" "$PORT" >"$WORK/ns.json"
+	check_eq "status --netns PID sees the other namespace's $N timewait sockets" "$N" \
+		"$(json_get "$WORK/ns.json" 'd["timewait"]')"
+	"$NOTW_CLI" reap --netns "$NS" "$PORT" >"$WORK/ns-reap.txt"
+	check_eq "reap --netns PID: exit 0" 0 $?
+	check_eq "... and the kernel of that namespace agrees" 0 \
+		"$(nsenter -t "$NS" -n -- ss -tanoH state time-wait state fin-wait-2 "( sport = :$PORT )" | grep -c timewait)"
+	"$NOTW_CLI" status --netns /nonexistent "$PORT" >/dev/null 2>"$WORK/bad-ns.err"
+	check_eq "--netns to nothing: usage error (2)" 2 $?
+	;;
+run)
+	# notw run puts libnotw first; a sanitizer build's runtime then comes
+	# second (as an existing LD_PRELOAD), which its check must accept.
+	existing=/nonexistent-other.so
+	if [ -n "${NOTW_PRELOAD_PREFIX:-}" ]; then
+		export LD_PRELOAD=$NOTW_PRELOAD_PREFIX
+		export ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0"
+		existing=$NOTW_PRELOAD_PREFIX
+	fi
+	out=$("$NOTW_CLI" run --reuseaddr on --log-level debug -- "$NOTW_PROGS/probe" reuse tcp4 49201 2>"$WORK/run.err")
+	check_eq "notw run: the program runs under the library" "SO_REUSEADDR=1" "$out"
+	check "... which logs its decisions" grep -q 'bind 0.0.0.0:49201 fd=[0-9]*: set SO_REUSEADDR' "$WORK/run.err"
+	out=$("$NOTW_CLI" run --reuseaddr off -- "$NOTW_PROGS/probe" reuse tcp4 49202 2>/dev/null)
+	check_eq "notw run --reuseaddr off reaches the library" "SO_REUSEADDR=0" "$out"
+	out=$(LD_PRELOAD=$existing "$NOTW_CLI" run -- bash -c 'echo "$LD_PRELOAD"' 2>/dev/null)
+	check "an existing LD_PRELOAD is kept, after libnotw" bash -c "[[ '$out' == */libnotw.so:$existing ]]"
+	"$NOTW_CLI" run --linger sometimes -- true 2>"$WORK/bad.err"
+	check_eq "an invalid option value: exit 2" 2 $?
+	"$NOTW_CLI" run -- "$NOTW_PROGS/static_hello" >"$WORK/static.out" 2>"$WORK/static.err"
+	check_eq "a statically linked program: refused, exit 2" 2 $?
+	check "... saying why" grep -q 'statically linked' "$WORK/static.err"
+	check_eq "... and not run" "" "$(cat "$WORK/static.out")"
+	cp "$NOTW_PROGS/probe" "$WORK/probe-setuid"
+	chmod 4755 "$WORK/probe-setuid"
+	"$NOTW_CLI" run -- "$WORK/probe-setuid" reuse tcp4 49203 >/dev/null 2>"$WORK/setuid.err"
+	check_eq "a set-user-ID program: refused, exit 2" 2 $?
+	check "... saying why" grep -q 'set-user-ID' "$WORK/setuid.err"
+	;;
+esac
+finish

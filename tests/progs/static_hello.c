@@ -1,0 +1,8 @@
+/* Linked statically: the dynamic loader never runs, so no preload either. */
+#include <stdio.h>
+
+int main(void)
+{
+	puts("static hello");
+	return 0;
+}
