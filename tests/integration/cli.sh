@@ -103,18 +103,21 @@ run)
 	# notw run puts libnotw first; a sanitizer build's runtime then comes
 	# second (as an existing LD_PRELOAD), which its check must accept.
 	existing=/nonexistent-other.so
+	runner=("$NOTW_CLI")
 	if [ -n "${NOTW_PRELOAD_PREFIX:-}" ]; then
-		export LD_PRELOAD=$NOTW_PRELOAD_PREFIX
-		export ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0"
+		runner=(env "LD_PRELOAD=$NOTW_PRELOAD_PREFIX" "ASAN_OPTIONS=${ASAN_OPTIONS:-}:verify_asan_link_order=0" "$NOTW_CLI")
 		existing=$NOTW_PRELOAD_PREFIX
 	fi
-	out=$("$NOTW_CLI" run --reuseaddr on --log-level debug -- "$NOTW_PROGS/probe" reuse tcp4 49201 2>"$WORK/run.err")
+	out=$("${runner[@]}" run --reuseaddr on --log-level debug -- "$NOTW_PROGS/probe" reuse tcp4 49201 2>"$WORK/run.err")
 	check_eq "notw run: the program runs under the library" "SO_REUSEADDR=1" "$out"
 	check "... which logs its decisions" grep -q 'bind 0.0.0.0:49201 fd=[0-9]*: set SO_REUSEADDR' "$WORK/run.err"
-	out=$("$NOTW_CLI" run --reuseaddr off -- "$NOTW_PROGS/probe" reuse tcp4 49202 2>/dev/null)
+	out=$("${runner[@]}" run --reuseaddr off -- "$NOTW_PROGS/probe" reuse tcp4 49202 2>/dev/null)
 	check_eq "notw run --reuseaddr off reaches the library" "SO_REUSEADDR=0" "$out"
-	out=$(LD_PRELOAD=$existing "$NOTW_CLI" run -- bash -c 'echo "$LD_PRELOAD"' 2>/dev/null)
-	check "an existing LD_PRELOAD is kept, after libnotw" bash -c "[[ '$out' == */libnotw.so:$existing ]]"
+	out=$(env "LD_PRELOAD=$existing" "${runner[@]}" run -- "$NOTW_PROGS/probe" env LD_PRELOAD 2>/dev/null)
+	case $out in
+	*/libnotw.so:"$existing") ok "an existing LD_PRELOAD is kept, after libnotw" ;;
+	*) not_ok "an existing LD_PRELOAD is kept, after libnotw (got '$out')" ;;
+	esac
 	"$NOTW_CLI" run --linger sometimes -- true 2>"$WORK/bad.err"
 	check_eq "an invalid option value: exit 2" 2 $?
 	"$NOTW_CLI" run -- "$NOTW_PROGS/static_hello" >"$WORK/static.out" 2>"$WORK/static.err"

@@ -13,6 +13,7 @@
  *   probe bind-then-listen PORT SECONDS
  *                              bind, print "bound", wait, then listen: a
  *                              second instance starting at the same time
+ *   probe env NAME             print the environment variable NAME
  *   probe stdout-closed PORT   bind, then write to fd 1 (closed by the
  *                              caller): exit 0 if that fails with EBADF
  *
@@ -243,6 +244,11 @@ int main(int argc, char **argv)
 		return probe_closerange(argv[2], atoi(argv[3]));
 	if (argc >= 4 && strcmp(argv[1], "binds") == 0)
 		return probe_binds(atoi(argv[2]), atoi(argv[3]));
+	if (argc >= 3 && strcmp(argv[1], "env") == 0) {
+		const char *v = getenv(argv[2]);
+		printf("%s\n", v != NULL ? v : "");
+		return 0;
+	}
 	if (argc >= 4 && strcmp(argv[1], "bind-then-listen") == 0)
 		return probe_bind_then_listen(atoi(argv[2]), atoi(argv[3]));
 	if (argc >= 3 && strcmp(argv[1], "stdout-closed") == 0)
