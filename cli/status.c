@@ -184,7 +184,7 @@ static bool parse_common(int argc, char **argv, bool allow_dry_run, struct commo
 	return true;
 }
 
-static bool list_port(const struct common_args *a, struct listing *l)
+static bool list_port(const struct common_args *a, uint32_t states, struct listing *l)
 {
 	memset(l, 0, sizeof *l);
 	l->target = (const struct sockaddr *)&a->target;
@@ -192,7 +192,7 @@ static bool list_port(const struct common_args *a, struct listing *l)
 	l->items = calloc(MAX_LISTED, sizeof *l->items);
 	if (l->items == NULL)
 		return false;
-	int err = notw_list_port((uint16_t)a->port, collect, l);
+	int err = notw_list_port((uint16_t)a->port, states, collect, l);
 	if (err != 0) {
 		fprintf(stderr, "notw: cannot list the sockets of port %u: %s\n", a->port, strerror(err));
 		free(l->items);
@@ -219,7 +219,7 @@ int cmd_status(int argc, char **argv)
 	int exit_now;
 	if (!parse_common(argc, argv, false, &a, status_usage, &exit_now))
 		return exit_now;
-	if (!list_port(&a, &l))
+	if (!list_port(&a, NOTW_STATES_ALL, &l))
 		return EXIT_NOT_DONE;
 	find_owners(&l);
 	char target[64];
@@ -319,6 +319,29 @@ static const char *refusal_cause(int err)
 	}
 }
 
+struct reap_item {
+	const struct listed *it;
+	int result;
+};
+
+/* The kernel's answer for each socket, in batches of one request each. */
+static void destroy_listed(struct reap_item *items, int n)
+{
+	struct notw_tw_sock batch[NOTW_SCAN_MAX];
+	int results[NOTW_SCAN_MAX];
+	for (int start = 0; start < n; start += NOTW_SCAN_MAX) {
+		int count = n - start < NOTW_SCAN_MAX ? n - start : NOTW_SCAN_MAX;
+		for (int k = 0; k < count; k++) {
+			memset(&batch[k], 0, sizeof batch[k]);
+			batch[k].family = items[start + k].it->m.idiag_family;
+			batch[k].id = items[start + k].it->m.id;
+		}
+		int err = notw_destroy_batch(batch, count, results);
+		for (int k = 0; k < count; k++)
+			items[start + k].result = err != 0 ? err : results[k];
+	}
+}
+
 int cmd_reap(int argc, char **argv)
 {
 	struct common_args a;
@@ -327,34 +350,39 @@ int cmd_reap(int argc, char **argv)
 	if (!parse_common(argc, argv, true, &a, reap_usage, &exit_now))
 		return exit_now;
 	bool bare_port = strchr(argv[argc - 1], ':') == NULL;
-	if (!list_port(&a, &l))
+	if (!list_port(&a, NOTW_STATES_TIMEWAIT, &l))
 		return EXIT_NOT_DONE;
-	int destroyed = 0, refused = 0, considered = 0;
+	struct reap_item *items = calloc((size_t)l.n + 1, sizeof *items);
+	if (items == NULL) {
+		free(l.items);
+		return EXIT_NOT_DONE;
+	}
+	int n = 0;
+	for (int i = 0; i < l.n; i++)
+		if (notw_diag_is_timewait(&l.items[i].m) && (bare_port || l.items[i].conflicts))
+			items[n++].it = &l.items[i];
+	if (!a.dry_run)
+		destroy_listed(items, n);
+	int destroyed = 0, refused = 0;
 	if (a.json)
 		printf("{\"port\":%u,\"dry_run\":%s,\"sockets\":[", a.port, a.dry_run ? "true" : "false");
-	for (int i = 0; i < l.n; i++) {
-		const struct listed *it = &l.items[i];
-		if (!notw_diag_is_timewait(&it->m) || (!bare_port && !it->conflicts))
-			continue;
+	for (int i = 0; i < n; i++) {
+		const struct listed *it = items[i].it;
+		int err = items[i].result;
 		char local[64], remote[64];
 		format_end(local, sizeof local, it->m.idiag_family, it->m.id.idiag_src, it->m.id.idiag_sport);
 		format_end(remote, sizeof remote, it->m.idiag_family, it->m.id.idiag_dst, it->m.id.idiag_dport);
-		int err = a.dry_run ? 0 : notw_destroy_one(it->m.idiag_family, &it->m.id);
-		const char *result;
-		if (a.dry_run)
-			result = "would destroy";
-		else if (err == 0)
-			result = "destroyed";
-		else if (err == ENOENT)
-			result = "already gone";
-		else
-			result = refusal_cause(err);
-		if (!a.dry_run && (err == 0 || err == ENOENT))
+		bool done = !a.dry_run && (err == 0 || err == ENOENT);
+		const char *result = a.dry_run ? "would destroy"
+				     : err == 0 ? "destroyed"
+				     : err == ENOENT ? "already gone"
+						     : refusal_cause(err);
+		if (done)
 			destroyed++;
 		else if (!a.dry_run)
 			refused++;
 		if (a.json) {
-			printf("%s{\"state\":", considered > 0 ? "," : "");
+			printf("%s{\"state\":", i > 0 ? "," : "");
 			json_string(stdout, state_of(&it->m));
 			printf(",\"local\":");
 			json_string(stdout, local);
@@ -364,23 +392,18 @@ int cmd_reap(int argc, char **argv)
 			json_string(stdout, result);
 			printf("}");
 		} else {
-			bool done = err == 0 || err == ENOENT;
-			printf("%s %s %s %s\n", done ? result : "not destroyed", state_of(&it->m), local, remote);
-			if (!done)
+			printf("%s %s %s %s\n", done || a.dry_run ? result : "not destroyed", state_of(&it->m), local,
+			       remote);
+			if (!done && !a.dry_run)
 				printf("  cause: %s\n", result);
 		}
-		considered++;
 	}
+	/* What remains is what the kernel did not confirm destroying: each
+	 * socket got its own answer. Sockets the listing could not hold
+	 * (over MAX_LISTED) count as remaining. */
+	int remaining = n - destroyed + l.dropped;
+	free(items);
 	free(l.items);
-	/* Count again: report what the kernel shows now, not what was asked. */
-	struct listing after;
-	if (!list_port(&a, &after))
-		return EXIT_NOT_DONE;
-	int remaining = 0;
-	for (int i = 0; i < after.n; i++)
-		if (notw_diag_is_timewait(&after.items[i].m) && (bare_port || after.items[i].conflicts))
-			remaining++;
-	free(after.items);
 	if (a.json)
 		printf("],\"destroyed\":%d,\"refused\":%d,\"remaining\":%d}\n", destroyed, refused, remaining);
 	else

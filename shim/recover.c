@@ -180,18 +180,25 @@ static unsigned seconds_up(uint32_t ms)
 	return (unsigned)((ms + 999u) / 1000u);
 }
 
-/* SOCK_DESTROY on the timewait sockets, rescanning in rounds for a port
- * that has more than one scan holds. Returns the number destroyed; *err
- * the first refusal. Leaves *s as the last scan. */
+/* SOCK_DESTROY on the timewait sockets. The kernel answers for each, so
+ * a scan that held them all needs no second look (each scan is a walk of
+ * the kernel's whole socket table); a port with more than one scan holds is
+ * scanned again, in rounds. Returns the number destroyed; *err the first
+ * refusal. */
 static int reap(const struct sockaddr *addr, socklen_t len, bool v6only, struct notw_port_scan *s, int *err)
 {
 	int total = 0;
 	*err = 0;
 	for (int round = 0; round < REAP_ROUNDS && s->timewait > 0 && s->listeners == 0 && s->others == 0;
 	     round++) {
-		total += notw_destroy_timewait(s, err);
+		int destroyed = notw_destroy_timewait(s, err);
+		total += destroyed;
 		if (*err != 0)
 			break;
+		if (s->kept == s->timewait) {
+			s->timewait -= destroyed;
+			break;
+		}
 		if (notw_scan_port(addr, len, v6only, s) != 0)
 			break;
 	}
@@ -303,8 +310,7 @@ int notw_recover_bind(int fd, const struct sockaddr *addr, socklen_t len, int do
 		rc = retry_bind(fd, addr, len, err);
 		if (rc == 0 || *err != EADDRINUSE)
 			return rc;
-		if (notw_scan_port(addr, len, v6only, &scan) != 0)
-			return rc;
+		/* The same sockets still hold it: they lack SO_REUSEADDR. */
 	}
 	int reap_err = 0;
 	if (p->reap && scan.timewait > 0) {

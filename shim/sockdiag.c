@@ -54,7 +54,7 @@ static void build_port_filter(struct inet_diag_bc_op ops[4], uint16_t port)
 	ops[3] = (struct inet_diag_bc_op){ 0, 0, port };
 }
 
-static int send_dump_request(int fd, uint8_t family, uint16_t port)
+static int send_dump_request(int fd, uint8_t family, uint16_t port, uint32_t states)
 {
 	struct nl_dump_request r;
 	memset(&r, 0, sizeof r);
@@ -64,7 +64,10 @@ static int send_dump_request(int fd, uint8_t family, uint16_t port)
 	r.nlh.nlmsg_seq = 1;
 	r.req.sdiag_family = family;
 	r.req.sdiag_protocol = IPPROTO_TCP;
-	r.req.idiag_states = ALL_STATES;
+	r.req.idiag_states = states;
+	/* inet_diag_dump_icsk() compares this before anything else for each
+	 * socket it walks; the bytecode stays as the documented filter. */
+	r.req.id.idiag_sport = htons(port);
 	r.bytecode_attr.nla_len = (uint16_t)(sizeof r.bytecode_attr + sizeof r.ops);
 	r.bytecode_attr.nla_type = INET_DIAG_REQ_BYTECODE;
 	build_port_filter(r.ops, port);
@@ -231,7 +234,7 @@ static int read_dump(int fd, notw_diag_fn fn, void *ctx)
 	return EOVERFLOW;
 }
 
-int notw_list_port(uint16_t port, notw_diag_fn fn, void *ctx)
+int notw_list_port(uint16_t port, uint32_t states, notw_diag_fn fn, void *ctx)
 {
 	int saved_errno = errno;
 	int fd = open_diag_socket();
@@ -245,7 +248,7 @@ int notw_list_port(uint16_t port, notw_diag_fn fn, void *ctx)
 	int err = 0;
 	static const uint8_t families[] = { AF_INET, AF_INET6 };
 	for (size_t i = 0; i < sizeof families && err == 0; i++) {
-		err = send_dump_request(fd, families[i], port);
+		err = send_dump_request(fd, families[i], port, states);
 		if (err == 0)
 			err = read_dump(fd, fn, ctx);
 	}
@@ -269,7 +272,12 @@ int notw_scan_port(const struct sockaddr *addr, socklen_t len, bool v6only, stru
 	if (!read_target(addr, len, v6only, &t, &port) || port == 0)
 		return EINVAL;
 	struct scan_ctx c = { &t, out };
-	return notw_list_port(port, count_socket, &c);
+	int err = notw_list_port(port, NOTW_STATES_CONNECTED, count_socket, &c);
+	/* Nothing there: perhaps a socket bound but not listening yet (another
+	 * instance starting), which only the costlier listing shows. */
+	if (err == 0 && out->listeners == 0 && out->timewait == 0 && out->others == 0)
+		err = notw_list_port(port, NOTW_STATES_BOUND, count_socket, &c);
+	return err;
 }
 
 struct nl_destroy_request {
@@ -305,7 +313,7 @@ static int read_acks(int fd, int expected, int results[])
 }
 
 /* SOCK_DESTROY for n sockets in one datagram; each gets its own answer. */
-static int destroy_batch(const struct notw_tw_sock *tw, int n, int results[])
+int notw_destroy_batch(const struct notw_tw_sock *tw, int n, int results[])
 {
 	struct nl_destroy_request batch[NOTW_SCAN_MAX];
 	if (n <= 0 || n > NOTW_SCAN_MAX)
@@ -353,7 +361,7 @@ int notw_destroy_timewait(const struct notw_port_scan *scan, int *err)
 	*err = 0;
 	if (scan->kept == 0)
 		return 0;
-	int rc = destroy_batch(scan->tw, scan->kept, results);
+	int rc = notw_destroy_batch(scan->tw, scan->kept, results);
 	for (int i = 0; i < scan->kept; i++) {
 		/* ENOENT: it expired or was destroyed meanwhile, which is what
 		 * was wanted. */
@@ -365,15 +373,4 @@ int notw_destroy_timewait(const struct notw_port_scan *scan, int *err)
 	if (*err == 0)
 		*err = rc;
 	return destroyed;
-}
-
-int notw_destroy_one(uint8_t family, const struct inet_diag_sockid *id)
-{
-	struct notw_tw_sock tw;
-	int result = EIO;
-	memset(&tw, 0, sizeof tw);
-	tw.family = family;
-	tw.id = *id;
-	int rc = destroy_batch(&tw, 1, &result);
-	return rc != 0 ? rc : result;
 }

@@ -31,10 +31,19 @@ struct notw_port_scan {
 	struct notw_tw_sock tw[NOTW_SCAN_MAX];
 };
 
+/* TCP states to list (bit 1 << state). Bound sockets that are not
+ * listening make the kernel walk its whole bind table, which costs more
+ * than everything else together: ask for them only when needed. */
+#define NOTW_STATES_TIMEWAIT ((1u << 5) | (1u << 6))  /* FIN-WAIT-2, TIME-WAIT */
+#define NOTW_STATES_BOUND (1u << 13)                 /* bound, not listening */
+#define NOTW_STATES_ALL 0xffffffffu
+#define NOTW_STATES_CONNECTED (NOTW_STATES_ALL & ~NOTW_STATES_BOUND)
+
 /* Calls fn for every TCP socket (IPv4 and IPv6, timewait mini-sockets
- * included) whose local port is port. Returns 0, or an errno. */
+ * included) in one of the states whose local port is port. Returns 0, or
+ * an errno. */
 typedef void (*notw_diag_fn)(const struct inet_diag_msg *m, void *ctx);
-int notw_list_port(uint16_t port, notw_diag_fn fn, void *ctx);
+int notw_list_port(uint16_t port, uint32_t states, notw_diag_fn fn, void *ctx);
 
 /* Is m a timewait mini-socket (TIME-WAIT or FIN-WAIT-2 sub-state)? */
 bool notw_diag_is_timewait(const struct inet_diag_msg *m);
@@ -43,8 +52,10 @@ bool notw_diag_is_timewait(const struct inet_diag_msg *m);
  * for addresses (the options of both sockets aside)? */
 bool notw_diag_conflicts(const struct sockaddr *addr, socklen_t len, bool v6only, const struct inet_diag_msg *m);
 
-/* Destroy one socket by its diag identity; 0 or an errno (ENOENT: gone). */
-int notw_destroy_one(uint8_t family, const struct inet_diag_sockid *id);
+/* Destroy n (at most NOTW_SCAN_MAX) sockets in one request; results[i] is
+ * the kernel's answer for tw[i]: 0, or an errno (ENOENT: already gone).
+ * Returns 0, or the errno that kept the request from being made. */
+int notw_destroy_batch(const struct notw_tw_sock *tw, int n, int results[]);
 
 /* Scan the sockets on the port of addr (an AF_INET/AF_INET6 bind address;
  * v6only as the binding socket has it). Returns 0, or an errno. */

@@ -14,6 +14,8 @@
  *                              bind, print "bound", wait, then listen: a
  *                              second instance starting at the same time
  *   probe env NAME             print the environment variable NAME
+ *   probe timed-bind PORT      one bind of a fresh socket: prints its result
+ *                              and how long bind() took, in microseconds
  *   probe stdout-closed PORT   bind, then write to fd 1 (closed by the
  *                              caller): exit 0 if that fails with EBADF
  *
@@ -29,6 +31,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 static int failures;
@@ -244,6 +247,16 @@ int main(int argc, char **argv)
 		return probe_closerange(argv[2], atoi(argv[3]));
 	if (argc >= 4 && strcmp(argv[1], "binds") == 0)
 		return probe_binds(atoi(argv[2]), atoi(argv[3]));
+	if (argc >= 3 && strcmp(argv[1], "timed-bind") == 0) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		int rc = bind_port(fd, AF_INET, atoi(argv[2]));
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		long us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000L;
+		printf("bind %s %ld us\n", rc == 0 ? "ok" : strerror(errno), us);
+		return rc != 0;
+	}
 	if (argc >= 3 && strcmp(argv[1], "env") == 0) {
 		const char *v = getenv(argv[2]);
 		printf("%s\n", v != NULL ? v : "");
