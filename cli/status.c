@@ -28,7 +28,7 @@ struct listing {
 	int listeners, timewait, others;
 };
 
-static void collect(const struct inet_diag_msg *m, void *ctx)
+static void collect(const struct inet_diag_msg *m, bool v6only, void *ctx)
 {
 	struct listing *l = ctx;
 	if (l->n >= MAX_LISTED) {
@@ -38,7 +38,7 @@ static void collect(const struct inet_diag_msg *m, void *ctx)
 	struct listed *it = &l->items[l->n++];
 	memset(it, 0, sizeof *it);
 	it->m = *m;
-	it->conflicts = notw_diag_conflicts(l->target, l->target_len, false, m);
+	it->conflicts = notw_diag_conflicts(l->target, l->target_len, false, m, v6only);
 	if (!it->conflicts)
 		return;
 	if (notw_diag_is_timewait(m))

@@ -34,6 +34,7 @@ enum notw_fd_flag {
 	NOTW_FD_FORKED = 1u << 10,    /* inherited from the parent at fork() */
 	NOTW_FD_OUTGOING = 1u << 11,  /* connect()ed by the program */
 	NOTW_FD_EXEC_DISARMED = 1u << 12, /* disarmed for an exec() under way */
+	NOTW_FD_SHARED_BY_FORK = 1u << 13, /* a child forked while it was open */
 };
 
 extern uint32_t notw_fd_direct[NOTW_FD_DIRECT];

@@ -211,7 +211,7 @@ NOTW_EXPORT int listen(int fd, int backlog)
 		return rc;
 	uint32_t flags = notw_fd_get(fd);
 	if ((flags & NOTW_FD_TCP) != 0) {
-		notw_fd_add(fd, NOTW_FD_LISTENER);
+		notw_fd_update_same_socket(fd, NOTW_FD_LISTENER, 0);
 		if (notw_ensure_ready())
 			notw_linger_after_listen(fd, flags);
 		if (notw_log_enabled(NOTW_LEVEL_DEBUG))
@@ -233,6 +233,8 @@ static void note_accepted(int listener, int conn)
 		 * program must not read back here either. */
 		cflags = NOTW_FD_TCP | NOTW_FD_ACCEPTED | NOTW_FD_MANAGED |
 			 (lflags & (NOTW_FD_V6 | NOTW_FD_REUSEADDR)) | notw_linger_inherited(lflags);
+	else if (lflags == 0 && notw_ensure_ready())
+		cflags = notw_linger_adopt_accepted(conn);
 	if (cflags != 0 || notw_fd_get(conn) != 0)
 		notw_fd_set(conn, cflags);
 	if (cflags != 0 && notw_log_enabled(NOTW_LEVEL_DEBUG))
@@ -267,8 +269,8 @@ NOTW_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	int connect_err = errno;
 	if ((rc == 0 || connect_err == EINPROGRESS) && notw_ensure_ready()) {
 		uint32_t add = notw_linger_after_connect(fd, flags, addr, len);
-		if (add != 0)
-			notw_fd_add(fd, add);
+		if (add != 0) /* on every duplicate: linger belongs to the socket */
+			notw_fd_update_same_socket(fd, add, 0);
 	}
 	errno = connect_err;
 	return rc;

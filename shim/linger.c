@@ -45,11 +45,15 @@ void notw_linger_after_listen(int fd, uint32_t flags)
 {
 	if (!linger_active() || (flags & (NOTW_FD_MANAGED | NOTW_FD_OWN_LINGER)) != NOTW_FD_MANAGED)
 		return;
+	/* Flag first: a connection accepted on another thread meanwhile must
+	 * not be armed by the kernel yet unknown to the table. The flag goes to
+	 * every duplicate: linger belongs to the socket. */
+	notw_fd_update_same_socket(fd, NOTW_FD_ARMED, 0);
 	if (!set_linger(fd, 1)) {
+		notw_fd_update_same_socket(fd, 0, NOTW_FD_ARMED);
 		notw_log(NOTW_LEVEL_WARN, "listen fd=%d: could not set SO_LINGER: %E", fd, errno);
 		return;
 	}
-	notw_fd_add(fd, NOTW_FD_ARMED);
 	if (notw_log_enabled(NOTW_LEVEL_INFO)) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof ss;
@@ -143,6 +147,17 @@ static bool parent_still_holds(int fd)
 	return same == 0;
 }
 
+static bool kernel_linger_is_ours(int fd)
+{
+	struct linger l = { .l_onoff = 0, .l_linger = 0 };
+	socklen_t len = sizeof l;
+	int saved_errno = errno;
+	bool ours = notw_call_getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len) == 0 && l.l_onoff != 0 &&
+		    l.l_linger == 0;
+	errno = saved_errno;
+	return ours;
+}
+
 static bool keep_armed_for_other_holder(int fd, uint32_t flags)
 {
 	if ((flags & NOTW_FD_DUPED) != 0 && another_local_holder(fd))
@@ -162,6 +177,10 @@ bool notw_linger_before_close(int fd, uint32_t flags)
 		notw_log(NOTW_LEVEL_DEBUG, "close fd=%d: the socket stays open elsewhere, stays armed", fd);
 		return false;
 	}
+	/* A socket this process shared with a forked child may carry the
+	 * child's own SO_LINGER by now: only take off what the library put. */
+	if ((flags & NOTW_FD_SHARED_BY_FORK) != 0 && !kernel_linger_is_ours(fd))
+		return false;
 	set_linger(fd, 0);
 	notw_log(NOTW_LEVEL_DEBUG, "close fd=%d: disarmed, closes gracefully", fd);
 	return true;
@@ -240,4 +259,28 @@ static bool mark_forked(int fd, uint32_t flags, void *ctx)
 void notw_linger_atfork_child(void)
 {
 	notw_fd_for_each(NOTW_FD_ARMED, mark_forked, NULL);
+}
+
+static bool mark_shared_by_fork(int fd, uint32_t flags, void *ctx)
+{
+	(void)flags;
+	(void)ctx;
+	notw_fd_add(fd, NOTW_FD_SHARED_BY_FORK);
+	return true;
+}
+
+void notw_linger_atfork_parent(void)
+{
+	notw_fd_for_each(NOTW_FD_ARMED, mark_shared_by_fork, NULL);
+}
+
+uint32_t notw_linger_adopt_accepted(int conn)
+{
+	/* A connection from a listener this program never saw (handed over
+	 * through exec by a program that armed it) may carry SO_LINGER{1,0}
+	 * copied at the handshake: take it on, so the program's own close of it
+	 * is graceful. */
+	if (!linger_active() || !kernel_linger_is_ours(conn))
+		return 0;
+	return NOTW_FD_TCP | NOTW_FD_ACCEPTED | NOTW_FD_MANAGED | NOTW_FD_ARMED;
 }

@@ -48,7 +48,13 @@ void notw_linger_at_normal_exit(void);
 int notw_linger_before_exec(void);
 void notw_linger_exec_failed(void);
 
-/* In a fork()ed child: mark what was inherited from the parent. */
+/* In a fork()ed child: mark what was inherited from the parent; in the
+ * parent: mark what it now shares with a child. */
 void notw_linger_atfork_child(void);
+void notw_linger_atfork_parent(void);
+
+/* For a connection accepted from a listener the table does not know: the
+ * flags to record when the kernel gave it the library's linger. */
+uint32_t notw_linger_adopt_accepted(int conn);
 
 #endif

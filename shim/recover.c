@@ -133,9 +133,11 @@ static bool check_process(const char *name, void *ctx)
 static bool find_owner(uint32_t inode, int *pid, char *comm, size_t comm_cap)
 {
 	struct owner_search o = { .pid = 0, .budget = OWNER_SEARCH_LINKS, .found = false };
+	if (inode == 0)
+		return false;
 	socket_link_text(inode, o.want, sizeof o.want);
 	int proc = (int)syscall(SYS_openat, AT_FDCWD, "/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (inode == 0 || proc < 0)
+	if (proc < 0)
 		return false;
 	for_each_entry(proc, check_process, &o);
 	syscall(SYS_close, proc);
@@ -243,6 +245,15 @@ static bool wait_for_expiry(const struct sockaddr *addr, socklen_t len, bool v6o
 	return false;
 }
 
+/* What the leftovers are, for the log. */
+static const char *leftover_words(const struct notw_port_scan *s)
+{
+	if (s->orphans == 0)
+		return "timewait socket(s)";
+	return s->orphans == s->timewait ? "closing socket(s) no process holds" :
+					    "leftover socket(s) (timewait, or closing with no process)";
+}
+
 static void warn_timewait(int fd, const struct sockaddr *addr, socklen_t len, const struct notw_port_scan *s,
 			  int reap_err)
 {
@@ -255,12 +266,11 @@ static void warn_timewait(int fd, const struct sockaddr *addr, socklen_t len, co
 		why = " (this kernel cannot destroy timewait sockets: it needs Linux 6.0 and "
 		      "CONFIG_INET_DIAG_DESTROY)";
 	notw_log(NOTW_LEVEL_WARN,
-		 "bind %A fd=%d: EADDRINUSE: %d timewait socket(s) left by a process without SO_REUSEADDR "
+		 "bind %A fd=%d: EADDRINUSE: %d %s left by a process without SO_REUSEADDR "
 		 "hold the port; they expire within %u s%s. To free it now: run the program as root "
-		 "(NOTW_REAP=on), or `ss -K state time-wait state fin-wait-2 sport = :%d` as root; or set "
-		 "NOTW_WAIT=%u to wait",
-		 addr, len, fd, s->timewait, seconds_up(s->longest_ms), why, notw_sockaddr_port(addr, len),
-		 seconds_up(s->longest_ms) + 1u);
+		 "(NOTW_REAP=on), or `notw reap %d` as root; or set NOTW_WAIT=%u to wait",
+		 addr, len, fd, s->timewait, leftover_words(s), seconds_up(s->longest_ms), why,
+		 notw_sockaddr_port(addr, len), seconds_up(s->longest_ms) + 1u);
 }
 
 static bool set_reuseaddr(int fd)
@@ -281,8 +291,8 @@ int notw_recover_bind(int fd, const struct sockaddr *addr, socklen_t len, int do
 	int scan_err = notw_scan_port(addr, len, v6only, &scan);
 	if (scan_err != 0) {
 		/* Blind: behave as before sock_diag, SO_REUSEADDR and one retry. */
-		notw_log(NOTW_LEVEL_DEBUG, "bind %A fd=%d: cannot list the port's sockets: %E", addr, len, fd,
-			 scan_err);
+		notw_log(NOTW_LEVEL_WARN, "bind %A fd=%d: EADDRINUSE; cannot list the port's sockets: %E", addr,
+			 len, fd, scan_err);
 		if (may_set_reuse && set_reuseaddr(fd)) {
 			*reuse_set = true;
 			return retry_bind(fd, addr, len, err);
@@ -320,9 +330,8 @@ int notw_recover_bind(int fd, const struct sockaddr *addr, socklen_t len, int do
 			rc = retry_bind(fd, addr, len, err);
 			if (rc == 0) {
 				notw_log(NOTW_LEVEL_INFO,
-					 "bind %A fd=%d: reaped %d of %d timewait socket(s) left by a process "
-					 "without SO_REUSEADDR",
-					 addr, len, fd, reaped, before);
+					 "bind %A fd=%d: reaped %d of %d %s left by a process without SO_REUSEADDR",
+					 addr, len, fd, reaped, before, leftover_words(&scan));
 				return 0;
 			}
 		}
@@ -341,9 +350,16 @@ int notw_recover_bind(int fd, const struct sockaddr *addr, socklen_t len, int do
 		if (rc == 0)
 			return 0;
 	}
-	if (scan.timewait > 0)
+	if (scan.timewait > 0) {
 		warn_timewait(fd, addr, len, &scan, reap_err);
-	else if (rc != 0)
-		rc = retry_bind(fd, addr, len, err); /* they expired meanwhile */
+		return rc;
+	}
+	if (rc != 0)
+		rc = retry_bind(fd, addr, len, err); /* they went meanwhile */
+	if (rc != 0)
+		notw_log(NOTW_LEVEL_WARN,
+			 "bind %A fd=%d: %E, although nothing the kernel lists conflicts with it (it may have "
+			 "changed meanwhile)",
+			 addr, len, fd, *err);
 	return rc;
 }

@@ -21,7 +21,9 @@ enum {
 #define TIMER_TIMEWAIT 3 /* idiag_timer of a timewait mini-socket */
 #define ALL_STATES 0xffffffffu
 
-#define RECV_BUFFER 8192
+/* A page: the kernel sizes its dump messages to the reader's buffer, and
+ * a hook may run on a small thread stack. */
+#define RECV_BUFFER 4096
 #define RECV_ROUNDS 4096 /* bound on messages read for one dump */
 
 struct nl_dump_request {
@@ -103,8 +105,9 @@ static bool is_zero16(const uint8_t a[16])
 	return memcmp(a, zero, sizeof zero) == 0;
 }
 
-/* Does a socket bound to (family, addr of the diag id) conflict with t? */
-static bool conflicts(const struct bind_target *t, uint8_t family, const uint32_t src[4])
+/* Does a socket bound to (family, addr of the diag id) conflict with t?
+ * e_v6only: that socket is IPv6-only (then it never takes IPv4). */
+static bool conflicts(const struct bind_target *t, uint8_t family, const uint32_t src[4], bool e_v6only)
 {
 	uint8_t a[16];
 	memcpy(a, src, sizeof a);
@@ -117,7 +120,7 @@ static bool conflicts(const struct bind_target *t, uint8_t family, const uint32_
 	if (t->v4) {
 		if (e_v4)
 			return t->wildcard || e_v4addr == 0 || e_v4addr == t->v4addr;
-		return e_v6_wild; /* a dual-stack [::] socket takes IPv4 too */
+		return e_v6_wild && !e_v6only; /* a dual-stack [::] socket takes IPv4 too */
 	}
 	if (t->wildcard)
 		return !t->v6only || !e_v4;
@@ -169,13 +172,23 @@ struct scan_ctx {
 	struct notw_port_scan *out;
 };
 
-static void count_socket(const struct inet_diag_msg *m, void *ctx)
+/* A socket no process holds any more, still closing (FIN-WAIT-1, CLOSING,
+ * LAST-ACK...): what a crash leaves besides timewait sockets. */
+static bool is_orphan(const struct inet_diag_msg *m)
+{
+	return !notw_diag_is_timewait(m) && m->idiag_inode == 0 && m->idiag_state != ST_LISTEN &&
+	       m->idiag_state != ST_BOUND_INACTIVE;
+}
+
+static void count_socket(const struct inet_diag_msg *m, bool v6only, void *ctx)
 {
 	const struct scan_ctx *c = ctx;
 	struct notw_port_scan *out = c->out;
-	if (!conflicts(c->t, m->idiag_family, m->id.idiag_src))
+	if (!conflicts(c->t, m->idiag_family, m->id.idiag_src, v6only))
 		return;
-	if (notw_diag_is_timewait(m)) {
+	if (notw_diag_is_timewait(m) || is_orphan(m)) {
+		if (is_orphan(m))
+			out->orphans++;
 		out->timewait++;
 		if (m->idiag_expires > out->longest_ms)
 			out->longest_ms = m->idiag_expires;
@@ -207,6 +220,22 @@ static const struct nlmsghdr *next_message(const char *buf, size_t n, size_t *of
 	return h;
 }
 
+/* The INET_DIAG_SKV6ONLY attribute (sent for listening and bound IPv6
+ * sockets): is the socket IPv6-only? */
+static bool message_v6only(const struct nlmsghdr *h)
+{
+	size_t off = NLMSG_LENGTH(NLMSG_ALIGN(sizeof(struct inet_diag_msg)));
+	while (off + sizeof(struct nlattr) <= h->nlmsg_len) {
+		const struct nlattr *a = (const struct nlattr *)(const void *)((const char *)h + off);
+		if (a->nla_len < sizeof *a || off + a->nla_len > h->nlmsg_len)
+			break;
+		if ((a->nla_type & NLA_TYPE_MASK) == INET_DIAG_SKV6ONLY && a->nla_len >= sizeof *a + 1)
+			return *((const uint8_t *)a + sizeof *a) != 0;
+		off += ((size_t)a->nla_len + 3u) & ~(size_t)3u;
+	}
+	return false;
+}
+
 /* Read one dump to its end (NLMSG_DONE), multipart messages included. */
 static int read_dump(int fd, notw_diag_fn fn, void *ctx)
 {
@@ -228,7 +257,7 @@ static int read_dump(int fd, notw_diag_fn fn, void *ctx)
 			}
 			if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
 			    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
-				fn(NLMSG_DATA(h), ctx);
+				fn(NLMSG_DATA(h), message_v6only(h), ctx);
 		}
 	}
 	return EOVERFLOW;
@@ -257,11 +286,13 @@ int notw_list_port(uint16_t port, uint32_t states, notw_diag_fn fn, void *ctx)
 	return err;
 }
 
-bool notw_diag_conflicts(const struct sockaddr *addr, socklen_t len, bool v6only, const struct inet_diag_msg *m)
+bool notw_diag_conflicts(const struct sockaddr *addr, socklen_t len, bool v6only, const struct inet_diag_msg *m,
+			 bool m_v6only)
 {
 	struct bind_target t;
 	uint16_t port = 0;
-	return read_target(addr, len, v6only, &t, &port) && conflicts(&t, m->idiag_family, m->id.idiag_src);
+	return read_target(addr, len, v6only, &t, &port) &&
+	       conflicts(&t, m->idiag_family, m->id.idiag_src, m_v6only);
 }
 
 int notw_scan_port(const struct sockaddr *addr, socklen_t len, bool v6only, struct notw_port_scan *out)

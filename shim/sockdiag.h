@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 
 /* Timewait sockets kept per scan; a port with more is handled in rounds. */
-#define NOTW_SCAN_MAX 64
+#define NOTW_SCAN_MAX 32
 
 struct notw_tw_sock {
 	uint8_t family;
@@ -23,7 +23,10 @@ struct notw_tw_sock {
  * (wildcard against specific addresses, IPv4-mapped IPv6). */
 struct notw_port_scan {
 	int listeners;            /* live listeners */
-	int timewait;             /* timewait mini-sockets, both sub-states */
+	int timewait;             /* leftovers: timewait mini-sockets (both
+	                           * sub-states) and orphans (closing sockets
+	                           * no process holds any more) */
+	int orphans;              /* ... of which orphans */
 	int others;               /* anything else bound to the port */
 	uint32_t listener_inode;  /* of the first listener, to name its process */
 	uint32_t longest_ms;      /* remaining time of the longest-lived timewait */
@@ -42,7 +45,7 @@ struct notw_port_scan {
 /* Calls fn for every TCP socket (IPv4 and IPv6, timewait mini-sockets
  * included) in one of the states whose local port is port. Returns 0, or
  * an errno. */
-typedef void (*notw_diag_fn)(const struct inet_diag_msg *m, void *ctx);
+typedef void (*notw_diag_fn)(const struct inet_diag_msg *m, bool v6only, void *ctx);
 int notw_list_port(uint16_t port, uint32_t states, notw_diag_fn fn, void *ctx);
 
 /* Is m a timewait mini-socket (TIME-WAIT or FIN-WAIT-2 sub-state)? */
@@ -50,7 +53,8 @@ bool notw_diag_is_timewait(const struct inet_diag_msg *m);
 
 /* Does the socket m conflict with a bind to addr under the kernel's rules
  * for addresses (the options of both sockets aside)? */
-bool notw_diag_conflicts(const struct sockaddr *addr, socklen_t len, bool v6only, const struct inet_diag_msg *m);
+bool notw_diag_conflicts(const struct sockaddr *addr, socklen_t len, bool v6only, const struct inet_diag_msg *m,
+			 bool m_v6only);
 
 /* Destroy n (at most NOTW_SCAN_MAX) sockets in one request; results[i] is
  * the kernel's answer for tw[i]: 0, or an errno (ENOENT: already gone).

@@ -45,6 +45,11 @@ static void report_sink_failure(const struct notw_policy *p)
 
 static long own_pid;
 
+static void after_fork_in_parent(void)
+{
+	notw_linger_atfork_parent();
+}
+
 static void after_fork_in_child(void)
 {
 	__atomic_store_n(&own_pid, (long)syscall(SYS_getpid), __ATOMIC_RELAXED);
@@ -76,7 +81,7 @@ static void load_policy(void)
 static void make_ready(void)
 {
 	int saved_errno = errno;
-	pthread_atfork(NULL, NULL, after_fork_in_child);
+	pthread_atfork(NULL, after_fork_in_parent, after_fork_in_child);
 	notw_real_bind();
 	own_pid = (long)syscall(SYS_getpid);
 	load_policy();
