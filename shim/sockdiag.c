@@ -33,9 +33,14 @@ struct nl_dump_request {
 	struct inet_diag_bc_op ops[4];
 };
 
-static int open_diag_socket(void)
+/* The descriptor, or -1 with *err set; errno is left as it was. */
+static int open_diag_socket(int *err)
 {
-	return (int)syscall(SYS_socket, AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	int saved_errno = errno;
+	int fd = (int)syscall(SYS_socket, AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	*err = fd < 0 ? errno : 0;
+	errno = saved_errno;
+	return fd;
 }
 
 static void close_diag_socket(int fd)
@@ -266,15 +271,12 @@ static int read_dump(int fd, notw_diag_fn fn, void *ctx)
 int notw_list_port(uint16_t port, uint32_t states, notw_diag_fn fn, void *ctx)
 {
 	int saved_errno = errno;
-	int fd = open_diag_socket();
-	if (fd < 0) {
-		int err = errno;
-		errno = saved_errno;
+	int err = 0;
+	int fd = open_diag_socket(&err);
+	if (fd < 0)
 		return err;
-	}
 	/* Both families: an IPv4 bind conflicts with IPv4-mapped and dual-stack
 	 * IPv6 sockets, and the reverse. */
-	int err = 0;
 	static const uint8_t families[] = { AF_INET, AF_INET6 };
 	for (size_t i = 0; i < sizeof families && err == 0; i++) {
 		err = send_dump_request(fd, families[i], port, states);
@@ -363,19 +365,16 @@ int notw_destroy_batch(const struct notw_tw_sock *tw, int n, int results[])
 		results[i] = EIO; /* until the kernel answers */
 	}
 	int saved_errno = errno;
-	int fd = open_diag_socket();
-	if (fd < 0) {
-		int err = errno;
-		errno = saved_errno;
+	int err = 0;
+	int fd = open_diag_socket(&err);
+	if (fd < 0)
 		return err;
-	}
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	size_t bytes = (size_t)n * sizeof batch[0];
 	long sent;
 	do {
 		sent = syscall(SYS_sendto, fd, batch, bytes, 0, &kernel, sizeof kernel);
 	} while (sent < 0 && errno == EINTR);
-	int err = 0;
 	if (sent != (long)bytes)
 		err = sent < 0 ? errno : EIO;
 	else
