@@ -96,15 +96,6 @@ static enum bind_decision decide_bind(int fd, int port)
 	return BIND_SET;
 }
 
-static bool set_reuseaddr(int fd, int *err)
-{
-	int one = 1;
-	if (notw_call_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0)
-		return true;
-	*err = errno;
-	return false;
-}
-
 /* Keeps what the table knew of the socket before bind() (the program's own
  * SO_LINGER, duplicates, fork). */
 static void record_bind(int fd, enum bind_decision d, int domain)
@@ -185,16 +176,14 @@ NOTW_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 
 	enum bind_decision d = decide_bind(fd, bind_port(addr, len, domain));
 	if (rc == 0) {
-		if (d == BIND_SET && !set_reuseaddr(fd, &set_err))
+		if (d == BIND_SET && (set_err = notw_set_reuseaddr(fd, 1)) != 0)
 			d = BIND_SET_FAILED;
 	} else if (d == BIND_SET || d == BIND_ALREADY_SET) {
 		bool reuse_set = false;
 		rc = notw_recover_bind(fd, addr, len, domain, d == BIND_SET, &reuse_set, &bind_err);
 		if (d == BIND_SET && (rc != 0 || !reuse_set)) {
-			if (reuse_set) { /* refused after all: leave the socket as the program made it */
-				int zero = 0;
-				notw_call_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &zero, sizeof zero);
-			}
+			if (reuse_set) /* refused after all: leave the socket as the program made it */
+				notw_set_reuseaddr(fd, 0);
 			d = BIND_HELD;
 		}
 	}

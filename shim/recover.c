@@ -273,10 +273,9 @@ static void warn_timewait(int fd, const struct sockaddr *addr, socklen_t len, co
 		 notw_sockaddr_port(addr, len), seconds_up(s->longest_ms) + 1u);
 }
 
-static bool set_reuseaddr(int fd)
+int notw_set_reuseaddr(int fd, int on)
 {
-	int one = 1;
-	return notw_call_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0;
+	return notw_call_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == 0 ? 0 : errno;
 }
 
 int notw_recover_bind(int fd, const struct sockaddr *addr, socklen_t len, int domain, bool may_set_reuse,
@@ -293,7 +292,7 @@ int notw_recover_bind(int fd, const struct sockaddr *addr, socklen_t len, int do
 		/* Blind: behave as before sock_diag, SO_REUSEADDR and one retry. */
 		notw_log(NOTW_LEVEL_WARN, "bind %A fd=%d: EADDRINUSE; cannot list the port's sockets: %E", addr,
 			 len, fd, scan_err);
-		if (may_set_reuse && set_reuseaddr(fd)) {
+		if (may_set_reuse && notw_set_reuseaddr(fd, 1) == 0) {
 			*reuse_set = true;
 			return retry_bind(fd, addr, len, err);
 		}
@@ -315,7 +314,7 @@ int notw_recover_bind(int fd, const struct sockaddr *addr, socklen_t len, int do
 	/* Only timewait sockets (or none any more). Those of a generation that
 	 * had SO_REUSEADDR let a socket that has it through. */
 	int rc = -1;
-	if (may_set_reuse && set_reuseaddr(fd)) {
+	if (may_set_reuse && notw_set_reuseaddr(fd, 1) == 0) {
 		*reuse_set = true;
 		rc = retry_bind(fd, addr, len, err);
 		if (rc == 0 || *err != EADDRINUSE)

@@ -5,6 +5,9 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
+/* Set SO_REUSEADDR on fd to on (1) or off (0); returns 0 or the errno. */
+int notw_set_reuseaddr(int fd, int on);
+
 /* Works out what holds the port and acts on it:
  *  - a live listener or another bound socket: nothing, one warning naming it;
  *  - only timewait sockets: SO_REUSEADDR and one more bind (gets past
