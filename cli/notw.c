@@ -18,6 +18,10 @@ static void usage(FILE *out)
 		"                                                 what holds a TCP port\n"
 		"       notw reap [--dry-run] [--json] [--netns NS] PORT|ADDR:PORT\n"
 		"                                                 destroy its timewait sockets\n"
+		"       notw check-config [--program NAME] [FILE]\n"
+		"                                                 check a policy file, show its effect\n"
+		"       notw enable|disable [--root DIR] [--library PATH]\n"
+		"                                                 add/remove libnotw in /etc/ld.so.preload\n"
 		"       notw --version | --help | COMMAND --help\n");
 }
 
@@ -133,6 +137,12 @@ int main(int argc, char **argv)
 		return cmd_status(argc - 1, argv + 1);
 	if (strcmp(cmd, "reap") == 0)
 		return cmd_reap(argc - 1, argv + 1);
+	if (strcmp(cmd, "check-config") == 0)
+		return cmd_check_config(argc - 1, argv + 1);
+	if (strcmp(cmd, "enable") == 0)
+		return cmd_enable(argc - 1, argv + 1);
+	if (strcmp(cmd, "disable") == 0)
+		return cmd_disable(argc - 1, argv + 1);
 	fprintf(stderr, "notw: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return EXIT_USAGE;

@@ -1,5 +1,6 @@
 /* notw run: run a program under the library. */
 #include "cli.h"
+#include "config.h"
 #include "fmt.h"
 #include "policy.h"
 
@@ -18,9 +19,10 @@ static void run_usage(FILE *out)
 	fprintf(out,
 		"usage: notw run [--reuseaddr on|off] [--linger off|crash|exit|always] [--ports LIST]\n"
 		"                [--reap on|off] [--wait SECS] [--log DEST] [--log-level LEVEL]\n"
-		"                -- PROGRAM [ARGS...]\n"
+		"                [--config FILE] -- PROGRAM [ARGS...]\n"
 		"Runs PROGRAM with libnotw preloaded (prepended to any LD_PRELOAD); each option\n"
-		"sets the NOTW_* variable of the same name. Refuses (status 2) a program the\n"
+		"sets the NOTW_* variable of the same name (--config: NOTW_CONFIG, after\n"
+		"checking the file as notw check-config does). Refuses (status 2) a program the\n"
 		"library could not load into: statically linked, set-user-ID or set-group-ID,\n"
 		"or with file capabilities.\n");
 }
@@ -49,8 +51,7 @@ static bool find_library(char *out, size_t cap)
 	return access(out, R_OK) == 0;
 }
 
-/* The file execvp would run. */
-static bool resolve_program(const char *name, char *out, size_t cap)
+bool find_in_path(const char *name, char *out, size_t cap)
 {
 	if (strchr(name, '/') != NULL) {
 		snprintf(out, cap, "%s", name);
@@ -125,39 +126,59 @@ static int check_program(const char *file)
 
 struct option_map {
 	const char *option;
-	const char *variable;
+	enum notw_setting setting; /* its NOTW_* variable gets the value */
 };
 
 static const struct option_map options[] = {
-	{ "--reuseaddr", "NOTW_REUSEADDR" }, { "--linger", "NOTW_LINGER" },
-	{ "--ports", "NOTW_PORTS" },         { "--reap", "NOTW_REAP" },
-	{ "--wait", "NOTW_WAIT" },           { "--log", "NOTW_LOG" },
-	{ "--log-level", "NOTW_LOG_LEVEL" },
+	{ "--reuseaddr", NOTW_SET_REUSEADDR }, { "--linger", NOTW_SET_LINGER },
+	{ "--ports", NOTW_SET_PORTS },         { "--reap", NOTW_SET_REAP },
+	{ "--wait", NOTW_SET_WAIT },           { "--log", NOTW_SET_LOG },
+	{ "--log-level", NOTW_SET_LOG_LEVEL },
 };
 
-/* The value must be one the library accepts: a typo here is the user's
- * to fix now, not a line in a log later. */
-static bool valid_value(const char *variable, const char *value)
+/* --config FILE: the library reads it as NOTW_CONFIG; a problem in it is
+ * the user's to fix now, not a line in a log later. */
+static bool use_config(const char *file)
 {
+	char path[PATH_MAX];
 	struct notw_policy p;
-	bool b;
-	unsigned u;
-	enum notw_linger l;
-	enum notw_level lv;
-	enum notw_sink sink;
-	const char *reason = NULL;
+	struct notw_config_report r;
+	if (realpath(file, path) == NULL) {
+		fprintf(stderr, "notw run: --config %s: %s\n", file, strerror(errno));
+		return false;
+	}
 	notw_policy_defaults(&p);
-	if (strcmp(variable, "NOTW_REUSEADDR") == 0 || strcmp(variable, "NOTW_REAP") == 0)
-		return notw_parse_bool(value, &b);
-	if (strcmp(variable, "NOTW_LINGER") == 0)
-		return notw_parse_linger(value, &l);
-	if (strcmp(variable, "NOTW_PORTS") == 0)
-		return notw_parse_ports(value, &p, &reason);
-	if (strcmp(variable, "NOTW_WAIT") == 0)
-		return notw_parse_wait(value, &u);
-	if (strcmp(variable, "NOTW_LOG") == 0)
-		return notw_parse_log_dest(value, &sink, p.log_path, sizeof p.log_path, &reason);
-	return notw_parse_level(value, &lv);
+	int problems = load_config_for(path, NULL, &p, &r);
+	if (problems != 0) {
+		if (problems > 0)
+			fprintf(stderr, "notw run: --config %s: fix the problems above first\n", file);
+		return false;
+	}
+	setenv("NOTW_CONFIG", path, 1);
+	return true;
+}
+
+/* One option and its value; false (usage printed) when it is not valid. */
+static bool take_option(const char *option, const char *value)
+{
+	if (strcmp(option, "--config") == 0)
+		return use_config(value);
+	for (size_t k = 0; k < sizeof options / sizeof options[0]; k++) {
+		if (strcmp(option, options[k].option) != 0)
+			continue;
+		/* The value must be one the library accepts: a typo here is
+		 * the user's to fix now, not a line in a log later. */
+		const char *why = notw_policy_set(NULL, options[k].setting, value);
+		if (why != NULL) {
+			fprintf(stderr, "notw run: %s %s: %s\n", option, value, why);
+			return false;
+		}
+		setenv(notw_setting_env(options[k].setting), value, 1);
+		return true;
+	}
+	fprintf(stderr, "notw run: unknown option: %s\n", option);
+	run_usage(stderr);
+	return false;
 }
 
 int cmd_run(int argc, char **argv)
@@ -172,25 +193,15 @@ int cmd_run(int argc, char **argv)
 			run_usage(stdout);
 			return EXIT_DONE;
 		}
-		size_t k;
-		for (k = 0; k < sizeof options / sizeof options[0]; k++)
-			if (strcmp(argv[i], options[k].option) == 0)
-				break;
-		if (k == sizeof options / sizeof options[0] || i + 1 >= argc) {
-			if (strcmp(argv[i], "--config") == 0)
-				fprintf(stderr, "notw run: --config: configuration files are not supported yet\n");
-			else if (argv[i][0] != '-')
-				break; /* the program, without "--" */
-			else
-				fprintf(stderr, "notw run: unknown option or missing value: %s\n", argv[i]);
+		if (argv[i][0] != '-')
+			break; /* the program, without "--" */
+		if (i + 1 >= argc) {
+			fprintf(stderr, "notw run: %s needs a value\n", argv[i]);
 			run_usage(stderr);
 			return EXIT_USAGE;
 		}
-		if (!valid_value(options[k].variable, argv[i + 1])) {
-			fprintf(stderr, "notw run: %s %s: not a valid value\n", argv[i], argv[i + 1]);
+		if (!take_option(argv[i], argv[i + 1]))
 			return EXIT_USAGE;
-		}
-		setenv(options[k].variable, argv[i + 1], 1);
 		i++;
 	}
 	if (i >= argc) {
@@ -199,7 +210,7 @@ int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	char program[PATH_MAX], library[PATH_MAX];
-	if (!resolve_program(argv[i], program, sizeof program)) {
+	if (!find_in_path(argv[i], program, sizeof program)) {
 		fprintf(stderr, "notw run: %s: no such program\n", argv[i]);
 		return EXIT_USAGE;
 	}

@@ -143,7 +143,7 @@ static void report_bind(int fd, const struct sockaddr *addr, socklen_t len, enum
 NOTW_EXPORT int socket(int domain, int type, int protocol)
 {
 	int fd = notw_call_socket(domain, type, protocol);
-	if (fd < 0)
+	if (fd < 0 || notw_disabled())
 		return fd;
 	/* A returned number is a new socket, whatever the table said before. */
 	uint32_t flags = is_inet_stream_type(domain, type, protocol) ? tcp_flags_for(domain) : 0u;

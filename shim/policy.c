@@ -7,6 +7,7 @@
 void notw_policy_defaults(struct notw_policy *p)
 {
 	memset(p, 0, sizeof *p);
+	p->enabled = true;
 	p->reuseaddr = true;
 	p->reap = true;
 	p->all_ports = true;
@@ -108,6 +109,8 @@ static bool is_blank(const char *s)
 
 bool notw_parse_ports(const char *s, struct notw_policy *p, const char **reason)
 {
+	if (p == NULL)
+		return is_blank(s) || walk_ports(s, NULL, reason);
 	if (is_blank(s)) {
 		p->all_ports = true;
 		memset(p->ports, 0, sizeof p->ports);
@@ -199,6 +202,107 @@ bool notw_parse_level(const char *s, enum notw_level *out)
 	return false;
 }
 
+static const struct {
+	const char *key;
+	const char *env;
+} settings[NOTW_SET_COUNT] = {
+	[NOTW_SET_ENABLED] = { "enabled", "NOTW_ENABLED" },
+	[NOTW_SET_LOG] = { "log", "NOTW_LOG" },
+	[NOTW_SET_LOG_LEVEL] = { "log_level", "NOTW_LOG_LEVEL" },
+	[NOTW_SET_REUSEADDR] = { "reuseaddr", "NOTW_REUSEADDR" },
+	[NOTW_SET_LINGER] = { "linger", "NOTW_LINGER" },
+	[NOTW_SET_REAP] = { "reap", "NOTW_REAP" },
+	[NOTW_SET_WAIT] = { "wait", "NOTW_WAIT" },
+	[NOTW_SET_PORTS] = { "ports", "NOTW_PORTS" },
+};
+
+const char *notw_setting_key(enum notw_setting s)
+{
+	return (unsigned)s < NOTW_SET_COUNT ? settings[s].key : "?";
+}
+
+const char *notw_setting_env(enum notw_setting s)
+{
+	return (unsigned)s < NOTW_SET_COUNT ? settings[s].env : "?";
+}
+
+int notw_setting_by_key(const char *name)
+{
+	for (int i = 0; i < NOTW_SET_COUNT; i++)
+		if (strcmp(name, settings[i].key) == 0)
+			return i;
+	return -1;
+}
+
+static const char *const bool_reason = "expected on or off (1/0, yes/no, true/false)";
+
+static const char *set_bool(bool *field, const char *text)
+{
+	bool v;
+	if (!notw_parse_bool(text, &v))
+		return bool_reason;
+	if (field != NULL)
+		*field = v;
+	return NULL;
+}
+
+static const char *set_log(struct notw_policy *p, const char *text)
+{
+	enum notw_sink sink;
+	char path[NOTW_LOG_PATH_MAX];
+	const char *reason = NULL;
+	if (!notw_parse_log_dest(text, &sink, path, sizeof path, &reason))
+		return reason;
+	if (p != NULL) {
+		p->log_sink = sink;
+		if (sink == NOTW_SINK_FILE)
+			memcpy(p->log_path, path, strlen(path) + 1);
+	}
+	return NULL;
+}
+
+const char *notw_policy_set(struct notw_policy *p, enum notw_setting s, const char *text)
+{
+	const char *reason = NULL;
+	enum notw_linger linger;
+	enum notw_level level;
+	unsigned secs;
+
+	switch (s) {
+	case NOTW_SET_ENABLED:
+		return set_bool(p != NULL ? &p->enabled : NULL, text);
+	case NOTW_SET_REUSEADDR:
+		return set_bool(p != NULL ? &p->reuseaddr : NULL, text);
+	case NOTW_SET_REAP:
+		return set_bool(p != NULL ? &p->reap : NULL, text);
+	case NOTW_SET_LOG:
+		return set_log(p, text);
+	case NOTW_SET_LOG_LEVEL:
+		if (!notw_parse_level(text, &level))
+			return "expected error, warn, info or debug";
+		if (p != NULL)
+			p->log_level = level;
+		return NULL;
+	case NOTW_SET_LINGER:
+		if (!notw_parse_linger(text, &linger))
+			return "expected off, crash, exit or always";
+		if (p != NULL)
+			p->linger = linger;
+		return NULL;
+	case NOTW_SET_WAIT:
+		if (!notw_parse_wait(text, &secs))
+			return "expected a number of seconds from 0 to 600";
+		if (p != NULL)
+			p->wait_seconds = secs;
+		return NULL;
+	case NOTW_SET_PORTS:
+		return notw_parse_ports(text, p, &reason) ? NULL : reason;
+	case NOTW_SET_COUNT:
+		break;
+	}
+	return "unknown setting";
+}
+
 static void add_diag(struct notw_diag *diags, int max, int *n, const char *name,
 		     const char *value, const char *reason)
 {
@@ -217,24 +321,12 @@ int notw_policy_apply_env(struct notw_policy *p, notw_getenv_fn get, struct notw
 			  int max)
 {
 	int n = 0;
-	const char *v;
-	const char *reason = NULL;
-
-	if ((v = get("NOTW_LOG")) != NULL &&
-	    !notw_parse_log_dest(v, &p->log_sink, p->log_path, sizeof p->log_path, &reason))
-		add_diag(diags, max, &n, "NOTW_LOG", v, reason);
-	if ((v = get("NOTW_LOG_LEVEL")) != NULL && !notw_parse_level(v, &p->log_level))
-		add_diag(diags, max, &n, "NOTW_LOG_LEVEL", v, "expected error, warn, info or debug");
-	if ((v = get("NOTW_REUSEADDR")) != NULL && !notw_parse_bool(v, &p->reuseaddr))
-		add_diag(diags, max, &n, "NOTW_REUSEADDR", v,
-			 "expected on or off (1/0, yes/no, true/false)");
-	if ((v = get("NOTW_LINGER")) != NULL && !notw_parse_linger(v, &p->linger))
-		add_diag(diags, max, &n, "NOTW_LINGER", v, "expected off, crash, exit or always");
-	if ((v = get("NOTW_REAP")) != NULL && !notw_parse_bool(v, &p->reap))
-		add_diag(diags, max, &n, "NOTW_REAP", v, "expected on or off (1/0, yes/no, true/false)");
-	if ((v = get("NOTW_WAIT")) != NULL && !notw_parse_wait(v, &p->wait_seconds))
-		add_diag(diags, max, &n, "NOTW_WAIT", v, "expected a number of seconds from 0 to 600");
-	if ((v = get("NOTW_PORTS")) != NULL && !notw_parse_ports(v, p, &reason))
-		add_diag(diags, max, &n, "NOTW_PORTS", v, reason);
+	for (int i = 0; i < NOTW_SET_COUNT; i++) {
+		enum notw_setting s = (enum notw_setting)i;
+		const char *v = get(settings[s].env);
+		const char *reason;
+		if (v != NULL && (reason = notw_policy_set(p, s, v)) != NULL)
+			add_diag(diags, max, &n, settings[s].env, v, reason);
+	}
 	return n;
 }

@@ -20,6 +20,7 @@ enum notw_linger {
 };
 
 struct notw_policy {
+	bool enabled;                      /* off: every call passes straight through */
 	bool reuseaddr;
 	enum notw_linger linger;
 	bool reap;                         /* destroy blocking timewait sockets */
@@ -38,14 +39,14 @@ struct notw_diag {
 	const char *reason;
 };
 
-#define NOTW_DIAG_MAX 8
+#define NOTW_DIAG_MAX NOTW_SET_COUNT  /* one per setting at most */
 
 void notw_policy_defaults(struct notw_policy *p);
 
 /* on/off, 1/0, yes/no, true/false, any case. */
 bool notw_parse_bool(const char *s, bool *out);
 /* "49200,8000-8100", spaces allowed around items; "" means all ports.
- * On failure p is unchanged and *reason says why. */
+ * On failure p is unchanged and *reason says why; with p NULL, only checks. */
 bool notw_parse_ports(const char *s, struct notw_policy *p, const char **reason);
 /* stderr | syslog | none | file:PATH */
 bool notw_parse_log_dest(const char *s, enum notw_sink *sink, char *path, size_t path_cap,
@@ -64,6 +65,28 @@ static inline bool notw_policy_port_matches(const struct notw_policy *p, unsigne
 		return false;
 	return p->all_ports || (p->ports[port / 64u] >> (port % 64u) & 1u) != 0;
 }
+
+/* The settings, each with its INI key and its environment variable. */
+enum notw_setting {
+	NOTW_SET_ENABLED = 0,
+	NOTW_SET_LOG,
+	NOTW_SET_LOG_LEVEL,
+	NOTW_SET_REUSEADDR,
+	NOTW_SET_LINGER,
+	NOTW_SET_REAP,
+	NOTW_SET_WAIT,
+	NOTW_SET_PORTS,
+	NOTW_SET_COUNT
+};
+
+const char *notw_setting_key(enum notw_setting s);  /* "log_level" */
+const char *notw_setting_env(enum notw_setting s);  /* "NOTW_LOG_LEVEL" */
+/* The setting whose INI key is name, or -1. */
+int notw_setting_by_key(const char *name);
+
+/* Read text as the value of setting s into p; with p NULL, only check it.
+ * Returns NULL when it is valid, else why not (p is then unchanged). */
+const char *notw_policy_set(struct notw_policy *p, enum notw_setting s, const char *text);
 
 typedef const char *(*notw_getenv_fn)(const char *name);
 

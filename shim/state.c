@@ -1,12 +1,16 @@
 #define _GNU_SOURCE /* secure_getenv */
 #include "state.h"
 
+#include "config.h"
 #include "linger.h"
 #include "log.h"
 #include "real.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
+#include <string.h>
 #include <stdlib.h>
 #include <sys/auxv.h>
 #include <sys/syscall.h>
@@ -32,15 +36,17 @@ static void report_diagnostics(const struct notw_diag *diags, int n)
 
 /* A sink that cannot be opened is said once on stderr; the log keeps
  * trying it, so a syslog daemon that starts later is still reached. */
-static void report_sink_failure(const struct notw_policy *p)
+static void report_sink_failure(const struct notw_policy *p, bool secure)
 {
 	int err = notw_log_probe_sink();
 	if (err == 0)
 		return;
+	/* Name the setting where the operator will look for it. */
+	const char *origin = !secure && getenv("NOTW_LOG") != NULL ? "NOTW_LOG=" : "log = ";
 	if (p->log_sink == NOTW_SINK_FILE)
-		notw_log_error_to_stderr("NOTW_LOG=file:%s: cannot open the log file: %E", p->log_path, err);
+		notw_log_error_to_stderr("%sfile:%s: cannot open the log file: %E", origin, p->log_path, err);
 	else
-		notw_log_error_to_stderr("NOTW_LOG=syslog: cannot reach /dev/log: %E", err);
+		notw_log_error_to_stderr("%ssyslog: cannot reach /dev/log: %E", origin, err);
 }
 
 static long own_pid;
@@ -57,23 +63,120 @@ static void after_fork_in_child(void)
 	notw_linger_atfork_child();
 }
 
+/* The executable, for [program:] sections: its path as the kernel has it. */
+static void identify_program(char *path, size_t cap, struct notw_program *prog)
+{
+	long n = syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", path, cap - 1);
+	if (n <= 0) {
+		/* no /proc: the name execve() was given */
+		const char *execfn = (const char *)getauxval(AT_EXECFN);
+		n = execfn != NULL ? (long)strnlen(execfn, cap - 1) : 0;
+		if (n > 0)
+			memcpy(path, execfn, (size_t)n);
+	}
+	path[n > 0 ? n : 0] = '\0';
+	const char *slash = strrchr(path, '/');
+	prog->path = path[0] == '/' ? path : NULL;
+	prog->name = path[0] != '\0' ? (slash != NULL ? slash + 1 : path) : NULL;
+}
+
+/* What loading the policy file found, said once the log is configured. */
+struct config_outcome {
+	const char *path;
+	int read_err;             /* 0, or why the file could not be read */
+	bool named;               /* by NOTW_CONFIG, so a missing file is news */
+	bool untrusted;           /* secure mode: owned by another user, or writable */
+	bool truncated;
+	struct notw_config_report report;
+};
+
+/* In secure-execution mode the file steers a privileged program: it must
+ * belong to root and be writable by nobody else. */
+static bool trusted_for_secure_mode(const struct notw_config_text *t)
+{
+	return t->owner == 0 && (t->mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
+static void load_config_file(struct notw_policy *p, bool secure, struct config_outcome *out)
+{
+	static char exe[PATH_MAX]; /* runs once; see load_policy() */
+	struct notw_program prog;
+	struct notw_config_text text;
+	const char *named = secure ? NULL : getenv("NOTW_CONFIG");
+
+	memset(out, 0, sizeof *out);
+	out->named = named != NULL && named[0] != '\0';
+	out->path = out->named ? named : NOTW_DEFAULT_CONFIG;
+	out->read_err = notw_config_read(out->path, &text);
+	if (out->read_err != 0)
+		return;
+	if (secure && !trusted_for_secure_mode(&text)) {
+		out->untrusted = true;
+		notw_config_release(&text);
+		return;
+	}
+	identify_program(exe, sizeof exe, &prog);
+	out->truncated = text.truncated;
+	notw_config_apply(p, text.mem, text.len, &prog, &out->report);
+	notw_config_release(&text);
+}
+
+static void report_config(const struct config_outcome *c)
+{
+	const struct notw_config_report *r = &c->report;
+	if (c->read_err == ENOENT && !c->named)
+		return; /* no policy file: the usual case */
+	if (c->read_err != 0) {
+		const char *problem = notw_config_read_problem(c->read_err);
+		if (c->read_err == ENOENT)
+			notw_log(NOTW_LEVEL_WARN, "NOTW_CONFIG=%s: no such file; using the built-in defaults",
+				 c->path);
+		else if (problem != NULL)
+			notw_log(NOTW_LEVEL_ERROR, "%s: cannot be read: %s; ignored", c->path, problem);
+		else
+			notw_log(NOTW_LEVEL_ERROR, "%s: cannot be read: %E; ignored", c->path, c->read_err);
+		return;
+	}
+	if (c->untrusted) {
+		notw_log(NOTW_LEVEL_ERROR,
+			 "%s: ignored in this set-id program: the file must be owned by root and writable by nobody else",
+			 c->path);
+		return;
+	}
+	for (int i = 0; i < r->count; i++)
+		notw_log(NOTW_LEVEL_ERROR, "%s:%u: %s", c->path, r->diags[i].line, r->diags[i].text);
+	if (r->dropped > 0)
+		notw_log(NOTW_LEVEL_ERROR, "%s: %d more problems not shown (notw check-config lists them)",
+			 c->path, r->dropped);
+	if (c->truncated)
+		notw_log(NOTW_LEVEL_ERROR, "%s: larger than %u bytes: everything after line %u is ignored",
+			 c->path, NOTW_CONFIG_FILE_MAX, r->lines);
+	notw_log(NOTW_LEVEL_DEBUG, "policy file %s: %d [program:] section(s) apply", c->path, r->matched);
+}
+
 static void load_policy(void)
 {
 	struct notw_policy *p = &notw_active_policy;
 	struct notw_diag diags[NOTW_DIAG_MAX];
+	/* Static: this runs once, maybe on a thread with a small stack. */
+	static struct config_outcome config;
 	int n = 0;
 	/* A set-id or file-capability program runs with an environment its
-	 * caller chose: none of it may steer the library. */
+	 * caller chose: none of it may steer the library, NOTW_CONFIG included. */
 	bool secure = getauxval(AT_SECURE) != 0;
 
 	notw_policy_defaults(p);
+	load_config_file(p, secure, &config);
 	if (!secure)
 		n = notw_policy_apply_env(p, lookup_env, diags, NOTW_DIAG_MAX);
 	notw_log_configure(p->log_sink, p->log_path, p->log_level);
-	report_sink_failure(p);
+	report_sink_failure(p, secure);
+	report_config(&config);
 	report_diagnostics(diags, n);
 	if (secure)
 		notw_log(NOTW_LEVEL_DEBUG, "secure-execution mode: the NOTW_* environment is ignored");
+	if (!p->enabled)
+		notw_log(NOTW_LEVEL_DEBUG, "disabled for this program (enabled = off): every call passes through");
 	notw_log(NOTW_LEVEL_DEBUG, "ready: reuseaddr=%s linger=%s ports=%s", p->reuseaddr ? "on" : "off",
 		 notw_linger_name(p->linger), p->all_ports ? "all" : "list");
 }
@@ -93,13 +196,18 @@ static void make_ready(void)
 bool notw_ensure_ready(void)
 {
 	if (__builtin_expect(__atomic_load_n(&ready, __ATOMIC_ACQUIRE), 1))
-		return true;
+		return notw_active_policy.enabled;
 	if (initialising_here)
 		return false;
 	initialising_here = true;
 	pthread_once(&ready_once, make_ready);
 	initialising_here = false;
-	return true;
+	return notw_active_policy.enabled;
+}
+
+bool notw_disabled(void)
+{
+	return __atomic_load_n(&ready, __ATOMIC_ACQUIRE) && !notw_active_policy.enabled;
 }
 
 /* A vfork() child shares the parent's memory (the table, the log state) but

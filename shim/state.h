@@ -12,9 +12,13 @@
 extern struct notw_policy notw_active_policy;
 
 /* Make the library ready (binding, policy, log) if it is not yet. Returns
- * false when called from inside that work on this thread: the hook must
- * then pass the call straight through. */
+ * false when called from inside that work on this thread, or when the
+ * policy says enabled = off: the hook must then pass the call straight
+ * through. */
 bool notw_ensure_ready(void);
+
+/* Ready, and the policy says enabled = off: track nothing. */
+bool notw_disabled(void);
 
 /* True in a vfork() child, which shares the parent's memory. */
 bool notw_in_vfork_child(void);

@@ -1,5 +1,7 @@
 #!/bin/bash
-# Secure-execution mode: a set-user-ID program ignores the NOTW_* environment.
+# Secure-execution mode: a set-user-ID program ignores the NOTW_* environment,
+# NOTW_CONFIG included, and reads only the default policy file, and that
+# only when root owns it and nobody else can write it.
 #
 # The dynamic loader preloads into a set-id program only a library named
 # without a slash, found in a trusted directory, and itself set-user-ID. The
@@ -28,15 +30,28 @@ chmod 4755 "$WORK/probe-setuid"
 cp "$NOTW_PROGS/probe" "$WORK/probe-plain"
 chmod 755 "$WORK/probe-plain"
 
-# run_as_nobody PROGRAM PORT: with NOTW_REUSEADDR=off in the environment.
-export WORK libdir
+# A policy file saying reuseaddr = off, for NOTW_CONFIG.
+printf '[defaults]\nreuseaddr = off\n' >"$WORK/off.ini"
+chmod 644 "$WORK/off.ini"
+
+# run_as_nobody PROGRAM PORT: with NOTW_REUSEADDR=off and NOTW_CONFIG=off.ini
+# in the environment. With DEFAULT_INI set, that file (and its mode) is put
+# in place of the default policy file, on a tmpfs over its directory.
+# REUSE_ENV empty: NOTW_REUSEADDR is left out.
+export WORK libdir NOTW_DEFAULT_CONFIG DEFAULT_INI= REUSE_ENV=off
 run_as_nobody() {
 	unshare -m -- bash -c '
 		mount --make-rprivate /
 		mount -t overlay overlay -o "lowerdir=$libdir,upperdir=$WORK/upper,workdir=$WORK/ovl-work" "$libdir" || exit 99
+		if [ -n "$DEFAULT_INI" ]; then
+			dir=$(dirname "$NOTW_DEFAULT_CONFIG")
+			[ -d "$dir" ] || exit 98
+			mount -t tmpfs tmpfs "$dir" || exit 98
+			cp -p "$DEFAULT_INI" "$NOTW_DEFAULT_CONFIG"
+		fi
 		setpriv --reuid=65534 --regid=65534 --clear-groups -- \
 			env LD_PRELOAD=libnotw-secure-test.so NOTW_REUSEADDR=off NOTW_LOG=file:/dev/null \
-			"$1" reuse tcp4 "$2"' run_as_nobody "$@"
+			NOTW_CONFIG="$WORK/off.ini" "$1" reuse tcp4 "$2"' run_as_nobody "$@"
 }
 
 plain=$(run_as_nobody "$WORK/probe-plain" 49700 2>"$WORK/plain.err")
@@ -46,6 +61,29 @@ if [ $? -eq 99 ]; then
 fi
 check_eq "control: an ordinary program honours NOTW_REUSEADDR=off" "SO_REUSEADDR=0" "$plain"
 setuid=$(run_as_nobody "$WORK/probe-setuid" 49701 2>"$WORK/setuid.err")
-check_eq "a set-user-ID program ignores NOTW_REUSEADDR=off (the default applies)" "SO_REUSEADDR=1" "$setuid"
+check_eq "a set-user-ID program ignores NOTW_REUSEADDR=off and NOTW_CONFIG (reuseaddr = off): the default applies" "SO_REUSEADDR=1" "$setuid"
 check "... and logs to stderr, ignoring NOTW_LOG" grep -Eq '^notw\[[0-9]+\]: bind 0\.0\.0\.0:49701 fd=[0-9]+: set SO_REUSEADDR$' "$WORK/setuid.err"
+
+# The default policy file does steer a set-id program, when root owns it.
+cp "$WORK/off.ini" "$WORK/default-good.ini"
+DEFAULT_INI=$WORK/default-good.ini
+out=$(run_as_nobody "$WORK/probe-setuid" 49702 2>"$WORK/default-good.err")
+rc=$?
+if [ $rc -eq 98 ]; then
+	echo "# $(dirname "$NOTW_DEFAULT_CONFIG") does not exist here: default-file cases skipped"
+else
+	check_eq "a set-user-ID program follows the default file $NOTW_DEFAULT_CONFIG (root's, 0644)" \
+		"SO_REUSEADDR=0" "$out"
+	cp "$WORK/off.ini" "$WORK/default-writable.ini"
+	chmod 666 "$WORK/default-writable.ini"
+	DEFAULT_INI=$WORK/default-writable.ini
+	out=$(run_as_nobody "$WORK/probe-setuid" 49703 2>"$WORK/default-writable.err")
+	check_eq "... but not a default file others can write" "SO_REUSEADDR=1" "$out"
+	check "... and says why" grep -q "error: $NOTW_DEFAULT_CONFIG: ignored in this set-id program: the file must be owned by root" \
+		"$WORK/default-writable.err"
+	DEFAULT_INI=$WORK/default-good.ini REUSE_ENV=
+	printf '[defaults]\nreuseaddr = on\n' >"$WORK/default-good.ini"
+	out=$(run_as_nobody "$WORK/probe-plain" 49704 2>/dev/null)
+	check_eq "control: an ordinary program takes NOTW_CONFIG (off) over the default file (on)" "SO_REUSEADDR=0" "$out"
+fi
 finish

@@ -430,8 +430,9 @@ END_TEST
 /* ------------------------------------------------------------------ */
 /* notw_policy_apply_env with a fake getenv                            */
 
-static const char *const env_names[] = { "NOTW_LOG", "NOTW_LOG_LEVEL", "NOTW_REUSEADDR",
-					  "NOTW_PORTS", "NOTW_LINGER", "NOTW_REAP", "NOTW_WAIT" };
+static const char *const env_names[] = { "NOTW_LOG",    "NOTW_LOG_LEVEL", "NOTW_REUSEADDR",
+					  "NOTW_PORTS",  "NOTW_LINGER",    "NOTW_REAP",
+					  "NOTW_WAIT",   "NOTW_ENABLED" };
 #define ENV_N (sizeof env_names / sizeof env_names[0])
 
 /* Values for env_names, NULL = unset. */

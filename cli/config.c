@@ -1,0 +1,161 @@
+/* notw check-config: the policy file's problems, and what it makes of a
+ * program's policy. */
+#include "cli.h"
+#include "config.h"
+#include "policy.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void check_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: notw check-config [--program NAME|PATH] [FILE]\n"
+		"Reads FILE (default: $NOTW_CONFIG, else %s) as the library\n"
+		"would, prints every problem as FILE:LINE: error: ..., then the policy it\n"
+		"gives PROGRAM (found in PATH like a shell would, symbolic links resolved,\n"
+		"since the library matches the executable the kernel runs), or the\n"
+		"[defaults] policy without --program. The environment is not applied.\n"
+		"Exit status: 0 no problem, 1 problems, 2 usage error.\n",
+		NOTW_DEFAULT_CONFIG);
+}
+
+/* What the library will see as /proc/self/exe when NAME is run. */
+static void identify(const char *name, char *path, size_t cap, struct notw_program *prog)
+{
+	char found[PATH_MAX];
+	prog->name = name;
+	prog->path = NULL;
+	if (!find_in_path(name, found, sizeof found))
+		return;
+	if (realpath(found, path) == NULL)
+		snprintf(path, cap, "%s", found);
+	prog->path = path;
+	const char *slash = strrchr(path, '/');
+	prog->name = slash != NULL ? slash + 1 : path;
+}
+
+/* "80,8000-8100", the way the setting is written. */
+static void print_ports(FILE *out, const struct notw_policy *p)
+{
+	if (p->all_ports) {
+		fputs("(all)", out);
+		return;
+	}
+	const char *sep = "";
+	for (unsigned port = 1; port <= 65535u; port++) {
+		if (!notw_policy_port_matches(p, port))
+			continue;
+		unsigned last = port;
+		while (last < 65535u && notw_policy_port_matches(p, last + 1))
+			last++;
+		if (last == port)
+			fprintf(out, "%s%u", sep, port);
+		else
+			fprintf(out, "%s%u-%u", sep, port, last);
+		sep = ",";
+		port = last;
+	}
+}
+
+static void print_policy(FILE *out, const struct notw_policy *p)
+{
+	static const char *const levels[] = { "error", "warn", "info", "debug" };
+	static const char *const sinks[] = { "stderr", "syslog", "none", "file:" };
+	fprintf(out, "  enabled   = %s\n", p->enabled ? "on" : "off");
+	fprintf(out, "  reuseaddr = %s\n", p->reuseaddr ? "on" : "off");
+	fprintf(out, "  linger    = %s\n", notw_linger_name(p->linger));
+	fputs("  ports     = ", out);
+	print_ports(out, p);
+	fprintf(out, "\n  reap      = %s\n", p->reap ? "on" : "off");
+	fprintf(out, "  wait      = %u\n", p->wait_seconds);
+	fprintf(out, "  log       = %s%s\n", sinks[p->log_sink],
+		p->log_sink == NOTW_SINK_FILE ? p->log_path : "");
+	fprintf(out, "  log_level = %s\n", levels[p->log_level]);
+}
+
+int load_config_for(const char *path, const struct notw_program *prog, struct notw_policy *p,
+		    struct notw_config_report *r)
+{
+	struct notw_config_text text;
+	int err = notw_config_read(path, &text);
+	if (err != 0) {
+		const char *problem = notw_config_read_problem(err);
+		fprintf(stderr, "%s: error: cannot be read: %s\n", path,
+			problem != NULL ? problem : strerror(err));
+		return -1;
+	}
+	int problems = notw_config_apply(p, text.mem, text.len, prog, r);
+	for (int i = 0; i < r->count; i++)
+		fprintf(stderr, "%s:%u: error: %s\n", path, r->diags[i].line, r->diags[i].text);
+	if (r->dropped > 0)
+		fprintf(stderr, "%s: error: %d more problems not shown (at most %d are kept)\n", path,
+			r->dropped, NOTW_CONFIG_DIAG_MAX);
+	if (text.truncated) {
+		fprintf(stderr, "%s: error: larger than %u bytes: everything after line %u is ignored\n",
+			path, NOTW_CONFIG_FILE_MAX, r->lines);
+		problems++;
+	}
+	notw_config_release(&text);
+	return problems;
+}
+
+static void print_sections(FILE *out, const struct notw_config_report *r)
+{
+	fputs("  from      = built-in defaults, [defaults]", out);
+	for (int i = 0; i < r->matched && i < NOTW_CONFIG_MATCH_MAX; i++)
+		fprintf(out, ", [program:...] of line %u", r->matched_lines[i]);
+	if (r->matched > NOTW_CONFIG_MATCH_MAX)
+		fprintf(out, " and %d more", r->matched - NOTW_CONFIG_MATCH_MAX);
+	fputc('\n', out);
+}
+
+int cmd_check_config(int argc, char **argv)
+{
+	const char *program = NULL, *file = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0) {
+			check_usage(stdout);
+			return EXIT_DONE;
+		}
+		if (strcmp(argv[i], "--program") == 0 && i + 1 < argc && program == NULL) {
+			program = argv[++i];
+		} else if (argv[i][0] != '-' && file == NULL) {
+			file = argv[i];
+		} else {
+			check_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (file == NULL)
+		file = getenv("NOTW_CONFIG") != NULL && *getenv("NOTW_CONFIG") != '\0'
+			       ? getenv("NOTW_CONFIG")
+			       : NOTW_DEFAULT_CONFIG;
+
+	char path[PATH_MAX];
+	struct notw_program prog = { NULL, NULL };
+	if (program != NULL)
+		identify(program, path, sizeof path, &prog);
+	struct notw_policy p;
+	struct notw_config_report r;
+	notw_policy_defaults(&p);
+	int problems = load_config_for(file, program != NULL ? &prog : NULL, &p, &r);
+	if (problems < 0)
+		return EXIT_NOT_DONE; /* not read at all: no policy to show */
+
+	if (program == NULL)
+		printf("%s: policy for a program no [program:] section matches:\n", file);
+	else if (prog.path != NULL)
+		printf("%s: policy for %s (%s):\n", file, prog.name, prog.path);
+	else
+		printf("%s: policy for %s (not found in PATH: only sections naming it match):\n", file,
+		       prog.name);
+	print_policy(stdout, &p);
+	print_sections(stdout, &r);
+	if (problems > 0)
+		printf("%d problem(s): the settings they concern were left as they were.\n", problems);
+	return problems > 0 ? EXIT_NOT_DONE : EXIT_DONE;
+}

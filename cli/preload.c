@@ -1,0 +1,623 @@
+/* notw enable and notw disable: add or remove libnotw in /etc/ld.so.preload,
+ * the file of libraries the dynamic loader preloads into every dynamically
+ * linked program. */
+#include "cli.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define PRELOAD_FILE "/etc/ld.so.preload"
+#define MAX_PRELOAD_SIZE (1024 * 1024)
+
+/* The ELF header of a library this machine's loader accepts. */
+#if __SIZEOF_POINTER__ == 8
+typedef Elf64_Ehdr native_ehdr;
+#define NATIVE_CLASS ELFCLASS64
+#elif __SIZEOF_POINTER__ == 4
+typedef Elf32_Ehdr native_ehdr;
+#define NATIVE_CLASS ELFCLASS32
+#else
+#error "preload.c: neither a 32-bit nor a 64-bit machine"
+#endif
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define NATIVE_DATA ELFDATA2LSB
+#else
+#define NATIVE_DATA ELFDATA2MSB
+#endif
+
+#if defined(__x86_64__)
+#define NATIVE_MACHINE EM_X86_64
+#elif defined(__i386__)
+#define NATIVE_MACHINE EM_386
+#elif defined(__aarch64__)
+#define NATIVE_MACHINE EM_AARCH64
+#elif defined(__arm__)
+#define NATIVE_MACHINE EM_ARM
+#elif defined(__riscv)
+#define NATIVE_MACHINE EM_RISCV
+#elif defined(__powerpc64__)
+#define NATIVE_MACHINE EM_PPC64
+#elif defined(__powerpc__)
+#define NATIVE_MACHINE EM_PPC
+#elif defined(__s390x__)
+#define NATIVE_MACHINE EM_S390
+#elif defined(__loongarch__)
+#define NATIVE_MACHINE EM_LOONGARCH
+#else
+#error "preload.c: add this machine's EM_* value"
+#endif
+
+_Static_assert(sizeof(native_ehdr) == (NATIVE_CLASS == ELFCLASS64 ? 64 : 52),
+	       "the ELF header type does not match the machine's class");
+_Static_assert(sizeof(void *) == (NATIVE_CLASS == ELFCLASS64 ? 8 : 4),
+	       "the ELF class does not match the pointer size");
+
+struct target {
+	const char *library;  /* the entry, as the target system sees it */
+	char root[PATH_MAX];  /* "" for this system; never ends in '/' */
+	int root_fd;          /* the root directory, or -1 for this system */
+	char dir[PATH_MAX];   /* root + "/etc" */
+	char file[PATH_MAX];  /* root + PRELOAD_FILE, also what messages show */
+	struct stat lib_st;   /* the library itself, when lib_found */
+	bool lib_found;
+};
+
+struct preload {
+	char *text;
+	size_t len;
+	bool exists;
+	struct stat st;
+};
+
+static void preload_usage(FILE *out, const char *cmd)
+{
+	fprintf(out, "usage: notw %s [--root DIR] [--library PATH]\n", cmd);
+	if (strcmp(cmd, "enable") == 0)
+		fprintf(out,
+			"Adds the library PATH to " PRELOAD_FILE ", so that the dynamic loader\n"
+			"preloads it into every dynamically linked program. Refuses a PATH that is\n"
+			"not an ELF shared object for this machine; an entry already there (the same\n"
+			"name, or the same file) is left alone.\n");
+	else
+		fprintf(out,
+			"Removes from " PRELOAD_FILE " every entry naming the library PATH (the same\n"
+			"name, or the same file); other entries and comments stay as they are.\n");
+	fprintf(out,
+		"PATH is absolute; the default is %s/libnotw.so. --root DIR acts on\n"
+		"DIR" PRELOAD_FILE " and finds the library as DIR/PATH; the entry is still PATH.\n"
+		"The file is replaced atomically, keeping its owner and mode.\n",
+		NOTW_LIBDIR);
+}
+
+/* ld.so's rule (glibc, elf/rtld.c): names are separated by spaces, tabs,
+ * newlines or ':'; '#' starts a comment that runs to the end of the line. */
+static bool is_separator(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == ':';
+}
+
+/* A name ld.so would read back as exactly this one entry. */
+static bool valid_library(const char *path)
+{
+	if (path[0] != '/') {
+		fprintf(stderr, "notw: --library %s: must be an absolute path\n", path);
+		return false;
+	}
+	for (const char *c = path; *c != '\0'; c++) {
+		if (is_separator(*c) || *c == '#') {
+			fprintf(stderr, "notw: --library %s: ld.so.preload cannot hold a name with spaces, "
+					"tabs, ':' or '#'\n", path);
+			return false;
+		}
+	}
+	if (strlen(path) >= PATH_MAX) {
+		fprintf(stderr, "notw: --library: path too long\n");
+		return false;
+	}
+	return true;
+}
+
+/* Returns true to go on; otherwise *status is what the command returns. */
+static bool parse_options(int argc, char **argv, const char **root, const char **library, int *status)
+{
+	*root = NULL;
+	*library = NOTW_LIBDIR "/libnotw.so";
+	*status = EXIT_USAGE;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0) {
+			preload_usage(stdout, argv[0]);
+			*status = EXIT_DONE;
+			return false;
+		}
+		bool is_root = strcmp(argv[i], "--root") == 0;
+		if ((!is_root && strcmp(argv[i], "--library") != 0) || i + 1 >= argc) {
+			fprintf(stderr, "notw %s: unknown option, missing value or extra argument: %s\n", argv[0],
+				argv[i]);
+			preload_usage(stderr, argv[0]);
+			return false;
+		}
+		if (is_root)
+			*root = argv[++i];
+		else
+			*library = argv[++i];
+	}
+	if (*root != NULL && **root == '\0') {
+		fprintf(stderr, "notw %s: --root: empty directory name\n", argv[0]);
+		return false;
+	}
+	return valid_library(*library);
+}
+
+static bool join(char *out, size_t cap, const char *a, const char *b)
+{
+	int n = snprintf(out, cap, "%s%s", a, b);
+	if (n < 0 || (size_t)n >= cap) {
+		fprintf(stderr, "notw: %s%s: path too long\n", a, b);
+		return false;
+	}
+	return true;
+}
+
+static bool setup_target(struct target *t, const char *root, const char *library)
+{
+	memset(t, 0, sizeof *t);
+	t->library = library;
+	t->root_fd = -1;
+	if (root != NULL) {
+		if (!join(t->root, sizeof t->root, root, ""))
+			return false;
+		size_t n = strlen(t->root);
+		while (n > 0 && t->root[n - 1] == '/')
+			t->root[--n] = '\0';
+		/* "--root /" is this system. */
+		if (n > 0) {
+			t->root_fd = open(t->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (t->root_fd < 0) {
+				fprintf(stderr, "notw: --root %s: %s\n", root, strerror(errno));
+				return false;
+			}
+		}
+	}
+	return join(t->dir, sizeof t->dir, t->root, "/etc") && join(t->file, sizeof t->file, t->root, PRELOAD_FILE);
+}
+
+/* Opens path as the target system resolves it: under --root, absolute
+ * symbolic links and ".." stay inside the root (openat2's RESOLVE_IN_ROOT). */
+static int open_in_root(const struct target *t, const char *path, int flags)
+{
+	if (t->root_fd < 0)
+		return open(path, flags | O_CLOEXEC);
+#ifdef SYS_openat2
+	struct open_how how = { .flags = (__u64)(flags | O_CLOEXEC), .resolve = RESOLVE_IN_ROOT };
+	long fd = syscall(SYS_openat2, t->root_fd, path, &how, sizeof how);
+	if (fd >= 0 || errno != ENOSYS)
+		return (int)fd;
+#endif
+	/* Before Linux 5.6: relative to the root, without the confinement. */
+	return openat(t->root_fd, path + strspn(path, "/"), flags | O_CLOEXEC);
+}
+
+/* NULL when the header is one of a shared object this machine can load,
+ * else what is wrong with it. */
+static const char *elf_mismatch(const native_ehdr *eh)
+{
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
+		return "not an ELF file";
+	if (eh->e_ident[EI_CLASS] != NATIVE_CLASS)
+		return "an ELF file of the other word size (32/64-bit)";
+	if (eh->e_ident[EI_DATA] != NATIVE_DATA)
+		return "an ELF file of the other byte order";
+	if (eh->e_ident[EI_VERSION] != EV_CURRENT || eh->e_version != EV_CURRENT)
+		return "an ELF file of an unknown version";
+	if (eh->e_machine != NATIVE_MACHINE)
+		return "an ELF file for another machine";
+	if (eh->e_type != ET_DYN)
+		return "an ELF file but not a shared object";
+	return NULL;
+}
+
+/* enable: the library must be there and loadable, or every program on the
+ * system would start with an error from ld.so. */
+static bool check_library(struct target *t)
+{
+	int fd = open_in_root(t, t->library, O_RDONLY | O_NONBLOCK);
+	if (fd < 0) {
+		fprintf(stderr, "notw: %s%s: %s\n", t->root, t->library, strerror(errno));
+		return false;
+	}
+	native_ehdr eh;
+	const char *why = NULL;
+	if (fstat(fd, &t->lib_st) != 0)
+		why = strerror(errno);
+	else if (!S_ISREG(t->lib_st.st_mode))
+		why = "not a regular file";
+	else if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh)
+		why = "not an ELF file (too short or unreadable)";
+	else
+		why = elf_mismatch(&eh);
+	close(fd);
+	if (why != NULL) {
+		fprintf(stderr, "notw: refusing %s%s: %s\n", t->root, t->library, why);
+		return false;
+	}
+	t->lib_found = true;
+	return true;
+}
+
+/* disable: the library may be gone already; then only its name matches. */
+static void find_library_quietly(struct target *t)
+{
+	int fd = open_in_root(t, t->library, O_PATH);
+	if (fd < 0)
+		return;
+	t->lib_found = fstat(fd, &t->lib_st) == 0;
+	close(fd);
+}
+
+/* Reads the whole file; a missing one reads as empty, with exists false. */
+static bool read_preload(const struct target *t, struct preload *p)
+{
+	memset(p, 0, sizeof *p);
+	/* A symbolic link would be replaced by a plain file: not ours to do.
+	 * O_NONBLOCK: a FIFO planted there must not hang the command. */
+	int fd = open(t->file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return true;
+		if (errno == ELOOP)
+			fprintf(stderr, "notw: %s is a symbolic link; edit the file it points to by hand\n", t->file);
+		else
+			fprintf(stderr, "notw: %s: %s\n", t->file, strerror(errno));
+		return false;
+	}
+	const char *why = NULL;
+	if (fstat(fd, &p->st) != 0)
+		why = strerror(errno);
+	else if (!S_ISREG(p->st.st_mode))
+		why = "not a regular file";
+	else if (p->st.st_size > MAX_PRELOAD_SIZE)
+		why = "larger than 1 MiB, not a list of libraries";
+	else if ((p->text = malloc(MAX_PRELOAD_SIZE + 1)) == NULL)
+		why = strerror(errno);
+	/* Read up to one byte past the limit, to catch a file still growing. */
+	while (why == NULL && p->len <= MAX_PRELOAD_SIZE) {
+		ssize_t n = read(fd, p->text + p->len, MAX_PRELOAD_SIZE + 1 - p->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			why = strerror(errno);
+		if (n <= 0)
+			break;
+		p->len += (size_t)n;
+	}
+	if (why == NULL && p->len > MAX_PRELOAD_SIZE)
+		why = "larger than 1 MiB, not a list of libraries";
+	close(fd);
+	if (why != NULL) {
+		fprintf(stderr, "notw: %s: %s\n", t->file, why);
+		free(p->text);
+		p->text = NULL;
+		return false;
+	}
+	p->exists = true;
+	return true;
+}
+
+/* The next name in line[*at, len): its bounds, or false when only
+ * separators or a comment are left. */
+static bool next_name(const char *line, size_t len, size_t *at, size_t *start, size_t *end)
+{
+	size_t i = *at;
+	while (i < len && is_separator(line[i]))
+		i++;
+	if (i >= len || line[i] == '#') {
+		*at = len;
+		return false;
+	}
+	*start = i;
+	while (i < len && !is_separator(line[i]) && line[i] != '#')
+		i++;
+	*end = *at = i;
+	return true;
+}
+
+/* The same name, or (absolute names only) the same file under the root. */
+static bool is_our_entry(const struct target *t, const char *name, size_t n)
+{
+	size_t lib_len = strlen(t->library);
+	if (n == lib_len && memcmp(name, t->library, n) == 0)
+		return true;
+	if (!t->lib_found || name[0] != '/' || n >= PATH_MAX || memchr(name, '\0', n) != NULL)
+		return false;
+	char path[PATH_MAX];
+	memcpy(path, name, n);
+	path[n] = '\0';
+	int fd = open_in_root(t, path, O_PATH);
+	if (fd < 0)
+		return false;
+	struct stat st;
+	bool same = fstat(fd, &st) == 0 && st.st_dev == t->lib_st.st_dev && st.st_ino == t->lib_st.st_ino;
+	close(fd);
+	return same;
+}
+
+static size_t line_length(const char *text, size_t len)
+{
+	const char *nl = memchr(text, '\n', len);
+	return nl != NULL ? (size_t)(nl - text) + 1 : len;
+}
+
+/* The first entry that is ours: true and its bounds in *start, *end. */
+static bool find_entry(const struct target *t, const struct preload *p, size_t *start, size_t *end)
+{
+	for (size_t line = 0; line < p->len;) {
+		size_t len = line_length(p->text + line, p->len - line), at = 0;
+		while (next_name(p->text + line, len, &at, start, end)) {
+			if (is_our_entry(t, p->text + line + *start, *end - *start)) {
+				*start += line;
+				*end += line;
+				return true;
+			}
+		}
+		line += len;
+	}
+	return false;
+}
+
+/* The line (with its newline, if any) without our entries, into out;
+ * returns its length, 0 for a line that held only our entries. A kept name
+ * keeps the separator before it (the first kept, the line's indentation);
+ * what follows the last name, comment and newline included, stays. */
+static size_t rebuild_line(const struct target *t, const char *line, size_t len, char *out, size_t *removed)
+{
+	size_t at = 0, start, end, lead = 0, prev_end = 0, o = 0, kept = 0, ours = 0;
+	while (next_name(line, len, &at, &start, &end)) {
+		if (kept + ours == 0)
+			lead = start;
+		if (is_our_entry(t, line + start, end - start)) {
+			ours++;
+		} else {
+			size_t from = kept == 0 ? start : prev_end;
+			if (kept == 0) {
+				memcpy(out + o, line, lead);
+				o += lead;
+			}
+			memcpy(out + o, line + from, end - from);
+			o += end - from;
+			kept++;
+		}
+		prev_end = end;
+	}
+	*removed += ours;
+	if (ours == 0) {
+		memcpy(out, line, len);
+		return len;
+	}
+	if (kept == 0)
+		return 0;
+	memcpy(out + o, line + prev_end, len - prev_end);
+	return o + len - prev_end;
+}
+
+/* The file without our entries, into out (at least p->len bytes); returns
+ * its length and counts the entries removed. */
+static size_t remove_entries(const struct target *t, const struct preload *p, char *out, size_t *removed)
+{
+	size_t o = 0;
+	*removed = 0;
+	for (size_t line = 0; line < p->len;) {
+		size_t len = line_length(p->text + line, p->len - line);
+		o += rebuild_line(t, p->text + line, len, out + o, removed);
+		line += len;
+	}
+	return o;
+}
+
+/* The file with our entry on a line of its own at the end; out holds at
+ * least p->len + strlen(library) + 2 bytes. */
+static size_t append_entry(const struct target *t, const struct preload *p, char *out)
+{
+	size_t o = p->len, n = strlen(t->library);
+	if (p->len > 0)
+		memcpy(out, p->text, p->len);
+	/* Without a newline the entry would join the last name, or its comment. */
+	if (o > 0 && out[o - 1] != '\n')
+		out[o++] = '\n';
+	memcpy(out + o, t->library, n);
+	o += n;
+	out[o++] = '\n';
+	return o;
+}
+
+static bool write_all(int fd, const char *text, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, text, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return false;
+		text += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+/* The old file's owner and mode, or 0644 (root's, by whoever runs this)
+ * for a new one. The owner first: chown can clear set-id mode bits. */
+static bool copy_owner_and_mode(int fd, const struct preload *old)
+{
+	if (!old->exists)
+		return fchmod(fd, 0644) == 0;
+	struct stat st;
+	if (fstat(fd, &st) != 0)
+		return false;
+	if ((st.st_uid != old->st.st_uid || st.st_gid != old->st.st_gid) &&
+	    fchown(fd, old->st.st_uid, old->st.st_gid) != 0)
+		return false;
+	return fchmod(fd, old->st.st_mode & 07777) == 0;
+}
+
+/* The rename is only durable once the directory entry is on disk. */
+static bool sync_directory(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool ok = fsync(fd) == 0;
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return ok;
+}
+
+/* Writes text to a new file next to the target and renames it over the
+ * target: a reader (ld.so starting any program) sees the old file or the
+ * new one, never a part. The temporary file never outlives a failure. */
+static bool replace_file(const struct target *t, const struct preload *old, const char *text, size_t len)
+{
+	char tmp[PATH_MAX];
+	if (!join(tmp, sizeof tmp, t->dir, "/.ld.so.preload.notw-XXXXXX"))
+		return false;
+	/* Ctrl-C between creating and renaming would leave the temporary file. */
+	sigset_t block, saved;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &block, &saved);
+	const char *step = "cannot create a temporary file in";
+	const char *where = t->dir;
+	bool ok = false;
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd >= 0) {
+		where = tmp;
+		if (!write_all(fd, text, len))
+			step = "cannot write";
+		else if (!copy_owner_and_mode(fd, old)) {
+			step = "cannot give the new file the owner and mode of";
+			where = t->file;
+		}
+		else if (fsync(fd) != 0)
+			step = "cannot sync";
+		else
+			ok = true;
+		int err = errno;
+		if (close(fd) != 0 && ok) {
+			step = "cannot write";
+			ok = false;
+		} else {
+			errno = err;
+		}
+		if (ok && rename(tmp, t->file) != 0) {
+			step = "cannot rename the new file over the old one:";
+			where = t->file;
+			ok = false;
+		}
+		if (!ok) {
+			err = errno;
+			unlink(tmp);
+			errno = err;
+		}
+	}
+	if (!ok)
+		fprintf(stderr, "notw: %s %s: %s; %s left unchanged\n", step, where, strerror(errno), t->file);
+	sigprocmask(SIG_SETMASK, &saved, NULL);
+	if (ok && !sync_directory(t->dir)) {
+		fprintf(stderr, "notw: replaced %s, but cannot sync %s: %s\n", t->file, t->dir, strerror(errno));
+		return false;
+	}
+	return ok;
+}
+
+static int enable(struct target *t)
+{
+	struct preload p;
+	size_t start, end;
+	if (!check_library(t) || !read_preload(t, &p))
+		return EXIT_NOT_DONE;
+	if (find_entry(t, &p, &start, &end)) {
+		size_t n = end - start;
+		if (n == strlen(t->library) && memcmp(p.text + start, t->library, n) == 0)
+			printf("notw: %s already in %s\n", t->library, t->file);
+		else
+			printf("notw: %s already in %s (as %.*s)\n", t->library, t->file, (int)n, p.text + start);
+		free(p.text);
+		return EXIT_DONE;
+	}
+	int status = EXIT_NOT_DONE;
+	char *out = malloc(p.len + strlen(t->library) + 2);
+	if (out == NULL)
+		fprintf(stderr, "notw: %s\n", strerror(errno));
+	else if (replace_file(t, &p, out, append_entry(t, &p, out))) {
+		printf("notw: added %s to %s\n", t->library, t->file);
+		status = EXIT_DONE;
+	}
+	free(out);
+	free(p.text);
+	return status;
+}
+
+static int disable(struct target *t)
+{
+	struct preload p;
+	find_library_quietly(t);
+	if (!read_preload(t, &p))
+		return EXIT_NOT_DONE;
+	int status = EXIT_NOT_DONE;
+	size_t removed = 0;
+	/* One byte more: malloc(0) may return NULL. */
+	char *out = malloc(p.len + 1);
+	if (out == NULL) {
+		fprintf(stderr, "notw: %s\n", strerror(errno));
+	} else {
+		size_t len = remove_entries(t, &p, out, &removed);
+		if (removed == 0) {
+			printf("notw: %s was not in %s\n", t->library, t->file);
+			status = EXIT_DONE;
+		} else if (replace_file(t, &p, out, len)) {
+			printf("notw: removed %s from %s\n", t->library, t->file);
+			status = EXIT_DONE;
+		}
+	}
+	free(out);
+	free(p.text);
+	return status;
+}
+
+static int preload_command(int argc, char **argv, bool adding)
+{
+	const char *root, *library;
+	int status;
+	struct target t;
+	if (!parse_options(argc, argv, &root, &library, &status))
+		return status;
+	if (!setup_target(&t, root, library))
+		status = EXIT_NOT_DONE;
+	else
+		status = adding ? enable(&t) : disable(&t);
+	if (t.root_fd >= 0)
+		close(t.root_fd);
+	return status;
+}
+
+int cmd_enable(int argc, char **argv)
+{
+	return preload_command(argc, argv, true);
+}
+
+int cmd_disable(int argc, char **argv)
+{
+	return preload_command(argc, argv, false);
+}

@@ -1,0 +1,145 @@
+#!/bin/bash
+# The policy file (NOTW_CONFIG / the default notw.ini) as programs see it.
+#
+#   config.sh two-programs|env-overrides|enabled|diagnostics
+#
+# two-programs   one file, two servers under different names: the one its
+#                [program:] section gives linger = crash leaves no timewait
+#                socket when killed, the other leaves one per connection
+# env-overrides  NOTW_* variables win over the file, also for linger at a
+#                real crash
+# enabled        enabled = off in [defaults] passes every call through
+#                (nothing set, nothing logged); a [program:] section or
+#                NOTW_ENABLED turns it back on
+# diagnostics    a broken file: each problem once with file:line, the valid
+#                rest applies, the program runs on; a missing NOTW_CONFIG
+#                file warns; log = file:PATH from the file is used
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/linger-lib.sh"
+enter_netns "$@"
+ulimit -c 0
+
+MODE=${1:?mode}
+N=20
+PORT=29600
+CONF=$WORK/notw.ini
+mkdir -p "$WORK/bin"
+export NOTW_CONFIG=$CONF
+unset NOTW_LINGER NOTW_REUSEADDR NOTW_PORTS NOTW_LOG NOTW_LOG_LEVEL NOTW_REAP NOTW_WAIT NOTW_ENABLED
+
+# as NAME PROGRAM: a copy of test program PROGRAM called NAME (the library
+# matches [program:NAME] on the executable's name).
+as() {
+	cp "$NOTW_PROGS/$2" "$WORK/bin/$1"
+	echo "$WORK/bin/$1"
+}
+
+# probe_reuse PROGRAM PORT [ENV...]: SO_REUSEADDR after a bind under the library.
+probe_reuse() {
+	local prog=$1 port=$2
+	shift 2
+	env "$@" "${WITH_NOTW[@]}" "$prog" reuse tcp4 "$port"
+}
+
+case $MODE in
+two-programs)
+	cat >"$CONF" <<-EOF
+	[defaults]
+	linger = off
+
+	[program:srv-reset]
+	linger = crash
+	EOF
+	SERVER_PROG=$(as srv-reset linger_server)
+	held unset kill
+	check_eq "srv-reset (linger = crash in its section), SIGKILL: no timewait socket" 0 "$TW"
+	check "srv-reset: the arming is logged" grep -q "arm SO_LINGER{1,0} on listener 0.0.0.0:$PORT (linger=crash)" "$S_ERR"
+	SERVER_PROG=$(as srv-keep linger_server)
+	held unset kill
+	check_eq "srv-keep (only [defaults]), SIGKILL: $N timewait sockets" "$N" "$TW"
+	check "srv-keep: nothing armed" bash -c "! grep -q 'arm SO_LINGER' '$S_ERR'"
+
+	# A glob on the full path selects by directory.
+	cat >"$CONF" <<-EOF
+	[program:$WORK/bin/*]
+	linger = crash
+	EOF
+	held unset kill
+	check_eq "[program:DIR/*] matches srv-keep by its path: no timewait socket" 0 "$TW"
+	;;
+env-overrides)
+	cat >"$CONF" <<-EOF
+	[defaults]
+	reuseaddr = off
+	[program:srv]
+	linger = crash
+	EOF
+	probe=$(as probe probe)
+	check_eq "reuseaddr = off in the file: SO_REUSEADDR not set" "SO_REUSEADDR=0" \
+		"$(probe_reuse "$probe" 29501 2>/dev/null)"
+	check_eq "NOTW_REUSEADDR=on overrides the file" "SO_REUSEADDR=1" \
+		"$(probe_reuse "$probe" 29502 NOTW_REUSEADDR=on 2>/dev/null)"
+	SERVER_PROG=$(as srv linger_server)
+	held off kill
+	check_eq "NOTW_LINGER=off overrides linger = crash of [program:srv], SIGKILL: $N timewait sockets" "$N" "$TW"
+	held unset kill
+	check_eq "control: the file alone, SIGKILL: no timewait socket" 0 "$TW"
+	;;
+enabled)
+	cat >"$CONF" <<-EOF
+	[defaults]
+	enabled = off
+	linger = crash
+	log_level = debug
+	[program:probe-on]
+	enabled = on
+	EOF
+	off=$(as probe-off probe)
+	on=$(as probe-on probe)
+	check_eq "enabled = off: SO_REUSEADDR left alone" "SO_REUSEADDR=0" \
+		"$(probe_reuse "$off" 29511 2>"$WORK/off.err")"
+	check "enabled = off: nothing but the debug line saying so" bash -c \
+		"[ \$(grep -vc 'disabled for this program\|ready:\|policy file' '$WORK/off.err') = 0 ] && grep -q 'disabled for this program' '$WORK/off.err'"
+	check_eq "enabled = on in [program:probe-on]" "SO_REUSEADDR=1" \
+		"$(probe_reuse "$on" 29512 2>/dev/null)"
+	check_eq "NOTW_ENABLED=on overrides the file" "SO_REUSEADDR=1" \
+		"$(probe_reuse "$off" 29513 NOTW_ENABLED=on 2>/dev/null)"
+	check_eq "NOTW_ENABLED=off turns it off for probe-on" "SO_REUSEADDR=0" \
+		"$(probe_reuse "$on" 29514 NOTW_ENABLED=off 2>/dev/null)"
+	# A disabled server leaves its connections alone (linger = crash not applied).
+	SERVER_PROG=$(as srv-off linger_server)
+	held unset kill
+	check_eq "enabled = off, linger = crash, SIGKILL: $N timewait sockets" "$N" "$TW"
+	;;
+diagnostics)
+	printf '[defaults]\nlinger = sometimes\nreuseaddr = off\nbogus = 1\n[nowhere]\nreap = off\n' >"$CONF"
+	probe=$(as probe probe)
+	out=$(probe_reuse "$probe" 29521 2>"$WORK/diag.err")
+	check_eq "the valid rest of a broken file applies" "SO_REUSEADDR=0" "$out"
+	check "a bad value: one error line with file:line" \
+		grep -qx "notw\[[0-9]*\]: error: $CONF:2: linger = \"sometimes\": expected off, crash, exit or always; ignored" "$WORK/diag.err"
+	check "an unknown key: one error line with file:line" \
+		grep -qx "notw\[[0-9]*\]: error: $CONF:4: unknown key \"bogus\" in \[defaults\]; ignored" "$WORK/diag.err"
+	check "an unknown section: one error line with file:line" \
+		grep -q "error: $CONF:5: unknown section \[nowhere\]" "$WORK/diag.err"
+	check_eq "three problems, three lines" 3 "$(grep -c 'error:' "$WORK/diag.err")"
+	check_eq "the program's own stdout is untouched" "SO_REUSEADDR=0" "$out"
+
+	out=$(NOTW_CONFIG=$WORK/missing.ini probe_reuse "$probe" 29522 2>"$WORK/missing.err")
+	check_eq "a missing NOTW_CONFIG file: built-in defaults" "SO_REUSEADDR=1" "$out"
+	check "a missing NOTW_CONFIG file: one warning" \
+		grep -qx "notw\[[0-9]*\]: warning: NOTW_CONFIG=$WORK/missing.ini: no such file; using the built-in defaults" "$WORK/missing.err"
+
+	out=$(NOTW_CONFIG=$WORK probe_reuse "$probe" 29523 2>"$WORK/dir.err")
+	check "a directory as NOTW_CONFIG: said so" grep -q "error: $WORK: cannot be read: it is a directory; ignored" "$WORK/dir.err"
+
+	printf '[defaults]\nlog = file:%s\nlog_level = debug\n' "$WORK/from-file.log" >"$CONF"
+	probe_reuse "$probe" 29524 >/dev/null 2>"$WORK/logfile.err"
+	check "log = file:PATH from the file: lines go there" grep -q "bind 0.0.0.0:29524 fd=[0-9]*: set SO_REUSEADDR" "$WORK/from-file.log"
+	check_eq "... and not to stderr" "" "$(cat "$WORK/logfile.err")"
+	;;
+*)
+	not_ok "unknown mode $MODE"
+	;;
+esac
+finish

@@ -1,0 +1,260 @@
+#!/bin/bash
+# notw enable / notw disable, always with --root on a root of the test's own:
+# the machine's /etc/ld.so.preload is never touched. No sockets, so no
+# network namespace.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+: "${NOTW_CLI:?NOTW_CLI must name the notw command}"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/notw-test.XXXXXX")
+trap cleanup EXIT
+
+ROOT=$WORK/root
+LIB=/usr/lib/x86_64-linux-gnu/libnotw.so
+FILE=$ROOT/etc/ld.so.preload
+mkdir -p "$ROOT/etc" "$ROOT/usr/lib/x86_64-linux-gnu"
+cp "$NOTW_LIB" "$ROOT$LIB"
+
+# notw ARGS...: runs the command; stdout, stderr and status in OUT, ERR, RC.
+notw() {
+	RC=0
+	"$NOTW_CLI" "$@" >"$WORK/out" 2>"$WORK/err" || RC=$?
+	OUT=$(cat "$WORK/out")
+	ERR=$(cat "$WORK/err")
+}
+
+# The same notw as the unprivileged user nobody (root can read any file).
+notw_as_nobody() {
+	RC=0
+	setpriv --reuid=65534 --regid=65534 --clear-groups -- "$NOTW_CLI" "$@" >"$WORK/out" 2>"$WORK/err" || RC=$?
+	OUT=$(cat "$WORK/out")
+	ERR=$(cat "$WORK/err")
+}
+
+# What identifies one version of a file: content, inode, mode and owner.
+fingerprint() {
+	if [ -e "$1" ] || [ -L "$1" ]; then
+		echo "$(sha256sum <"$1" | cut -d' ' -f1) $(stat -c '%i %a %u:%g %F' "$1")"
+	else
+		echo missing
+	fi
+}
+
+inode() { stat -c %i "$1"; }
+
+# Everything in DIR but ld.so.preload: a temporary file left behind.
+leftovers() { find "$1" -mindepth 1 -maxdepth 1 ! -name ld.so.preload -printf '%f\n'; }
+
+enable() { notw enable --root "$ROOT" "$@"; }
+disable() { notw disable --root "$ROOT" "$@"; }
+
+# --- usage
+notw enable --help
+check_eq "enable --help: exit 0" 0 "$RC"
+check "... usage on stdout" grep -q '^usage: notw enable \[--root DIR\] \[--library PATH\]$' "$WORK/out"
+notw disable --help
+check_eq "disable --help: exit 0" 0 "$RC"
+check "... usage on stdout" grep -q '^usage: notw disable ' "$WORK/out"
+enable --bogus
+check_eq "an unknown option: exit 2" 2 "$RC"
+check "... with the usage on stderr, nothing on stdout" \
+	test -n "$(grep '^usage: notw enable' "$WORK/err")" -a -z "$OUT"
+notw enable --root
+check_eq "--root without its value: exit 2" 2 "$RC"
+enable extra
+check_eq "an extra argument: exit 2" 2 "$RC"
+enable --library usr/lib/libnotw.so
+check_eq "enable with a relative --library: exit 2" 2 "$RC"
+check "... saying why" grep -q '^notw: --library usr/lib/libnotw.so: must be an absolute path$' "$WORK/err"
+disable --library libnotw.so
+check_eq "disable with a relative --library: exit 2" 2 "$RC"
+enable --library "/usr/lib/a b.so"
+check_eq "a --library ld.so would split (a space): exit 2" 2 "$RC"
+enable --library "/usr/lib/a:b.so"
+check_eq "a --library ld.so would split (a colon): exit 2" 2 "$RC"
+check_eq "no usage error created the file" missing "$(fingerprint "$FILE")"
+
+# --- enable on a missing file
+enable --library "$LIB"
+check_eq "enable, no file yet: exit 0" 0 "$RC"
+check_eq "... saying what it did" "notw: added $LIB to $FILE" "$OUT"
+check_eq "... the file holds exactly the entry" "$LIB" "$(cat "$FILE")"
+check_eq "... on a line of its own" "$(printf '%s\n' "$LIB" | sha256sum)" "$(sha256sum <"$FILE")"
+check_eq "... mode 0644" 644 "$(stat -c %a "$FILE")"
+check_eq "... no temporary file left" "" "$(leftovers "$ROOT/etc")"
+
+# --- enable twice
+before=$(fingerprint "$FILE")
+enable --library "$LIB"
+check_eq "enable again: exit 0" 0 "$RC"
+check_eq "... says it is already there" "notw: $LIB already in $FILE" "$OUT"
+check_eq "... and does not rewrite the file" "$before" "$(fingerprint "$FILE")"
+check_eq "... one entry" 1 "$(grep -c libnotw "$FILE")"
+# The same file under another name: a hard link, and an absolute symbolic
+# link that only leads to the library when resolved inside the root.
+ln "$ROOT$LIB" "$ROOT/usr/lib/libnotw-hard.so"
+ln -s "$LIB" "$ROOT/usr/lib/libnotw-link.so"
+enable --library /usr/lib/libnotw-hard.so
+check_eq "enable of a hard link to an entry: already there" \
+	"0 notw: /usr/lib/libnotw-hard.so already in $FILE (as $LIB)" "$RC $OUT"
+enable --library /usr/lib/libnotw-link.so
+check_eq "enable of an absolute symbolic link inside the root: already there" \
+	"0 notw: /usr/lib/libnotw-link.so already in $FILE (as $LIB)" "$RC $OUT"
+check_eq "... the file still not rewritten" "$before" "$(fingerprint "$FILE")"
+
+# --- disable of the only entry, then disable when absent
+old_inode=$(inode "$FILE")
+disable --library "$LIB"
+check_eq "disable: exit 0" 0 "$RC"
+check_eq "... saying what it did" "notw: removed $LIB from $FILE" "$OUT"
+check_eq "... the line is gone: the file is empty" 0 "$(stat -c %s "$FILE")"
+check "... rewritten by a rename (a new inode)" test "$old_inode" != "$(inode "$FILE")"
+check_eq "... no temporary file left" "" "$(leftovers "$ROOT/etc")"
+before=$(fingerprint "$FILE")
+disable --library "$LIB"
+check_eq "disable when absent: exit 0" 0 "$RC"
+check_eq "... saying so" "notw: $LIB was not in $FILE" "$OUT"
+check_eq "... file not rewritten (content, inode, mode)" "$before" "$(fingerprint "$FILE")"
+
+# --- other entries, a comment, no newline at the end
+printf '/lib/a.so:/lib/b.so # keep this\n\n# a comment line\n\t/lib/c.so' >"$FILE"
+original=$(sha256sum <"$FILE")
+size=$(stat -c %s "$FILE")
+old_inode=$(inode "$FILE")
+enable --library "$LIB"
+check_eq "enable next to other entries: exit 0" 0 "$RC"
+check_eq "... what was there is byte-identical" "$original" "$(head -c "$size" "$FILE" | sha256sum)"
+check_eq "... then a newline and the entry on its own line" "$(printf '\n%s\n' "$LIB" | sha256sum)" \
+	"$(tail -c +"$((size + 1))" "$FILE" | sha256sum)"
+check "... a new inode" test "$old_inode" != "$(inode "$FILE")"
+printf '/lib/a.so # %s is only named in this comment' "$LIB" >"$FILE"
+enable --library "$LIB"
+check_eq "a comment naming the library is not an entry" "0 notw: added $LIB to $FILE" "$RC $OUT"
+check_eq "... the entry does not end up in the comment" \
+	"$(printf '/lib/a.so # %s is only named in this comment\n%s\n' "$LIB" "$LIB" | sha256sum)" "$(sha256sum <"$FILE")"
+
+# --- disable removes only our entries
+cat >"$FILE" <<EOF
+# header: $LIB goes last
+/lib/a.so $LIB # c
+$LIB
+	/lib/b.so:$LIB:/lib/c.so
+$LIB.1 /usr/lib/libnotw-hard.so
+$LIB:$LIB   # only ours, twice
+/lib/d.so
+EOF
+cat >"$WORK/expected" <<EOF
+# header: $LIB goes last
+/lib/a.so # c
+	/lib/b.so:/lib/c.so
+$LIB.1
+/lib/d.so
+EOF
+disable --library "$LIB"
+check_eq "disable among other entries: exit 0" "0 notw: removed $LIB from $FILE" "$RC $OUT"
+check "... removes our entries (also by another name) and lines left empty, keeps the rest" \
+	cmp -s "$WORK/expected" "$FILE"
+cmp -s "$WORK/expected" "$FILE" || diff "$WORK/expected" "$FILE" | sed 's/^/#   /' >&2 || true
+disable --library "$LIB"
+check_eq "disable again: was not in" "0 notw: $LIB was not in $FILE" "$RC $OUT"
+check "... the file unchanged" cmp -s "$WORK/expected" "$FILE"
+
+# --- disable of a library that no longer exists: by its name
+printf '/lib/a.so\n/usr/lib/gone.so\n' >"$FILE"
+disable --library /usr/lib/gone.so
+check_eq "disable of a missing library's entry: exit 0" "0 notw: removed /usr/lib/gone.so from $FILE" "$RC $OUT"
+check_eq "... removed" "/lib/a.so" "$(cat "$FILE")"
+
+# --- mode and owner of an existing file are kept
+printf '/lib/a.so\n' >"$FILE"
+chmod 0600 "$FILE"
+chown 65534:65534 "$FILE" 2>/dev/null || true
+owner=$(stat -c %u:%g "$FILE")
+enable --library "$LIB"
+check_eq "enable on a 0600 file: exit 0" 0 "$RC"
+check_eq "... mode 0600 and owner kept" "600 $owner" "$(stat -c '%a %u:%g' "$FILE")"
+disable --library "$LIB"
+check_eq "... and after disable too" "600 $owner" "$(stat -c '%a %u:%g' "$FILE")"
+check_eq "... back to the old content" "/lib/a.so" "$(cat "$FILE")"
+
+# --- enable refuses what ld.so could not preload; the file stays as it is
+chmod 0644 "$FILE"
+chown 0:0 "$FILE" 2>/dev/null || true
+before=$(fingerprint "$FILE")
+refused() { # refused DESCRIPTION STDERR-REGEX
+	check_eq "$1: exit 1, nothing on stdout" "1 " "$RC $OUT"
+	check "... saying why on stderr" grep -Eq "^notw: $2" "$WORK/err"
+	check_eq "... the file untouched" "$before" "$(fingerprint "$FILE")"
+	check_eq "... no temporary file left" "" "$(leftovers "$ROOT/etc")"
+}
+enable --library /usr/lib/x86_64-linux-gnu/missing.so
+refused "a missing library" ".*/usr/lib/x86_64-linux-gnu/missing.so: No such file or directory"
+printf 'not an ELF file at all, just text that is long enough for a header\n' >"$ROOT/usr/lib/text.so"
+enable --library /usr/lib/text.so
+refused "a file that is not ELF" "refusing .*/usr/lib/text.so: not an ELF file"
+# ELF headers of the right kind but for something else: e_type (bytes 16-17)
+# ET_EXEC, e_machine (bytes 18-19) EM_SPARC; both little-endian, as on x86.
+cp "$ROOT$LIB" "$ROOT/usr/lib/exec.so"
+printf '\002\000' | dd of="$ROOT/usr/lib/exec.so" bs=1 seek=16 conv=notrunc status=none
+enable --library /usr/lib/exec.so
+refused "an ELF executable" "refusing .*: an ELF file but not a shared object"
+cp "$ROOT$LIB" "$ROOT/usr/lib/sparc.so"
+printf '\002\000' | dd of="$ROOT/usr/lib/sparc.so" bs=1 seek=18 conv=notrunc status=none
+enable --library /usr/lib/sparc.so
+refused "a shared object for another machine" "refusing .*: an ELF file for another machine"
+head -c 10 "$ROOT$LIB" >"$ROOT/usr/lib/short.so"
+enable --library /usr/lib/short.so
+refused "a truncated ELF file" "refusing .*: not an ELF file"
+enable --library /usr/lib
+refused "a directory" "refusing .*/usr/lib: not a regular file"
+
+if [ "$(id -u)" = 0 ]; then
+	chmod 755 "$WORK"
+	cp "$ROOT$LIB" "$ROOT/usr/lib/unreadable.so"
+	chmod 000 "$ROOT/usr/lib/unreadable.so"
+	notw_as_nobody enable --root "$ROOT" --library /usr/lib/unreadable.so
+	refused "an unreadable library (as nobody)" ".*/usr/lib/unreadable.so: Permission denied"
+	# A failure after the temporary file exists: nobody may write into
+	# etc but cannot give the new file root's ownership.
+	chown 65534 "$ROOT/etc"
+	notw_as_nobody enable --root "$ROOT" --library "$LIB"
+	refused "a new file that cannot keep the old owner (as nobody)" "cannot give the new file the owner and mode of .*ld.so.preload: Operation not permitted"
+	notw_as_nobody disable --root "$ROOT" --library "$LIB"
+	check_eq "disable as nobody of an absent entry: exit 0, not rewritten" \
+		"0 notw: $LIB was not in $FILE" "$RC $OUT"
+	chown 0 "$ROOT/etc"
+else
+	echo "# not root: the unprivileged cases skipped"
+fi
+
+# --- bounds and odd targets
+head -c $((1024 * 1024 + 1)) /dev/zero | tr '\0' '#' >"$FILE"
+before=$(fingerprint "$FILE")
+enable --library "$LIB"
+refused "an ld.so.preload over 1 MiB (enable)" ".*ld.so.preload: larger than 1 MiB"
+disable --library "$LIB"
+refused "an ld.so.preload over 1 MiB (disable)" ".*ld.so.preload: larger than 1 MiB"
+printf '/lib/a.so\n' >"$WORK/elsewhere"
+rm -f "$FILE"
+ln -s "$WORK/elsewhere" "$FILE"
+before=$(fingerprint "$FILE")
+enable --library "$LIB"
+refused "a symbolic link as ld.so.preload: not replaced by a file" ".*ld.so.preload is a symbolic link"
+check_eq "... nor the file it points to changed" "/lib/a.so" "$(cat "$WORK/elsewhere")"
+rm -f "$FILE"
+
+mkdir -p "$WORK/bare/usr/lib"
+cp "$NOTW_LIB" "$WORK/bare/usr/lib/libnotw.so"
+notw enable --root "$WORK/bare" --library /usr/lib/libnotw.so
+check_eq "enable under a root without /etc: exit 1" 1 "$RC"
+check "... saying why" grep -q "^notw: cannot create a temporary file in $WORK/bare/etc: No such file or directory" "$WORK/err"
+check "... and creating nothing" test ! -e "$WORK/bare/etc"
+notw disable --root "$WORK/bare" --library /usr/lib/libnotw.so
+check_eq "disable there: nothing to remove" "0 notw: /usr/lib/libnotw.so was not in $WORK/bare/etc/ld.so.preload" "$RC $OUT"
+notw enable --root "$WORK/nonexistent" --library "$LIB"
+check_eq "a --root that does not exist: exit 1" 1 "$RC"
+notw enable --root "$ROOT///" --library "$LIB"
+check_eq "--root with trailing slashes: the file shown without them" "0 notw: added $LIB to $FILE" "$RC $OUT"
+
+# lib.sh's finish relies on commands failing in the open.
+set +e
+finish
