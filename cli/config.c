@@ -107,7 +107,7 @@ static void print_sections(FILE *out, const struct notw_config_report *r)
 {
 	fputs("  from      = built-in defaults, [defaults]", out);
 	for (int i = 0; i < r->matched && i < NOTW_CONFIG_MATCH_MAX; i++)
-		fprintf(out, ", [program:...] of line %u", r->matched_lines[i]);
+		fprintf(out, ", [program:%s] (line %u)", r->matched_names[i], r->matched_lines[i]);
 	if (r->matched > NOTW_CONFIG_MATCH_MAX)
 		fprintf(out, " and %d more", r->matched - NOTW_CONFIG_MATCH_MAX);
 	fputc('\n', out);

@@ -242,11 +242,16 @@ static bool find_section(struct parse *ps, size_t off, size_t n)
 	return true;
 }
 
-static void note_match(struct parse *ps)
+static void note_match(struct parse *ps, const char *name, size_t n)
 {
 	struct notw_config_report *r = ps->report;
-	if (r->matched < NOTW_CONFIG_MATCH_MAX)
+	if (r->matched < NOTW_CONFIG_MATCH_MAX) {
+		char *out = r->matched_names[r->matched];
+		size_t k = n < sizeof r->matched_names[0] - 1 ? n : sizeof r->matched_names[0] - 1;
+		memcpy(out, name, k);
+		out[k] = '\0';
 		r->matched_lines[r->matched] = ps->line;
+	}
 	r->matched++;
 }
 
@@ -302,7 +307,7 @@ static void enter_section(struct parse *ps, const char *s, size_t n)
 	ps->kind = kind;
 	ps->applies = kind == SECTION_DEFAULTS || section_matches(ps, pattern, pattern_n);
 	if (kind == SECTION_PROGRAM && ps->applies)
-		note_match(ps);
+		note_match(ps, pattern, pattern_n);
 }
 
 /* Called before each new line: was the previous setting line understood? */

@@ -55,6 +55,7 @@ struct notw_config_report {
 	struct notw_config_diag diags[NOTW_CONFIG_DIAG_MAX];
 	int matched;                                    /* [program:] sections that applied */
 	unsigned matched_lines[NOTW_CONFIG_MATCH_MAX];  /* their header lines, file order */
+	char matched_names[NOTW_CONFIG_MATCH_MAX][64];  /* and NAMEs, cut to fit */
 };
 
 /* Apply text on top of p: [defaults] first, then every [program:NAME]

@@ -14,6 +14,9 @@
 # diagnostics    a broken file: each problem once with file:line, the valid
 #                rest applies, the program runs on; a missing NOTW_CONFIG
 #                file warns; log = file:PATH from the file is used
+# check-config   notw check-config on the shipped example, a broken file, a
+#                missing one, a program found through a symbolic link; notw
+#                run --config with a good, a broken and a missing file
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/linger-lib.sh"
 enter_netns "$@"
@@ -137,6 +140,59 @@ diagnostics)
 	probe_reuse "$probe" 29524 >/dev/null 2>"$WORK/logfile.err"
 	check "log = file:PATH from the file: lines go there" grep -q "bind 0.0.0.0:29524 fd=[0-9]*: set SO_REUSEADDR" "$WORK/from-file.log"
 	check_eq "... and not to stderr" "" "$(cat "$WORK/logfile.err")"
+	;;
+check-config)
+	example=$NOTW_SOURCE_ROOT/config/notw.ini
+	"$NOTW_CLI" check-config "$example" >"$WORK/example.out" 2>"$WORK/example.err"
+	check_eq "the shipped example has no problem: exit 0" 0 $?
+	check_eq "... and nothing on stderr" "" "$(cat "$WORK/example.err")"
+	check "... its [defaults] policy is shown" grep -qx '  linger    = off' "$WORK/example.out"
+	"$NOTW_CLI" check-config --program myserver "$example" >"$WORK/myserver.out"
+	check "the example's policy for myserver: linger = crash" grep -qx '  linger    = crash' "$WORK/myserver.out"
+	check "... ports = 49200" grep -qx '  ports     = 49200' "$WORK/myserver.out"
+	check "... from its section" grep -q 'from      = built-in defaults, \[defaults\], \[program:myserver\] (line [0-9]*)' "$WORK/myserver.out"
+
+	printf '[defaults]\nlinger = sometimes\nports = 80,90-95\n[program:real]\nwait = 7\nbogus\n' >"$CONF"
+	"$NOTW_CLI" check-config "$CONF" >"$WORK/broken.out" 2>"$WORK/broken.err"
+	check_eq "a broken file: exit 1" 1 $?
+	check_eq "... each problem as FILE:LINE: error:" \
+		"$CONF:2: error: linger = \"sometimes\": expected off, crash, exit or always; ignored
+$CONF:6: error: expected 'key = value', a [section] header or a comment" "$(cat "$WORK/broken.err")"
+	check "... the valid rest is shown" grep -qx '  ports     = 80,90-95' "$WORK/broken.out"
+
+	# The library matches the executable the kernel runs: a link's target.
+	cp "$NOTW_PROGS/probe" "$WORK/bin/real"
+	ln -s real "$WORK/bin/alias"
+	PATH=$WORK/bin:$PATH "$NOTW_CLI" check-config --program alias "$CONF" >"$WORK/alias.out" 2>/dev/null
+	check "--program alias (a link to real) gets [program:real]" grep -qx '  wait      = 7' "$WORK/alias.out"
+	check "... and says which file it is" grep -q "policy for real ($WORK/bin/real)" "$WORK/alias.out"
+	out=$(NOTW_LOG_LEVEL=warn NOTW_CONFIG=$CONF "${WITH_NOTW[@]}" "$WORK/bin/alias" env NOTW_CONFIG 2>/dev/null)
+	check_eq "control: the program itself runs" "$CONF" "$out"
+
+	"$NOTW_CLI" check-config "$WORK/missing.ini" >/dev/null 2>"$WORK/missing.err"
+	check_eq "a missing file: exit 1" 1 $?
+	check "... saying so" grep -q "$WORK/missing.ini: error: cannot be read: No such file or directory" "$WORK/missing.err"
+	"$NOTW_CLI" check-config --bogus >/dev/null 2>&1
+	check_eq "an unknown option: exit 2" 2 $?
+	NOTW_CONFIG=$example "$NOTW_CLI" check-config >/dev/null 2>&1
+	check_eq "without FILE: NOTW_CONFIG is read" 0 $?
+
+	# As in cli.sh: a sanitizer build's runtime must stay first.
+	run=("$NOTW_CLI" run)
+	[ -z "${NOTW_PRELOAD_PREFIX:-}" ] ||
+		run=(env "LD_PRELOAD=$NOTW_PRELOAD_PREFIX" "ASAN_OPTIONS=${ASAN_OPTIONS:-}:verify_asan_link_order=0" "$NOTW_CLI" run)
+	printf '[defaults]\nreuseaddr = off\n' >"$CONF"
+	out=$("${run[@]}" --config "$CONF" -- "$NOTW_PROGS/probe" reuse tcp4 29531 2>/dev/null)
+	check_eq "notw run --config: the program follows the file" "SO_REUSEADDR=0" "$out"
+	out=$(cd "$WORK" && "${run[@]}" --config notw.ini -- "$NOTW_PROGS/probe" env NOTW_CONFIG 2>/dev/null)
+	check_eq "... given as an absolute path" "$CONF" "$out"
+	printf '[defaults]\nreuseaddr = maybe\n' >"$CONF"
+	"$NOTW_CLI" run --config "$CONF" -- "$NOTW_PROGS/probe" reuse tcp4 29532 >"$WORK/run-bad.out" 2>"$WORK/run-bad.err"
+	check_eq "notw run --config with a broken file: exit 2" 2 $?
+	check "... showing the problem" grep -q "$CONF:2: error: reuseaddr" "$WORK/run-bad.err"
+	check_eq "... and not running the program" "" "$(cat "$WORK/run-bad.out")"
+	"$NOTW_CLI" run --config "$WORK/missing.ini" -- true 2>/dev/null
+	check_eq "notw run --config with a missing file: exit 2" 2 $?
 	;;
 *)
 	not_ok "unknown mode $MODE"

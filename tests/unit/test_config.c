@@ -414,6 +414,8 @@ START_TEST(test_precedence)
 	ck_assert_int_eq(l.report.matched, 2);
 	ck_assert_uint_eq(l.report.matched_lines[0], 1);
 	ck_assert_uint_eq(l.report.matched_lines[1], 6);
+	ck_assert_str_eq(l.report.matched_names[0], "srv");
+	ck_assert_str_eq(l.report.matched_names[1], "s*");
 
 	l = load("precedence.ini", &(struct notw_program){ "other", "/bin/other" });
 	ck_assert_int_eq(l.policy.linger, NOTW_LINGER_EXIT);

@@ -1,0 +1,76 @@
+/* libFuzzer target: the policy file parser and the merge of its sections
+ * (shim/config.c, shim/policy.c). Built by scripts/fuzz with clang,
+ * ASan and UBSan. Besides the sanitizers' own findings it checks what the
+ * library relies on after a parse, whatever the text:
+ *   - every field of the policy holds a value the hooks understand;
+ *   - the report is within its bounds and its texts are terminated;
+ *   - the result does not depend on anything but the text and the program
+ *     (a second parse gives the same bytes);
+ *   - [defaults] is the lower layer: a program no section names gets
+ *     exactly what the text gives with no program at all. */
+#include "config.h"
+#include "policy.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_policy(const struct notw_policy *p)
+{
+	if ((unsigned)p->linger > NOTW_LINGER_ALWAYS || (unsigned)p->log_level > NOTW_LEVEL_DEBUG ||
+	    (unsigned)p->log_sink > NOTW_SINK_FILE || p->wait_seconds > 600 ||
+	    memchr(p->log_path, '\0', sizeof p->log_path) == NULL)
+		abort();
+	if (p->log_sink == NOTW_SINK_FILE && p->log_path[0] != '/')
+		abort(); /* the file must give an absolute path */
+}
+
+static void check_report(const struct notw_config_report *r, int problems)
+{
+	if (r->count < 0 || r->count > NOTW_CONFIG_DIAG_MAX || r->dropped < 0 ||
+	    problems != r->count + r->dropped || r->matched < 0)
+		abort();
+	for (int i = 0; i < r->count; i++)
+		if (memchr(r->diags[i].text, '\0', sizeof r->diags[i].text) == NULL ||
+		    r->diags[i].line == 0 || r->diags[i].line > r->lines)
+			abort();
+}
+
+static int parse(const char *text, size_t len, const struct notw_program *prog,
+		 struct notw_policy *p, struct notw_config_report *r)
+{
+	notw_policy_defaults(p);
+	int problems = notw_config_apply(p, text, len, prog, r);
+	check_policy(p);
+	check_report(r, problems);
+	return problems;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const struct notw_program progs[] = {
+		{ "srv", "/usr/sbin/srv" },
+		{ "java", "/usr/lib/jvm/java-17/bin/java" },
+		{ "a", "/a" },
+	};
+	static const struct notw_program nobody = { "\x01unnamed", "/\x01/unnamed" };
+	static struct notw_policy p1, p2;
+	static struct notw_config_report r1, r2;
+	const char *text = (const char *)data;
+
+	if (size > NOTW_CONFIG_FILE_MAX)
+		return 0; /* the library never reads more */
+	const struct notw_program *prog = &progs[size % 3];
+	parse(text, size, prog, &p1, &r1);
+	parse(text, size, prog, &p2, &r2);
+	if (memcmp(&p1, &p2, sizeof p1) != 0 || memcmp(&r1, &r2, sizeof r1) != 0)
+		abort();
+
+	parse(text, size, NULL, &p1, &r1);
+	parse(text, size, &nobody, &p2, &r2);
+	if (r2.matched == 0 && memcmp(&p1, &p2, sizeof p1) != 0)
+		abort();
+	return 0;
+}
