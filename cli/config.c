@@ -16,26 +16,64 @@ static void check_usage(FILE *out)
 		"usage: notw check-config [--program NAME|PATH] [FILE]\n"
 		"Reads FILE (default: $NOTW_CONFIG, else %s) as the library\n"
 		"would, prints every problem as FILE:LINE: error: ..., then the policy it\n"
-		"gives PROGRAM (found in PATH like a shell would, symbolic links resolved,\n"
-		"since the library matches the executable the kernel runs), or the\n"
-		"[defaults] policy without --program. The environment is not applied.\n"
+		"gives PROGRAM, or the [defaults] policy without --program. PROGRAM is found\n"
+		"in PATH as a shell would, its symbolic links resolved and, for a script, its\n"
+		"interpreter taken: the library matches the executable the kernel runs.\n"
+		"The environment is not applied.\n"
 		"Exit status: 0 no problem, 1 problems, 2 usage error.\n",
 		NOTW_DEFAULT_CONFIG);
 }
 
-/* What the library will see as /proc/self/exe when NAME is run. */
-static void identify(const char *name, char *path, size_t cap, struct notw_program *prog)
+/* A script's first line, "#!INTERPRETER [ARG]": the program the kernel
+ * runs is the interpreter (through env, the ARG found in PATH). */
+static bool script_interpreter(const char *file, char *out, size_t cap)
 {
-	char found[PATH_MAX];
+	char line[512];
+	FILE *f = fopen(file, "re");
+	if (f == NULL)
+		return false;
+	bool got = fgets(line, sizeof line, f) != NULL;
+	fclose(f);
+	if (!got || strncmp(line, "#!", 2) != 0)
+		return false;
+	char *save = NULL;
+	char *interp = strtok_r(line + 2, " \t\r\n", &save);
+	char *arg = strtok_r(NULL, " \t\r\n", &save);
+	if (interp == NULL)
+		return false;
+	const char *slash = strrchr(interp, '/');
+	if (strcmp(slash != NULL ? slash + 1 : interp, "env") == 0 && arg != NULL && arg[0] != '-')
+		return find_in_path(arg, out, cap);
+	snprintf(out, cap, "%s", interp);
+	return true;
+}
+
+/* What the library will see as /proc/self/exe when NAME is run: the file
+ * found in PATH (or named), its links resolved; for a script, its
+ * interpreter. Sets *script when NAME is one. */
+static bool identify(const char *name, char *path, size_t cap, struct notw_program *prog, bool *script)
+{
+	char found[PATH_MAX], interp[PATH_MAX];
+	*script = false;
 	prog->name = name;
 	prog->path = NULL;
-	if (!find_in_path(name, found, sizeof found))
-		return;
+	if (!find_in_path(name, found, sizeof found)) {
+		if (strchr(name, '/') != NULL) { /* not there (yet): take it as given */
+			prog->path = name;
+			prog->name = strrchr(name, '/') + 1;
+		}
+		return false;
+	}
+	if (script_interpreter(found, interp, sizeof interp)) {
+		*script = true;
+		snprintf(found, sizeof found, "%s", interp);
+	}
 	if (realpath(found, path) == NULL)
 		snprintf(path, cap, "%s", found);
 	prog->path = path;
 	const char *slash = strrchr(path, '/');
 	prog->name = slash != NULL ? slash + 1 : path;
+	return true;
 }
 
 /* "80,8000-8100", the way the setting is written. */
@@ -137,8 +175,9 @@ int cmd_check_config(int argc, char **argv)
 
 	char path[PATH_MAX];
 	struct notw_program prog = { NULL, NULL };
+	bool script = false, found = false;
 	if (program != NULL)
-		identify(program, path, sizeof path, &prog);
+		found = identify(program, path, sizeof path, &prog, &script);
 	struct notw_policy p;
 	struct notw_config_report r;
 	notw_policy_defaults(&p);
@@ -148,8 +187,13 @@ int cmd_check_config(int argc, char **argv)
 
 	if (program == NULL)
 		printf("%s: policy for a program no [program:] section matches:\n", file);
-	else if (prog.path != NULL)
+	else if (script)
+		printf("%s: policy for %s (%s, the interpreter of the script %s):\n", file, prog.name,
+		       prog.path, program);
+	else if (found)
 		printf("%s: policy for %s (%s):\n", file, prog.name, prog.path);
+	else if (prog.path != NULL)
+		printf("%s: policy for %s (%s: not found, matched as given):\n", file, prog.name, prog.path);
 	else
 		printf("%s: policy for %s (not found in PATH: only sections naming it match):\n", file,
 		       prog.name);

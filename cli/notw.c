@@ -18,7 +18,7 @@ static void usage(FILE *out)
 		"                                                 what holds a TCP port\n"
 		"       notw reap [--dry-run] [--json] [--netns NS] PORT|ADDR:PORT\n"
 		"                                                 destroy its timewait sockets\n"
-		"       notw check-config [--program NAME] [FILE]\n"
+		"       notw check-config [--program NAME|PATH] [FILE]\n"
 		"                                                 check a policy file, show its effect\n"
 		"       notw enable|disable [--root DIR] [--library PATH]\n"
 		"                                                 add/remove libnotw in /etc/ld.so.preload\n"

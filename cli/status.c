@@ -2,6 +2,7 @@
  * timewait sockets. */
 #include "cli.h"
 #include "fmt.h"
+#include "reset.h"
 #include "sockdiag.h"
 
 #include <dirent.h>
@@ -300,7 +301,10 @@ static void reap_usage(FILE *out)
 		"usage: notw reap [--dry-run] [--json] [--netns NAME|PATH|PID] PORT|ADDR:PORT\n"
 		"Destroys the timewait sockets (TIME-WAIT and FIN-WAIT-2 sub-states) on that local\n"
 		"port (those that conflict with ADDR when given) with SOCK_DESTROY, and prints each.\n"
-		"Needs CAP_NET_ADMIN over the network namespace and Linux 6.0 or later.\n"
+		"That needs CAP_NET_ADMIN over the network namespace and Linux 6.0 or later; where\n"
+		"it is refused, each socket is sent a TCP reset from its peer's address instead\n"
+		"(needs CAP_NET_RAW and net.ipv4.tcp_rfc1337 = 0). Success is what a new listing\n"
+		"of the port confirms.\n"
 		"Exit status: 0 no timewait socket is left on the port, 1 some remain (each with\n"
 		"its cause), 2 usage error.\n");
 }
@@ -310,7 +314,7 @@ static const char *refusal_cause(int err)
 	switch (err) {
 	case EPERM:
 	case EACCES:
-		return "needs CAP_NET_ADMIN over this network namespace";
+		return "SOCK_DESTROY needs CAP_NET_ADMIN over this network namespace";
 	case EOPNOTSUPP:
 		return "this kernel cannot destroy timewait sockets (before Linux 6.0, or built without "
 		       "CONFIG_INET_DIAG_DESTROY)";
@@ -319,9 +323,19 @@ static const char *refusal_cause(int err)
 	}
 }
 
+/* SOCK_DESTROY refusals the reset method may get around. */
+static bool reset_may_help(int err)
+{
+	return err == EPERM || err == EACCES || err == EOPNOTSUPP;
+}
+
 struct reap_item {
 	const struct listed *it;
-	int result;
+	int result;          /* SOCK_DESTROY's answer */
+	bool reset_tried;
+	int reset_result;    /* 0: sent; else why not */
+	bool still_there;    /* in the listing made afterwards */
+	char cause[256];
 };
 
 /* The kernel's answer for each socket, in batches of one request each. */
@@ -340,6 +354,76 @@ static void destroy_listed(struct reap_item *items, int n)
 		for (int k = 0; k < count; k++)
 			items[start + k].result = err != 0 ? err : results[k];
 	}
+}
+
+static bool same_socket(const struct inet_diag_msg *a, const struct inet_diag_msg *b)
+{
+	return a->idiag_family == b->idiag_family && a->id.idiag_sport == b->id.idiag_sport &&
+	       a->id.idiag_dport == b->id.idiag_dport &&
+	       memcmp(a->id.idiag_src, b->id.idiag_src, sizeof a->id.idiag_src) == 0 &&
+	       memcmp(a->id.idiag_dst, b->id.idiag_dst, sizeof a->id.idiag_dst) == 0;
+}
+
+/* The reset method for what SOCK_DESTROY refused, then a new listing: the
+ * kernel gives no answer to a reset, only the socket's absence shows it. */
+static void reset_refused(const struct common_args *a, struct reap_item *items, int n)
+{
+	struct notw_reset r;
+	int unusable_err;
+	bool any = false;
+	for (int i = 0; i < n && !any; i++)
+		any = reset_may_help(items[i].result);
+	if (!any)
+		return;
+	notw_reset_open(&r);
+	const char *unusable = notw_reset_unusable(&r, &unusable_err);
+	for (int i = 0; i < n; i++) {
+		struct reap_item *item = &items[i];
+		if (!reset_may_help(item->result))
+			continue;
+		item->reset_tried = true;
+		item->reset_result = unusable != NULL ? unusable_err
+						      : notw_reset_timewait(&r, item->it->m.idiag_family,
+									    &item->it->m.id);
+		const char *why = unusable != NULL ? unusable
+				  : item->reset_result == ETIMEDOUT ? "it did not answer the reset method's probe"
+				  : item->reset_result != 0 ? strerror(item->reset_result)
+							    : "it was sent a reset and is still there";
+		snprintf(item->cause, sizeof item->cause, "%s; %s", refusal_cause(item->result), why);
+	}
+	notw_reset_close(&r);
+
+	struct listing after;
+	if (!list_port(a, NOTW_STATES_TIMEWAIT, &after)) {
+		for (int i = 0; i < n; i++)
+			items[i].still_there = items[i].reset_tried; /* unconfirmed */
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < after.n && items[i].reset_tried; k++)
+			if (same_socket(&items[i].it->m, &after.items[k].m))
+				items[i].still_there = true;
+	if (after.dropped > 0) /* could not look at them all */
+		for (int i = 0; i < n; i++)
+			items[i].still_there |= items[i].reset_tried;
+	free(after.items);
+}
+
+/* What happened to one socket; *done when it is gone. */
+static const char *reap_result(const struct reap_item *item, bool dry_run, bool *done)
+{
+	*done = false;
+	if (dry_run)
+		return "would destroy";
+	if (item->result == 0 || item->result == ENOENT) {
+		*done = true;
+		return item->result == 0 ? "destroyed" : "already gone";
+	}
+	if (item->reset_tried && !item->still_there) {
+		*done = true;
+		return "reset";
+	}
+	return item->reset_tried ? item->cause : refusal_cause(item->result);
 }
 
 int cmd_reap(int argc, char **argv)
@@ -361,24 +445,24 @@ int cmd_reap(int argc, char **argv)
 	for (int i = 0; i < l.n; i++)
 		if (notw_diag_is_timewait(&l.items[i].m) && (bare_port || l.items[i].conflicts))
 			items[n++].it = &l.items[i];
-	if (!a.dry_run)
+	if (!a.dry_run) {
 		destroy_listed(items, n);
-	int destroyed = 0, refused = 0;
+		reset_refused(&a, items, n);
+	}
+	int destroyed = 0, refused = 0, by_reset = 0;
 	if (a.json)
 		printf("{\"port\":%u,\"dry_run\":%s,\"sockets\":[", a.port, a.dry_run ? "true" : "false");
 	for (int i = 0; i < n; i++) {
 		const struct listed *it = items[i].it;
-		int err = items[i].result;
 		char local[64], remote[64];
 		format_end(local, sizeof local, it->m.idiag_family, it->m.id.idiag_src, it->m.id.idiag_sport);
 		format_end(remote, sizeof remote, it->m.idiag_family, it->m.id.idiag_dst, it->m.id.idiag_dport);
-		bool done = !a.dry_run && (err == 0 || err == ENOENT);
-		const char *result = a.dry_run ? "would destroy"
-				     : err == 0 ? "destroyed"
-				     : err == ENOENT ? "already gone"
-						     : refusal_cause(err);
+		bool done;
+		const char *result = reap_result(&items[i], a.dry_run, &done);
 		if (done)
 			destroyed++;
+		if (done && items[i].reset_tried)
+			by_reset++;
 		else if (!a.dry_run)
 			refused++;
 		if (a.json) {
@@ -405,9 +489,10 @@ int cmd_reap(int argc, char **argv)
 	free(items);
 	free(l.items);
 	if (a.json)
-		printf("],\"destroyed\":%d,\"refused\":%d,\"remaining\":%d}\n", destroyed, refused, remaining);
+		printf("],\"destroyed\":%d,\"by_reset\":%d,\"refused\":%d,\"remaining\":%d}\n", destroyed,
+		       by_reset, refused, remaining);
 	else
-		printf("port %u: %d destroyed, %d refused, %d timewait socket(s) remain\n", a.port, destroyed, refused,
-		       remaining);
+		printf("port %u: %d destroyed (%d by reset), %d refused, %d timewait socket(s) remain\n", a.port,
+		       destroyed, by_reset, refused, remaining);
 	return remaining == 0 ? EXIT_DONE : EXIT_NOT_DONE;
 }

@@ -30,7 +30,7 @@ static const char *lookup_env(const char *name)
 static void report_diagnostics(const struct notw_diag *diags, int n)
 {
 	for (int i = 0; i < n; i++)
-		notw_log(NOTW_LEVEL_ERROR, "%s=%q: %s; using the default", diags[i].name,
+		notw_log(NOTW_LEVEL_ERROR, "%s=%q: %s; ignored (the setting stays as the policy file or the default has it)", diags[i].name,
 			 diags[i].value, diags[i].reason);
 }
 
@@ -146,7 +146,7 @@ static void report_config(const struct config_outcome *c)
 	for (int i = 0; i < r->count; i++)
 		notw_log(NOTW_LEVEL_ERROR, "%s:%u: %s", c->path, r->diags[i].line, r->diags[i].text);
 	if (r->dropped > 0)
-		notw_log(NOTW_LEVEL_ERROR, "%s: %d more problems not shown (notw check-config lists them)",
+		notw_log(NOTW_LEVEL_ERROR, "%s: %d more problems not shown",
 			 c->path, r->dropped);
 	if (c->truncated)
 		notw_log(NOTW_LEVEL_ERROR, "%s: larger than %u bytes: everything after line %u is ignored",

@@ -1,7 +1,12 @@
 #!/bin/bash
 # The notw command, checked against the kernel's own view (ss).
 #
-#   cli.sh status-reap|netns|run
+#   cli.sh status-reap|reap-reset|netns|run
+#
+# reap-reset: where SOCK_DESTROY is refused (CAP_NET_ADMIN dropped from the
+# bounding set), reap resets the sockets instead (CAP_NET_RAW): both
+# sub-states, IPv4, v4-mapped and IPv6; and says it cannot when
+# net.ipv4.tcp_rfc1337 = 1.
 . "$(dirname "$0")/lib.sh"
 : "${NOTW_CLI:?NOTW_CLI must name the notw command}"
 enter_netns "$@"
@@ -30,11 +35,99 @@ leftovers() {
 	done
 }
 
+# v6_leftovers PORT N: a server on [::1] without the library killed with N
+# clients, who then close their ends: N TIME-WAIT sockets.
+v6_leftovers() {
+	start_bg "$WORK/v6srv.out" "$WORK/v6srv.err" python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET6)
+s.bind(("::1", int(sys.argv[1])))
+s.listen(16)
+print("listening", flush=True)
+held = [s.accept() for _ in range(int(sys.argv[2]))]
+print("held", flush=True)
+time.sleep(60)' "$1" "$2"
+	local srv=$BG_PID
+	wait_for_line "$WORK/v6srv.out" '^listening$'
+	python3 -c '
+import socket, sys
+conns = [socket.create_connection(("::1", int(sys.argv[1]))) for _ in range(int(sys.argv[2]))]
+sys.stdin.read()' "$1" "$2" <"$WORK/v6-fifo" &
+	local clients=$!
+	exec 7>"$WORK/v6-fifo"
+	wait_for_line "$WORK/v6srv.out" '^held$'
+	kill -KILL "$srv"
+	wait_exit "$srv" 10
+	exec 7>&-
+	wait "$clients"
+	for ((i = 0; i < 100; i++)); do
+		[ "$(ss -tanH state time-wait "( sport = :$1 )" | wc -l)" -ge "$2" ] && break
+		sleep 0.05
+	done
+}
+
 json_get() { # json_get FILE PYTHON-EXPRESSION-ON-d
 	python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
 }
 
 case $MODE in
+reap-reset)
+	no_admin=(setpriv --bounding-set -net_admin --)
+	leftovers
+	check_eq "the kernel shows $N FIN-WAIT-2 leftovers" "$N" "$(timewait_on_port "$PORT")"
+	"${no_admin[@]}" "$NOTW_CLI" reap "$PORT" >"$WORK/reset.txt"
+	check_eq "reap without CAP_NET_ADMIN, with CAP_NET_RAW: exit 0" 0 $?
+	check_eq "... each socket reset" "$N" "$(grep -c '^reset FIN-WAIT-2 127\.0\.0\.1:49200 ' "$WORK/reset.txt")"
+	check "... and counted as such" grep -qx "port $PORT: $N destroyed ($N by reset), 0 refused, 0 timewait socket(s) remain" "$WORK/reset.txt"
+	check_eq "the kernel agrees: no timewait socket left" 0 "$(timewait_on_port "$PORT")"
+
+	# The clients close their ends too: the leftovers move to TIME-WAIT.
+	PORT=49210
+	leftovers
+	pkill -TERM -f "linger_client --hold $N --keep --timeout 60 127.0.0.1 $PORT"
+	for ((i = 0; i < 100; i++)); do
+		[ "$(ss -tanH state time-wait "( sport = :$PORT )" | wc -l)" -ge "$N" ] && break
+		sleep 0.05
+	done
+	check_eq "TIME-WAIT leftovers" "$N" "$(ss -tanH state time-wait "( sport = :$PORT )" | wc -l)"
+	sysctl -qw net.ipv4.tcp_rfc1337=1
+	"${no_admin[@]}" "$NOTW_CLI" reap "$PORT" >"$WORK/rfc1337.txt"
+	check_eq "with net.ipv4.tcp_rfc1337 = 1: exit 1" 1 $?
+	check_eq "... saying why, for each" "$N" "$(grep -c 'tcp_rfc1337 = 1 makes timewait sockets ignore resets$' "$WORK/rfc1337.txt")"
+	check_eq "... and the kernel still has them" "$N" "$(timewait_on_port "$PORT")"
+	sysctl -qw net.ipv4.tcp_rfc1337=0
+	"${no_admin[@]}" "$NOTW_CLI" reap --json "$PORT" >"$WORK/tw.json"
+	check_eq "TIME-WAIT sub-state, reset: exit 0" 0 $?
+	check_eq "... --json: $N destroyed, $N by reset, none remaining" "$N $N 0" \
+		"$(json_get "$WORK/tw.json" '" ".join(str(d[k]) for k in ("destroyed", "by_reset", "remaining"))')"
+	check_eq "the kernel agrees" 0 "$(timewait_on_port "$PORT")"
+
+	# A dual-stack server: v4-mapped sockets, reset with IPv4 segments.
+	PORT=49220
+	start_bg "$WORK/ds.out" "$WORK/ds.err" "$NOTW_PROGS/seed_server" -6 "$PORT"
+	ds=$BG_PID
+	wait_for_line "$WORK/ds.out" "^listening $PORT\$"
+	start_bg "$WORK/dscl.out" "$WORK/dscl.err" "$NOTW_PROGS/linger_client" --hold "$N" --keep --timeout 60 127.0.0.1 "$PORT"
+	wait_for_line "$WORK/dscl.out" "^connected $N\$"
+	for ((i = 0; i < 100; i++)); do
+		[ "$(established_on_port "$PORT")" -ge "$N" ] && break
+		sleep 0.05
+	done
+	kill -KILL "$ds"
+	wait_exit "$ds" 10
+	"${no_admin[@]}" "$NOTW_CLI" reap "$PORT" >"$WORK/mapped.txt"
+	check_eq "v4-mapped leftovers of a [::] server: all reset" "$N" \
+		"$(grep -c '^reset FIN-WAIT-2 \[::ffff:127\.0\.0\.1\]:49220 ' "$WORK/mapped.txt")"
+	check_eq "the kernel agrees" 0 "$(timewait_on_port "$PORT")"
+
+	PORT=49230
+	mkfifo "$WORK/v6-fifo"
+	v6_leftovers "$PORT" "$N"
+	check_eq "IPv6 TIME-WAIT leftovers on [::1]" "$N" "$(timewait_on_port "$PORT")"
+	"${no_admin[@]}" "$NOTW_CLI" reap "$PORT" >"$WORK/v6.txt"
+	check_eq "IPv6: all reset" "$N" "$(grep -c '^reset TIME-WAIT \[::1\]:49230 ' "$WORK/v6.txt")"
+	check_eq "the kernel agrees" 0 "$(timewait_on_port "$PORT")"
+	;;
 status-reap)
 	check "--version" bash -c "'$NOTW_CLI' --version | grep -q '^notw [0-9]'"
 	check "--help exits 0" "$NOTW_CLI" --help
@@ -59,7 +152,8 @@ status-reap)
 	chmod 755 "$WORK"
 	setpriv --reuid=65534 --regid=65534 --clear-groups -- "$NOTW_CLI" reap "$PORT" >"$WORK/unpriv.txt"
 	check_eq "reap without CAP_NET_ADMIN: exit 1, no false success" 1 $?
-	check_eq "... each one with its cause" "$N" "$(grep -c 'cause: needs CAP_NET_ADMIN' "$WORK/unpriv.txt")"
+	check_eq "... each one with its causes" "$N" \
+		"$(grep -c 'cause: SOCK_DESTROY needs CAP_NET_ADMIN over this network namespace; the reset method needs CAP_NET_RAW$' "$WORK/unpriv.txt")"
 	check_eq "... and the kernel still has them" "$N" "$(timewait_on_port "$PORT")"
 	"$NOTW_CLI" reap --json "$PORT" >"$WORK/reap.json"
 	check_eq "reap as root: exit 0" 0 $?
@@ -83,7 +177,8 @@ netns)
 		'$NOTW_PROGS/seed_server' $PORT >'$WORK/srv.out' 2>&1 &
 		srv=\$!
 		for ((i = 0; i < 100; i++)); do grep -q listening '$WORK/srv.out' && break; sleep 0.05; done
-		'$NOTW_PROGS/linger_client' --hold $N --keep --timeout 60 127.0.0.1 $PORT >'$WORK/cl.out' &
+		'$NOTW_PROGS/linger_client' --hold $N --keep --timeout 60 127.0.0.1 $PORT >'$WORK/cl.out' 2>&1 &
+		echo \$! >'$WORK/cl.pid'
 		for ((i = 0; i < 100; i++)); do grep -q connected '$WORK/cl.out' && break; sleep 0.05; done
 		sleep 0.2
 		kill -KILL \$srv"
@@ -98,6 +193,7 @@ netns)
 		"$(nsenter -t "$NS" -n -- ss -tanoH state time-wait state fin-wait-2 "( sport = :$PORT )" | grep -c timewait)"
 	"$NOTW_CLI" status --netns /nonexistent "$PORT" >/dev/null 2>"$WORK/bad-ns.err"
 	check_eq "--netns to nothing: usage error (2)" 2 $?
+	kill -TERM "$(cat "$WORK/cl.pid")" 2>/dev/null
 	;;
 run)
 	# notw run puts libnotw first; a sanitizer build's runtime then comes

@@ -166,6 +166,11 @@ $CONF:6: error: expected 'key = value', a [section] header or a comment" "$(cat 
 	PATH=$WORK/bin:$PATH "$NOTW_CLI" check-config --program alias "$CONF" >"$WORK/alias.out" 2>/dev/null
 	check "--program alias (a link to real) gets [program:real]" grep -qx '  wait      = 7' "$WORK/alias.out"
 	check "... and says which file it is" grep -q "policy for real ($WORK/bin/real)" "$WORK/alias.out"
+	printf '#!%s\n' "$WORK/bin/alias" >"$WORK/bin/script"
+	chmod +x "$WORK/bin/script"
+	"$NOTW_CLI" check-config --program "$WORK/bin/script" "$CONF" >"$WORK/script.out" 2>/dev/null
+	check "--program SCRIPT gets its interpreter's section" grep -qx '  wait      = 7' "$WORK/script.out"
+	check "... and says so" grep -q "policy for real ($WORK/bin/real, the interpreter of the script $WORK/bin/script)" "$WORK/script.out"
 	out=$(NOTW_LOG_LEVEL=warn NOTW_CONFIG=$CONF "${WITH_NOTW[@]}" "$WORK/bin/alias" env NOTW_CONFIG 2>/dev/null)
 	check_eq "control: the program itself runs" "$CONF" "$out"
 
