@@ -303,8 +303,8 @@ static void reap_usage(FILE *out)
 		"port (those that conflict with ADDR when given) with SOCK_DESTROY, and prints each.\n"
 		"That needs CAP_NET_ADMIN over the network namespace and Linux 6.0 or later; where\n"
 		"it is refused, each socket is sent a TCP reset from its peer's address instead\n"
-		"(needs CAP_NET_RAW and net.ipv4.tcp_rfc1337 = 0). Success is what a new listing\n"
-		"of the port confirms.\n"
+		"(needs CAP_NET_RAW and net.ipv4.tcp_rfc1337 = 0); a reset counts once a new\n"
+		"listing of the port shows the socket gone.\n"
 		"Exit status: 0 no timewait socket is left on the port, 1 some remain (each with\n"
 		"its cause), 2 usage error.\n");
 }
