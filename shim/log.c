@@ -234,8 +234,10 @@ void notw_log_configure(enum notw_sink which, const char *path, enum notw_level 
 			__atomic_store_n(&sink.fd, 2, __ATOMIC_RELEASE);
 		}
 	}
+	/* Release: a thread that sees the new threshold (acquire, in
+	 * notw_vlog()) sees the sink set up above. */
 	__atomic_store_n(&notw_log_threshold, which == NOTW_SINK_NONE ? -1 : (int)level,
-			 __ATOMIC_RELAXED);
+			 __ATOMIC_RELEASE);
 }
 
 static const char *level_prefix(enum notw_level level)
@@ -319,7 +321,7 @@ static void emit(enum notw_level level, const char *line, size_t len)
 
 void notw_vlog(enum notw_level level, const char *fmt, va_list ap)
 {
-	if (!notw_log_enabled(level))
+	if ((int)level > __atomic_load_n(&notw_log_threshold, __ATOMIC_ACQUIRE))
 		return;
 	int saved_errno = errno;
 	char line[NOTW_LOG_LINE_MAX];
