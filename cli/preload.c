@@ -11,11 +11,15 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PRELOAD_FILE "/etc/ld.so.preload"
+#define PRELOAD_NAME "ld.so.preload"
+#define TMP_PREFIX ".ld.so.preload.notw-"
 #define MAX_PRELOAD_SIZE (1024 * 1024)
 
 /* The ELF header of a library this machine's loader accepts. */
@@ -62,12 +66,17 @@ _Static_assert(sizeof(native_ehdr) == (NATIVE_CLASS == ELFCLASS64 ? 64 : 52),
 _Static_assert(sizeof(void *) == (NATIVE_CLASS == ELFCLASS64 ? 8 : 4),
 	       "the ELF class does not match the pointer size");
 
+/* Every step on the file is relative to etc_fd, the etc directory opened
+ * once: a path is never looked up again, so swapping DIR/etc (or a
+ * component above it) for a symbolic link between the read and the rename
+ * cannot move the write elsewhere. dir and file are only for messages. */
 struct target {
 	const char *library;  /* the entry, as the target system sees it */
 	char root[PATH_MAX];  /* "" for this system; never ends in '/' */
 	int root_fd;          /* the root directory, or -1 for this system */
-	char dir[PATH_MAX];   /* root + "/etc" */
-	char file[PATH_MAX];  /* root + PRELOAD_FILE, also what messages show */
+	int etc_fd;           /* its etc directory, or -1 when it does not exist */
+	char dir[PATH_MAX];   /* root + "/etc", for messages */
+	char file[PATH_MAX];  /* root + PRELOAD_FILE, for messages */
 	struct stat lib_st;   /* the library itself, when lib_found */
 	bool lib_found;
 };
@@ -94,8 +103,9 @@ static void preload_usage(FILE *out, const char *cmd)
 			"name, or the same file); other entries and comments stay as they are.\n");
 	fprintf(out,
 		"PATH is absolute; the default is %s/libnotw.so. --root DIR acts on\n"
-		"DIR" PRELOAD_FILE " and finds the library as DIR/PATH; the entry is still PATH.\n"
-		"The file is replaced atomically, keeping its owner and mode.\n",
+		"DIR" PRELOAD_FILE " and finds the library as DIR/PATH, symbolic links\n"
+		"resolved inside DIR; the entry is still PATH. The file is replaced\n"
+		"atomically, keeping its owner and mode.\n",
 		NOTW_LIBDIR);
 }
 
@@ -168,11 +178,82 @@ static bool join(char *out, size_t cap, const char *a, const char *b)
 	return true;
 }
 
+/* openat2 with RESOLVE_IN_ROOT: path (absolute or not) is resolved as if
+ * dirfd were "/", so absolute symbolic links and ".." never leave it;
+ * magic links (/proc/PID/fd/N) are refused. -1 with errno ENOSYS where the
+ * kernel has no openat2 (before Linux 5.6). */
+static int openat_in_root(int dirfd, const char *path, int flags)
+{
+#ifdef SYS_openat2
+	struct open_how how = {
+		.flags = (__u64)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	/* EAGAIN: a rename somewhere in the tree raced the ".." check. */
+	for (int tries = 0;; tries++) {
+		long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+		if (fd >= 0 || errno != EAGAIN || tries >= 16)
+			return (int)fd;
+	}
+#else
+	(void)dirfd, (void)path, (void)flags;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/* Opens path as the target system resolves it: under --root, absolute
+ * symbolic links and ".." stay inside the root. */
+static int open_in_root(const struct target *t, const char *path, int flags)
+{
+	if (t->root_fd < 0)
+		return open(path, flags | O_CLOEXEC);
+	int fd = openat_in_root(t->root_fd, path, flags);
+	if (fd >= 0 || errno != ENOSYS)
+		return fd;
+	/* Before Linux 5.6: relative to the root, without the confinement.
+	 * Only used to read the library and compare files, never to write. */
+	return openat(t->root_fd, path + strspn(path, "/"), flags | O_CLOEXEC);
+}
+
+/* The etc directory every later step works in. Under --root it is looked up
+ * inside the root (an etc that is a symbolic link, absolute or with "..",
+ * leads to a directory under DIR, never outside); where the kernel has no
+ * openat2 to do that, a symbolic link as DIR/etc is refused instead
+ * (O_NOFOLLOW on the one component). Without --root it is /etc, which must
+ * not be a symbolic link either. A missing etc is not an error here: disable
+ * has nothing to remove, enable fails when it creates the new file. */
+static bool open_etc(struct target *t, const char *root_arg)
+{
+	const int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
+	int fd;
+	if (t->root_fd < 0) {
+		fd = open("/etc", flags | O_NOFOLLOW);
+	} else {
+		fd = openat_in_root(t->root_fd, "etc", flags);
+		if (fd < 0 && errno == ENOSYS)
+			fd = openat(t->root_fd, "etc", flags | O_NOFOLLOW);
+	}
+	if (fd >= 0 || errno == ENOENT) {
+		t->etc_fd = fd;
+		return true;
+	}
+	if (errno == ELOOP && t->root_fd >= 0)
+		fprintf(stderr, "notw: --root %s: %s is a symbolic link that does not resolve inside the "
+				"root (or this kernel, without openat2, cannot confine it)\n", root_arg, t->dir);
+	else if (errno == ELOOP)
+		fprintf(stderr, "notw: %s is a symbolic link; refusing to follow it\n", t->dir);
+	else
+		fprintf(stderr, "notw: %s: %s\n", t->dir, strerror(errno));
+	return false;
+}
+
 static bool setup_target(struct target *t, const char *root, const char *library)
 {
 	memset(t, 0, sizeof *t);
 	t->library = library;
 	t->root_fd = -1;
+	t->etc_fd = -1;
 	if (root != NULL) {
 		if (!join(t->root, sizeof t->root, root, ""))
 			return false;
@@ -188,23 +269,8 @@ static bool setup_target(struct target *t, const char *root, const char *library
 			}
 		}
 	}
-	return join(t->dir, sizeof t->dir, t->root, "/etc") && join(t->file, sizeof t->file, t->root, PRELOAD_FILE);
-}
-
-/* Opens path as the target system resolves it: under --root, absolute
- * symbolic links and ".." stay inside the root (openat2's RESOLVE_IN_ROOT). */
-static int open_in_root(const struct target *t, const char *path, int flags)
-{
-	if (t->root_fd < 0)
-		return open(path, flags | O_CLOEXEC);
-#ifdef SYS_openat2
-	struct open_how how = { .flags = (__u64)(flags | O_CLOEXEC), .resolve = RESOLVE_IN_ROOT };
-	long fd = syscall(SYS_openat2, t->root_fd, path, &how, sizeof how);
-	if (fd >= 0 || errno != ENOSYS)
-		return (int)fd;
-#endif
-	/* Before Linux 5.6: relative to the root, without the confinement. */
-	return openat(t->root_fd, path + strspn(path, "/"), flags | O_CLOEXEC);
+	return join(t->dir, sizeof t->dir, t->root, "/etc") &&
+	       join(t->file, sizeof t->file, t->root, PRELOAD_FILE) && open_etc(t, root);
 }
 
 /* NULL when the header is one of a shared object this machine can load,
@@ -268,9 +334,11 @@ static void find_library_quietly(struct target *t)
 static bool read_preload(const struct target *t, struct preload *p)
 {
 	memset(p, 0, sizeof *p);
+	if (t->etc_fd < 0)
+		return true;
 	/* A symbolic link would be replaced by a plain file: not ours to do.
 	 * O_NONBLOCK: a FIFO planted there must not hang the command. */
-	int fd = open(t->file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	int fd = openat(t->etc_fd, PRELOAD_NAME, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return true;
@@ -375,9 +443,11 @@ static bool find_entry(const struct target *t, const struct preload *p, size_t *
 }
 
 /* The line (with its newline, if any) without our entries, into out;
- * returns its length, 0 for a line that held only our entries. A kept name
- * keeps the separator before it (the first kept, the line's indentation);
- * what follows the last name, comment and newline included, stays. */
+ * returns its length, 0 for a line that held only our entries and no
+ * comment. A kept name keeps the separator before it (the first kept, the
+ * line's indentation); what follows the last name, comment and newline
+ * included, stays. A line of only our entries and a comment keeps its
+ * indentation and the comment. */
 static size_t rebuild_line(const struct target *t, const char *line, size_t len, char *out, size_t *removed)
 {
 	size_t at = 0, start, end, lead = 0, prev_end = 0, o = 0, kept = 0, ours = 0;
@@ -403,8 +473,16 @@ static size_t rebuild_line(const struct target *t, const char *line, size_t len,
 		memcpy(out, line, len);
 		return len;
 	}
-	if (kept == 0)
-		return 0;
+	if (kept == 0) {
+		/* Only separators lie between the last name and a '#'. */
+		const char *hash = memchr(line + prev_end, '#', len - prev_end);
+		if (hash == NULL)
+			return 0;
+		size_t from = (size_t)(hash - line);
+		memcpy(out, line, lead);
+		memcpy(out + lead, line + from, len - from);
+		return lead + len - from;
+	}
 	memcpy(out + o, line + prev_end, len - prev_end);
 	return o + len - prev_end;
 }
@@ -468,27 +546,48 @@ static bool copy_owner_and_mode(int fd, const struct preload *old)
 	return fchmod(fd, old->st.st_mode & 07777) == 0;
 }
 
-/* The rename is only durable once the directory entry is on disk. */
-static bool sync_directory(const char *dir)
+/* Creates a new file in etc under a name of the form TMP_PREFIX + six
+ * letters or digits, into name. O_EXCL and O_NOFOLLOW: never an existing
+ * file or a symbolic link planted under the name; a taken name is retried
+ * a bounded number of times. */
+static int create_temporary(int etc_fd, char *name, size_t cap)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	bool ok = fsync(fd) == 0;
-	int saved = errno;
-	close(fd);
-	errno = saved;
-	return ok;
+	static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	size_t prefix = sizeof TMP_PREFIX - 1, n = 6;
+	if (prefix + n + 1 > cap) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(name, TMP_PREFIX, prefix);
+	for (unsigned tries = 0; tries < 100; tries++) {
+		unsigned char r[6];
+		if (getrandom(r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) {
+			/* No entropy yet (early boot): the name need not be secret. */
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			unsigned long x = (unsigned long)ts.tv_nsec ^ ((unsigned long)getpid() << 16) ^
+					  (tries * 2654435761UL);
+			for (size_t i = 0; i < sizeof r; i++, x >>= 5)
+				r[i] = (unsigned char)x;
+		}
+		for (size_t i = 0; i < n; i++)
+			name[prefix + i] = chars[r[i] % (sizeof chars - 1)];
+		name[prefix + n] = '\0';
+		int fd = openat(etc_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	errno = EEXIST;
+	return -1;
 }
 
-/* Writes text to a new file next to the target and renames it over the
- * target: a reader (ld.so starting any program) sees the old file or the
- * new one, never a part. The temporary file never outlives a failure. */
+/* Writes text to a new file in the etc directory and renames it over the
+ * target, both relative to the one directory descriptor: a reader (ld.so
+ * starting any program) sees the old file or the new one, never a part.
+ * The temporary file never outlives a failure. */
 static bool replace_file(const struct target *t, const struct preload *old, const char *text, size_t len)
 {
-	char tmp[PATH_MAX];
-	if (!join(tmp, sizeof tmp, t->dir, "/.ld.so.preload.notw-XXXXXX"))
-		return false;
+	char name[64], tmp[PATH_MAX];
 	/* Ctrl-C between creating and renaming would leave the temporary file. */
 	sigset_t block, saved;
 	sigemptyset(&block);
@@ -500,9 +599,14 @@ static bool replace_file(const struct target *t, const struct preload *old, cons
 	const char *step = "cannot create a temporary file in";
 	const char *where = t->dir;
 	bool ok = false;
-	int fd = mkostemp(tmp, O_CLOEXEC);
+	int fd = -1;
+	if (t->etc_fd < 0)
+		errno = ENOENT;
+	else
+		fd = create_temporary(t->etc_fd, name, sizeof name);
 	if (fd >= 0) {
-		where = tmp;
+		int n = snprintf(tmp, sizeof tmp, "%s/%s", t->dir, name);
+		where = n >= 0 && (size_t)n < sizeof tmp ? tmp : t->dir;
 		if (!write_all(fd, text, len))
 			step = "cannot write";
 		else if (!copy_owner_and_mode(fd, old)) {
@@ -520,21 +624,22 @@ static bool replace_file(const struct target *t, const struct preload *old, cons
 		} else {
 			errno = err;
 		}
-		if (ok && rename(tmp, t->file) != 0) {
+		if (ok && renameat(t->etc_fd, name, t->etc_fd, PRELOAD_NAME) != 0) {
 			step = "cannot rename the new file over the old one:";
 			where = t->file;
 			ok = false;
 		}
 		if (!ok) {
 			err = errno;
-			unlink(tmp);
+			unlinkat(t->etc_fd, name, 0);
 			errno = err;
 		}
 	}
 	if (!ok)
 		fprintf(stderr, "notw: %s %s: %s; %s left unchanged\n", step, where, strerror(errno), t->file);
 	sigprocmask(SIG_SETMASK, &saved, NULL);
-	if (ok && !sync_directory(t->dir)) {
+	/* The rename is only durable once the directory entry is on disk. */
+	if (ok && fsync(t->etc_fd) != 0) {
 		fprintf(stderr, "notw: replaced %s, but cannot sync %s: %s\n", t->file, t->dir, strerror(errno));
 		return false;
 	}
@@ -607,6 +712,8 @@ static int preload_command(int argc, char **argv, bool adding)
 		status = EXIT_NOT_DONE;
 	else
 		status = adding ? enable(&t) : disable(&t);
+	if (t.etc_fd >= 0)
+		close(t.etc_fd);
 	if (t.root_fd >= 0)
 		close(t.root_fd);
 	return status;

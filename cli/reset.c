@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_ether.h>
+#include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
@@ -30,8 +31,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ANSWER_WAIT_MS 200   /* per question; loopback answers in microseconds */
-#define PACKETS_READ_MAX 4096 /* per question, on a busy host */
+#define ANSWER_WAIT_MS 200    /* per question; loopback answers in microseconds */
+#define RATE_LIMIT_MS 600     /* the kernel answers a socket's out-of-window
+				 segments at most every tcp_invalid_ratelimit
+				 (500 ms by default) */
+#define PACKETS_READ_MAX 4096 /* per question, whatever the filter lets through */
+#define TCP_TIME_WAIT_STATE 6
 
 /* One end of the connection as it travels on the wire. */
 struct wire_end {
@@ -43,6 +48,7 @@ struct wire_end {
 struct wire_conn {
 	struct wire_end local; /* the timewait socket's end */
 	struct wire_end peer;
+	uint32_t ifindex;      /* for link-local IPv6 addresses */
 };
 
 /* A v4-mapped IPv6 socket (a dual-stack server's) speaks IPv4 on the wire. */
@@ -160,6 +166,8 @@ static int send_segment(const struct notw_reset *r, const struct wire_conn *c, u
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&to;
 		sin6->sin6_family = AF_INET6;
 		memcpy(&sin6->sin6_addr, c->local.addr, 16);
+		if (IN6_IS_ADDR_LINKLOCAL(&sin6->sin6_addr))
+			sin6->sin6_scope_id = c->ifindex;
 		tolen = sizeof *sin6;
 		fd = r->send_v6;
 	}
@@ -210,6 +218,14 @@ static bool is_answer(const struct wire_conn *c, const uint8_t *pkt, size_t len,
 	return true;
 }
 
+/* Throw away what the capture socket holds from before a question. */
+static void drain(int capture)
+{
+	uint8_t pkt[256];
+	for (int i = 0; i < PACKETS_READ_MAX && recv(capture, pkt, sizeof pkt, MSG_DONTWAIT) >= 0; i++)
+		;
+}
+
 static bool wait_for_answer(int capture, const struct wire_conn *c, uint32_t *ack)
 {
 	long long deadline = now_ms() + ANSWER_WAIT_MS;
@@ -224,7 +240,7 @@ static bool wait_for_answer(int capture, const struct wire_conn *c, uint32_t *ac
 			continue;
 		if (r <= 0)
 			return false;
-		for (;; read_count++) {
+		for (; read_count < PACKETS_READ_MAX; read_count++) {
 			ssize_t len = recv(capture, pkt, sizeof pkt, MSG_DONTWAIT);
 			if (len < 0)
 				break;
@@ -238,8 +254,9 @@ static bool wait_for_answer(int capture, const struct wire_conn *c, uint32_t *ac
 /* ------------------------------------------------------------------ */
 /* The method                                                           */
 
-/* net.ipv4.tcp_rfc1337 = 1 makes timewait sockets ignore resets (it is read
- * in the namespace this process is in: /proc/sys/net follows it). */
+/* net.ipv4.tcp_rfc1337 = 1 makes sockets in the TIME-WAIT sub-state
+ * ignore resets (read in the namespace this process is in: /proc/sys/net
+ * follows it). The FIN-WAIT-2 sub-state takes them whatever it says. */
 static bool rfc1337_protects(void)
 {
 	char v = '0';
@@ -250,6 +267,36 @@ static bool rfc1337_protects(void)
 		v = '0';
 	close(fd);
 	return v != '0';
+}
+
+/* Only TCP segments from the local port reach the capture socket (IPv4:
+ * after a header of any length; IPv6: right after the fixed header, as
+ * the kernel sends its ACKs), cut to their headers: unrelated traffic
+ * cannot fill its buffer and crowd the answer out. */
+static int filter_port(int capture, uint16_t port)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 0),                /* 0: version */
+		BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 4),               /* 1 */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 4, 0, 5),         /* 2: IPv4? else 8 */
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),                /* 3: protocol */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 0, 9), /* 4: else drop */
+		BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),               /* 5: X = header length */
+		BPF_STMT(BPF_LD | BPF_H | BPF_IND, 0),                /* 6: source port */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, port, 5, 6),      /* 7: keep or drop */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 6, 0, 5),         /* 8: IPv6? else drop */
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 6),                /* 9: next header */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 0, 3), /* 10: else drop */
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 40),               /* 11: source port */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, port, 0, 1),      /* 12: keep or drop */
+		BPF_STMT(BPF_RET | BPF_K, 128),                       /* 13: keep the headers */
+		BPF_STMT(BPF_RET | BPF_K, 0),                         /* 14: drop */
+	};
+	struct sock_fprog prog = { .len = (unsigned short)(sizeof code / sizeof code[0]), .filter = code };
+	if (setsockopt(capture, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0)
+		return errno;
+	drain(capture); /* what arrived before the filter */
+	return 0;
 }
 
 static void close_all(struct notw_reset *r)
@@ -263,15 +310,11 @@ static void close_all(struct notw_reset *r)
 	r->send_v4 = r->send_v6 = r->capture = -1;
 }
 
-struct notw_reset *notw_reset_open(struct notw_reset *r)
+struct notw_reset *notw_reset_open(struct notw_reset *r, uint16_t port)
 {
 	memset(r, 0, sizeof *r);
 	r->send_v4 = r->send_v6 = r->capture = -1;
-	if (rfc1337_protects()) {
-		r->unusable = EPERM;
-		r->why = "net.ipv4.tcp_rfc1337 = 1 makes timewait sockets ignore resets";
-		return r;
-	}
+	r->rfc1337 = rfc1337_protects();
 	r->send_v4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
 	int err = r->send_v4 < 0 ? errno : 0;
 	r->send_v6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
@@ -280,10 +323,11 @@ struct notw_reset *notw_reset_open(struct notw_reset *r)
 	r->capture = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ALL));
 	if (err == 0 && r->capture < 0)
 		err = errno;
+	if (err == 0)
+		err = filter_port(r->capture, port);
 	if (err != 0) {
 		close_all(r);
 		r->unusable = err;
-		r->why = err == EPERM || err == EACCES ? "the reset method needs CAP_NET_RAW" : NULL;
 	}
 	return r;
 }
@@ -291,7 +335,24 @@ struct notw_reset *notw_reset_open(struct notw_reset *r)
 const char *notw_reset_unusable(const struct notw_reset *r, int *err)
 {
 	*err = r->unusable;
-	return r->unusable == 0 ? NULL : r->why != NULL ? r->why : strerror(r->unusable);
+	if (r->unusable == 0)
+		return NULL;
+	return r->unusable == EPERM || r->unusable == EACCES ? "the reset method needs CAP_NET_RAW"
+							     : strerror(r->unusable);
+}
+
+const char *notw_reset_cause(int rc)
+{
+	switch (rc) {
+	case NOTW_RESET_RFC1337:
+		return "net.ipv4.tcp_rfc1337 = 1 makes TIME-WAIT sockets ignore resets";
+	case ETIMEDOUT:
+		return "it did not answer the reset method's probe";
+	case 0:
+		return "it was sent a reset and is still there";
+	default:
+		return strerror(rc);
+	}
 }
 
 void notw_reset_close(struct notw_reset *r)
@@ -300,20 +361,34 @@ void notw_reset_close(struct notw_reset *r)
 }
 
 /* Two questions at most: one of two sequence numbers half the number
- * space apart is outside any window. */
-int notw_reset_timewait(struct notw_reset *r, uint8_t family, const struct inet_diag_sockid *id)
+ * space apart is outside any window. The second waits out the kernel's
+ * rate limit, in case the first was answered and the answer lost. Each
+ * question restarts the timer of a TIME-WAIT socket (the kernel does so
+ * for every segment it gets): one the reset then fails on lives longer. */
+int notw_reset_timewait(struct notw_reset *r, uint8_t family, uint8_t state,
+			const struct inet_diag_sockid *id)
 {
 	struct wire_conn c;
 	uint32_t ack = 0;
 	bool answered = false;
 	if (r->unusable != 0)
 		return r->unusable;
+	if (state == TCP_TIME_WAIT_STATE && r->rfc1337)
+		return NOTW_RESET_RFC1337;
 	wire_end_from(&c.local, family, id->idiag_src, id->idiag_sport);
 	wire_end_from(&c.peer, family, id->idiag_dst, id->idiag_dport);
+	c.ifindex = id->idiag_if;
 	if ((c.local.family == AF_INET ? r->send_v4 : r->send_v6) < 0)
 		return EAFNOSUPPORT;
 	uint32_t guess = (uint32_t)now_ms() * 2654435761u;
+	long long first = now_ms();
 	for (int attempt = 0; attempt < 2 && !answered; attempt++) {
+		if (attempt > 0) {
+			long long wait = first + RATE_LIMIT_MS - now_ms();
+			if (wait > 0)
+				poll(NULL, 0, (int)wait);
+		}
+		drain(r->capture);
 		int err = send_segment(r, &c, guess + (uint32_t)attempt * 0x80000000u, false);
 		if (err != 0)
 			return err;

@@ -303,7 +303,7 @@ static void reap_usage(FILE *out)
 		"port (those that conflict with ADDR when given) with SOCK_DESTROY, and prints each.\n"
 		"That needs CAP_NET_ADMIN over the network namespace and Linux 6.0 or later; where\n"
 		"it is refused, each socket is sent a TCP reset from its peer's address instead\n"
-		"(needs CAP_NET_RAW and net.ipv4.tcp_rfc1337 = 0); a reset counts once a new\n"
+		"(needs CAP_NET_RAW; for TIME-WAIT also net.ipv4.tcp_rfc1337 = 0); a reset counts once a new\n"
 		"listing of the port shows the socket gone.\n"
 		"Exit status: 0 no timewait socket is left on the port, 1 some remain (each with\n"
 		"its cause), 2 usage error.\n");
@@ -375,7 +375,7 @@ static void reset_refused(const struct common_args *a, struct reap_item *items, 
 		any = reset_may_help(items[i].result);
 	if (!any)
 		return;
-	notw_reset_open(&r);
+	notw_reset_open(&r, (uint16_t)a->port);
 	const char *unusable = notw_reset_unusable(&r, &unusable_err);
 	for (int i = 0; i < n; i++) {
 		struct reap_item *item = &items[i];
@@ -384,12 +384,10 @@ static void reset_refused(const struct common_args *a, struct reap_item *items, 
 		item->reset_tried = true;
 		item->reset_result = unusable != NULL ? unusable_err
 						      : notw_reset_timewait(&r, item->it->m.idiag_family,
+									    item->it->m.idiag_state,
 									    &item->it->m.id);
-		const char *why = unusable != NULL ? unusable
-				  : item->reset_result == ETIMEDOUT ? "it did not answer the reset method's probe"
-				  : item->reset_result != 0 ? strerror(item->reset_result)
-							    : "it was sent a reset and is still there";
-		snprintf(item->cause, sizeof item->cause, "%s; %s", refusal_cause(item->result), why);
+		snprintf(item->cause, sizeof item->cause, "%s; %s", refusal_cause(item->result),
+			 unusable != NULL ? unusable : notw_reset_cause(item->reset_result));
 	}
 	notw_reset_close(&r);
 
@@ -459,12 +457,12 @@ int cmd_reap(int argc, char **argv)
 		format_end(remote, sizeof remote, it->m.idiag_family, it->m.id.idiag_dst, it->m.id.idiag_dport);
 		bool done;
 		const char *result = reap_result(&items[i], a.dry_run, &done);
-		if (done)
+		if (done) {
 			destroyed++;
-		if (done && items[i].reset_tried)
-			by_reset++;
-		else if (!a.dry_run)
+			by_reset += items[i].reset_tried;
+		} else if (!a.dry_run) {
 			refused++;
+		}
 		if (a.json) {
 			printf("%s{\"state\":", i > 0 ? "," : "");
 			json_string(stdout, state_of(&it->m));

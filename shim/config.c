@@ -295,7 +295,7 @@ static void enter_section(struct parse *ps, const char *s, size_t n)
 		size_t k = name_n < sizeof shown - 1 ? name_n : sizeof shown - 1;
 		memcpy(shown, name, k);
 		shown[k] = '\0';
-		report(ps, "unknown section [%s] (expected [defaults] or [program:NAME]); its settings are ignored",
+		report(ps, "unknown section %q (expected [defaults] or [program:NAME]); its settings are ignored",
 		       shown);
 		return;
 	}
@@ -403,14 +403,14 @@ static int on_setting(void *user, const char *unused_section, const char *key, c
 	section_name(ps, shown, sizeof shown);
 	int found = notw_setting_by_key(key);
 	if (found < 0) {
-		report(ps, "unknown key %q in [%s]; ignored", key, shown);
+		report(ps, "unknown key %q in section %q; ignored", key, shown);
 		return 1;
 	}
 	enum notw_setting s = (enum notw_setting)found;
 	struct section_seen *sec = &ps->seen[ps->current];
 	uint32_t bit = (uint32_t)1 << s;
 	if ((sec->keys & bit) != 0) {
-		report(ps, "duplicate key %q in [%s] (first set on line %u); ignored", key, shown,
+		report(ps, "duplicate key %q in section %q (first set on line %u); ignored", key, shown,
 		       sec->first_line[s]);
 		return 1;
 	}

@@ -170,7 +170,10 @@ static void load_policy(void)
 	if (!secure)
 		n = notw_policy_apply_env(p, lookup_env, diags, NOTW_DIAG_MAX);
 	notw_log_configure(p->log_sink, p->log_path, p->log_level);
-	report_sink_failure(p, secure);
+	/* A disabled program touches no sink unless it has a line to write
+	 * (with the library in /etc/ld.so.preload, that is every program). */
+	if (p->enabled)
+		report_sink_failure(p, secure);
 	report_config(&config);
 	report_diagnostics(diags, n);
 	if (secure)

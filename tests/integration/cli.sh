@@ -4,9 +4,10 @@
 #   cli.sh status-reap|reap-reset|netns|run
 #
 # reap-reset: where SOCK_DESTROY is refused (CAP_NET_ADMIN dropped from the
-# bounding set), reap resets the sockets instead (CAP_NET_RAW): both
-# sub-states, IPv4, v4-mapped and IPv6; and says it cannot when
-# net.ipv4.tcp_rfc1337 = 1.
+# bounding set), reap resets the sockets instead (CAP_NET_RAW): FIN-WAIT-2
+# on IPv4 (also with tcp_rfc1337 = 1), v4-mapped and IPv6; TIME-WAIT of a
+# remote peer (another namespace, through a veth pair); and says it cannot
+# for TIME-WAIT when net.ipv4.tcp_rfc1337 = 1.
 . "$(dirname "$0")/lib.sh"
 : "${NOTW_CLI:?NOTW_CLI must name the notw command}"
 enter_netns "$@"
@@ -36,7 +37,8 @@ leftovers() {
 }
 
 # v6_leftovers PORT N: a server on [::1] without the library killed with N
-# clients, who then close their ends: N TIME-WAIT sockets.
+# clients holding their ends: N FIN-WAIT-2 sockets. v6_release lets the
+# clients go.
 v6_leftovers() {
 	start_bg "$WORK/v6srv.out" "$WORK/v6srv.err" python3 -c '
 import socket, sys, time
@@ -53,17 +55,20 @@ time.sleep(60)' "$1" "$2"
 import socket, sys
 conns = [socket.create_connection(("::1", int(sys.argv[1]))) for _ in range(int(sys.argv[2]))]
 sys.stdin.read()' "$1" "$2" <"$WORK/v6-fifo" &
-	local clients=$!
+	V6_CLIENTS=$!
 	exec 7>"$WORK/v6-fifo"
 	wait_for_line "$WORK/v6srv.out" '^held$'
 	kill -KILL "$srv"
 	wait_exit "$srv" 10
-	exec 7>&-
-	wait "$clients"
 	for ((i = 0; i < 100; i++)); do
-		[ "$(ss -tanH state time-wait "( sport = :$1 )" | wc -l)" -ge "$2" ] && break
+		[ "$(timewait_on_port "$1")" -ge "$2" ] && break
 		sleep 0.05
 	done
+}
+
+v6_release() {
+	exec 7>&-
+	wait "$V6_CLIENTS"
 }
 
 json_get() { # json_get FILE PYTHON-EXPRESSION-ON-d
@@ -75,32 +80,14 @@ reap-reset)
 	no_admin=(setpriv --bounding-set -net_admin --)
 	leftovers
 	check_eq "the kernel shows $N FIN-WAIT-2 leftovers" "$N" "$(timewait_on_port "$PORT")"
+	# tcp_rfc1337 protects the TIME-WAIT sub-state only.
+	sysctl -qw net.ipv4.tcp_rfc1337=1
 	"${no_admin[@]}" "$NOTW_CLI" reap "$PORT" >"$WORK/reset.txt"
-	check_eq "reap without CAP_NET_ADMIN, with CAP_NET_RAW: exit 0" 0 $?
-	check_eq "... each socket reset" "$N" "$(grep -c '^reset FIN-WAIT-2 127\.0\.0\.1:49200 ' "$WORK/reset.txt")"
+	check_eq "reap without CAP_NET_ADMIN, with CAP_NET_RAW (and tcp_rfc1337 = 1): exit 0" 0 $?
+	sysctl -qw net.ipv4.tcp_rfc1337=0
+	check_eq "... each FIN-WAIT-2 socket reset" "$N" "$(grep -c '^reset FIN-WAIT-2 127\.0\.0\.1:49200 ' "$WORK/reset.txt")"
 	check "... and counted as such" grep -qx "port $PORT: $N destroyed ($N by reset), 0 refused, 0 timewait socket(s) remain" "$WORK/reset.txt"
 	check_eq "the kernel agrees: no timewait socket left" 0 "$(timewait_on_port "$PORT")"
-
-	# The clients close their ends too: the leftovers move to TIME-WAIT.
-	PORT=49210
-	leftovers
-	pkill -TERM -f "linger_client --hold $N --keep --timeout 60 127.0.0.1 $PORT"
-	for ((i = 0; i < 100; i++)); do
-		[ "$(ss -tanH state time-wait "( sport = :$PORT )" | wc -l)" -ge "$N" ] && break
-		sleep 0.05
-	done
-	check_eq "TIME-WAIT leftovers" "$N" "$(ss -tanH state time-wait "( sport = :$PORT )" | wc -l)"
-	sysctl -qw net.ipv4.tcp_rfc1337=1
-	"${no_admin[@]}" "$NOTW_CLI" reap "$PORT" >"$WORK/rfc1337.txt"
-	check_eq "with net.ipv4.tcp_rfc1337 = 1: exit 1" 1 $?
-	check_eq "... saying why, for each" "$N" "$(grep -c 'tcp_rfc1337 = 1 makes timewait sockets ignore resets$' "$WORK/rfc1337.txt")"
-	check_eq "... and the kernel still has them" "$N" "$(timewait_on_port "$PORT")"
-	sysctl -qw net.ipv4.tcp_rfc1337=0
-	"${no_admin[@]}" "$NOTW_CLI" reap --json "$PORT" >"$WORK/tw.json"
-	check_eq "TIME-WAIT sub-state, reset: exit 0" 0 $?
-	check_eq "... --json: $N destroyed, $N by reset, none remaining" "$N $N 0" \
-		"$(json_get "$WORK/tw.json" '" ".join(str(d[k]) for k in ("destroyed", "by_reset", "remaining"))')"
-	check_eq "the kernel agrees" 0 "$(timewait_on_port "$PORT")"
 
 	# A dual-stack server: v4-mapped sockets, reset with IPv4 segments.
 	PORT=49220
@@ -120,12 +107,65 @@ reap-reset)
 		"$(grep -c '^reset FIN-WAIT-2 \[::ffff:127\.0\.0\.1\]:49220 ' "$WORK/mapped.txt")"
 	check_eq "the kernel agrees" 0 "$(timewait_on_port "$PORT")"
 
+	# IPv6, the clients still holding their ends (so that nothing but
+	# notw's reset can end the sockets).
 	PORT=49230
 	mkfifo "$WORK/v6-fifo"
 	v6_leftovers "$PORT" "$N"
-	check_eq "IPv6 TIME-WAIT leftovers on [::1]" "$N" "$(timewait_on_port "$PORT")"
+	check_eq "IPv6 FIN-WAIT-2 leftovers on [::1]" "$N" "$(timewait_on_port "$PORT")"
 	"${no_admin[@]}" "$NOTW_CLI" reap "$PORT" >"$WORK/v6.txt"
-	check_eq "IPv6: all reset" "$N" "$(grep -c '^reset TIME-WAIT \[::1\]:49230 ' "$WORK/v6.txt")"
+	check_eq "IPv6: all reset" "$N" "$(grep -c '^reset FIN-WAIT-2 \[::1\]:49230 ' "$WORK/v6.txt")"
+	check_eq "the kernel agrees" 0 "$(timewait_on_port "$PORT")"
+	v6_release
+
+	# TIME-WAIT, with the peer on another host (a namespace behind a veth
+	# pair) that cannot answer any more: notw sees the socket's answer
+	# leave through the veth, and only its own reset can end the socket
+	# (on loopback, the closed peer's kernel would reset it too).
+	PORT=49240
+	start_bg "$WORK/peer.out" "$WORK/peer.err" unshare -n -- sleep 60
+	peer=$BG_PID
+	for ((i = 0; i < 100; i++)); do
+		[ "$(readlink /proc/$peer/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break
+		sleep 0.05
+	done
+	ip link add notw-a type veth peer name notw-b
+	ip link set notw-b netns "$peer"
+	ip addr add 10.200.0.1/24 dev notw-a
+	ip link set notw-a up
+	nsenter -t "$peer" -n -- sh -c 'ip addr add 10.200.0.2/24 dev notw-b && ip link set notw-b up'
+	start_bg "$WORK/rs.out" "$WORK/rs.err" "$NOTW_PROGS/seed_server" "$PORT"
+	rs=$BG_PID
+	wait_for_line "$WORK/rs.out" "^listening $PORT\$"
+	start_bg "$WORK/rc.out" "$WORK/rc.err" nsenter -t "$peer" -n -- \
+		"$NOTW_PROGS/linger_client" --hold "$N" --keep --timeout 60 10.200.0.1 "$PORT"
+	rc=$BG_PID
+	wait_for_line "$WORK/rc.out" "^connected $N\$"
+	for ((i = 0; i < 100; i++)); do
+		[ "$(established_on_port "$PORT")" -ge "$N" ] && break
+		sleep 0.05
+	done
+	kill -KILL "$rs"
+	wait_exit "$rs" 10
+	kill -TERM "$rc" # the clients close: TIME-WAIT here
+	wait_exit "$rc" 10
+	for ((i = 0; i < 100; i++)); do
+		[ "$(ss -tanH state time-wait "( sport = :$PORT )" | wc -l)" -ge "$N" ] && break
+		sleep 0.05
+	done
+	check_eq "TIME-WAIT leftovers of remote clients" "$N" "$(ss -tanH state time-wait "( sport = :$PORT )" | wc -l)"
+	nsenter -t "$peer" -n -- ip addr del 10.200.0.2/24 dev notw-b # the peer goes silent
+	sysctl -qw net.ipv4.tcp_rfc1337=1
+	"${no_admin[@]}" "$NOTW_CLI" reap "$PORT" >"$WORK/rfc1337.txt"
+	check_eq "TIME-WAIT with net.ipv4.tcp_rfc1337 = 1: exit 1" 1 $?
+	check_eq "... saying why, for each" "$N" \
+		"$(grep -c 'net.ipv4.tcp_rfc1337 = 1 makes TIME-WAIT sockets ignore resets$' "$WORK/rfc1337.txt")"
+	check_eq "... and the kernel still has them" "$N" "$(timewait_on_port "$PORT")"
+	sysctl -qw net.ipv4.tcp_rfc1337=0
+	"${no_admin[@]}" "$NOTW_CLI" reap --json "$PORT" >"$WORK/tw.json"
+	check_eq "TIME-WAIT, remote peer, reset: exit 0" 0 $?
+	check_eq "... --json: $N destroyed, $N by reset, none remaining" "$N $N 0" \
+		"$(json_get "$WORK/tw.json" '" ".join(str(d[k]) for k in ("destroyed", "by_reset", "remaining"))')"
 	check_eq "the kernel agrees" 0 "$(timewait_on_port "$PORT")"
 	;;
 status-reap)
@@ -157,8 +197,8 @@ status-reap)
 	check_eq "... and the kernel still has them" "$N" "$(timewait_on_port "$PORT")"
 	"$NOTW_CLI" reap --json "$PORT" >"$WORK/reap.json"
 	check_eq "reap as root: exit 0" 0 $?
-	check_eq "reap --json parses: $N destroyed, none remaining" "$N 0" \
-		"$(json_get "$WORK/reap.json" 'str(d["destroyed"]) + " " + str(d["remaining"])')"
+	check_eq "reap --json parses: $N destroyed, none by reset, none refused, none remaining" "$N 0 0 0" \
+		"$(json_get "$WORK/reap.json" '" ".join(str(d[k]) for k in ("destroyed", "by_reset", "refused", "remaining"))')"
 	check_eq "the kernel agrees: no timewait socket left" 0 "$(timewait_on_port "$PORT")"
 	"$NOTW_CLI" status "$PORT" >"$WORK/after.txt"
 	check "status now: the bind succeeds without SO_REUSEADDR" grep -q 'without SO_REUSEADDR: ok' "$WORK/after.txt"

@@ -122,9 +122,9 @@ diagnostics)
 	check "a bad value: one error line with file:line" \
 		grep -qx "notw\[[0-9]*\]: error: $CONF:2: linger = \"sometimes\": expected off, crash, exit or always; ignored" "$WORK/diag.err"
 	check "an unknown key: one error line with file:line" \
-		grep -qx "notw\[[0-9]*\]: error: $CONF:4: unknown key \"bogus\" in \[defaults\]; ignored" "$WORK/diag.err"
+		grep -qx "notw\[[0-9]*\]: error: $CONF:4: unknown key \"bogus\" in section \"defaults\"; ignored" "$WORK/diag.err"
 	check "an unknown section: one error line with file:line" \
-		grep -q "error: $CONF:5: unknown section \[nowhere\]" "$WORK/diag.err"
+		grep -q "error: $CONF:5: unknown section \"nowhere\"" "$WORK/diag.err"
 	check_eq "three problems, three lines" 3 "$(grep -c 'error:' "$WORK/diag.err")"
 	check_eq "the program's own stdout is untouched" "SO_REUSEADDR=0" "$out"
 

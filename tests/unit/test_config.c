@@ -69,6 +69,16 @@ static void expect_diag(const struct loaded *l, int i, unsigned line, const char
 			      d->text);
 }
 
+START_TEST(test_control_characters_quoted)
+{
+	struct loaded l = apply_text("[defaults]\nli\x1b[2Jnger = on\n[\x1b]0;x\x07]\n", NULL);
+	ck_assert_int_eq(l.problems, 2);
+	for (int i = 0; i < 2; i++)
+		for (const char *c = l.report.diags[i].text; *c != '\0'; c++)
+			ck_assert_msg((unsigned char)*c >= 0x20, "raw control character in: %s", l.report.diags[i].text);
+}
+END_TEST
+
 static void expect_no_diag(const struct loaded *l)
 {
 	ck_assert_msg(l->problems == 0, "%d problems, first: line %u %s", l->problems,
@@ -265,7 +275,7 @@ START_TEST(test_unknown_key)
 {
 	struct loaded l = load("unknown-key.ini", NULL);
 	ck_assert_int_eq(l.problems, 1);
-	expect_diag(&l, 0, 2, "unknown key \"lingr\"", "[defaults]");
+	expect_diag(&l, 0, 2, "unknown key \"lingr\"", "in section \"defaults\"");
 	ck_assert_int_eq(l.policy.linger, NOTW_LINGER_EXIT);
 }
 END_TEST
@@ -383,7 +393,7 @@ START_TEST(test_sections)
 {
 	struct loaded l = load("sections.ini", &srv);
 	ck_assert_int_eq(l.problems, 4);
-	expect_diag(&l, 0, 3, "unknown section [unknown]", NULL);
+	expect_diag(&l, 0, 3, "unknown section \"unknown\"", NULL);
 	expect_diag(&l, 1, 5, "[program:] needs a program name", NULL);
 	expect_diag(&l, 2, 7, "without ']'", NULL);
 	expect_diag(&l, 3, 9, "text after", NULL);
@@ -543,6 +553,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_many_problems);
 	tcase_add_test(tc, test_too_many_sections);
 	tcase_add_test(tc, test_program_matching);
+	tcase_add_test(tc, test_control_characters_quoted);
 	suite_add_tcase(s, tc);
 	return s;
 }
