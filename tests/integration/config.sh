@@ -109,6 +109,12 @@ enabled)
 		"$(probe_reuse "$off" 29513 NOTW_ENABLED=on 2>/dev/null)"
 	check_eq "NOTW_ENABLED=off turns it off for probe-on" "SO_REUSEADDR=0" \
 		"$(probe_reuse "$on" 29514 NOTW_ENABLED=off 2>/dev/null)"
+	# With nothing to say, a disabled program opens no log sink.
+	printf '[defaults]\nenabled = off\nlog = file:%s\n' "$WORK/never.log" >"$WORK/quiet.ini"
+	out=$(NOTW_CONFIG=$WORK/quiet.ini probe_reuse "$off" 29515 2>"$WORK/quiet.err")
+	check_eq "enabled = off, log = file:PATH: the program runs as without the library" "SO_REUSEADDR=0" "$out"
+	check "... and the log file is never created" test ! -e "$WORK/never.log"
+	check_eq "... nor anything written to stderr" "" "$(cat "$WORK/quiet.err")"
 	# A disabled server leaves its connections alone (linger = crash not applied).
 	SERVER_PROG=$(as srv-off linger_server)
 	held unset kill
