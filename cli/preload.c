@@ -226,25 +226,38 @@ static int open_in_root(const struct target *t, const char *path, int flags)
 static bool open_etc(struct target *t, const char *root_arg)
 {
 	const int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
+	bool nofollow = t->root_fd < 0;
 	int fd;
-	if (t->root_fd < 0) {
+	if (nofollow) {
 		fd = open("/etc", flags | O_NOFOLLOW);
 	} else {
 		fd = openat_in_root(t->root_fd, "etc", flags);
-		if (fd < 0 && errno == ENOSYS)
+		if (fd < 0 && errno == ENOSYS) {
+			nofollow = true;
 			fd = openat(t->root_fd, "etc", flags | O_NOFOLLOW);
+		}
 	}
 	if (fd >= 0 || errno == ENOENT) {
 		t->etc_fd = fd;
 		return true;
 	}
-	if (errno == ELOOP && t->root_fd >= 0)
-		fprintf(stderr, "notw: --root %s: %s is a symbolic link that does not resolve inside the "
-				"root (or this kernel, without openat2, cannot confine it)\n", root_arg, t->dir);
-	else if (errno == ELOOP)
-		fprintf(stderr, "notw: %s is a symbolic link; refusing to follow it\n", t->dir);
-	else
-		fprintf(stderr, "notw: %s: %s\n", t->dir, strerror(errno));
+	int err = errno;
+	struct stat st;
+	/* O_NOFOLLOW with O_DIRECTORY fails on a link with ENOTDIR, not ELOOP. */
+	if (nofollow && (err == ENOTDIR || err == ELOOP) &&
+	    fstatat(t->root_fd < 0 ? AT_FDCWD : t->root_fd, t->root_fd < 0 ? "/etc" : "etc", &st,
+		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+		if (t->root_fd < 0)
+			fprintf(stderr, "notw: %s is a symbolic link; refusing to follow it\n", t->dir);
+		else
+			fprintf(stderr, "notw: --root %s: %s is a symbolic link, and this kernel has no "
+					"openat2 to resolve it inside the root; refusing to follow it\n",
+				root_arg, t->dir);
+	} else if (err == ELOOP) {
+		fprintf(stderr, "notw: %s: too many levels of symbolic links, or a link into /proc\n", t->dir);
+	} else {
+		fprintf(stderr, "notw: %s: %s\n", t->dir, strerror(err));
+	}
 	return false;
 }
 

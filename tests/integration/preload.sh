@@ -140,6 +140,7 @@ $LIB
 	/lib/b.so:$LIB:/lib/c.so
 $LIB.1 /usr/lib/libnotw-hard.so
 $LIB:$LIB   # only ours, twice
+  $LIB # ticket 123
 /lib/d.so
 EOF
 cat >"$WORK/expected" <<EOF
@@ -147,11 +148,13 @@ cat >"$WORK/expected" <<EOF
 /lib/a.so # c
 	/lib/b.so:/lib/c.so
 $LIB.1
+# only ours, twice
+  # ticket 123
 /lib/d.so
 EOF
 disable --library "$LIB"
 check_eq "disable among other entries: exit 0" "0 notw: removed $LIB from $FILE" "$RC $OUT"
-check "... removes our entries (also by another name) and lines left empty, keeps the rest" \
+check "... removes our entries (also by another name) and lines left empty, keeps the rest and every comment" \
 	cmp -s "$WORK/expected" "$FILE"
 cmp -s "$WORK/expected" "$FILE" || diff "$WORK/expected" "$FILE" | sed 's/^/#   /' >&2 || true
 disable --library "$LIB"
@@ -254,6 +257,91 @@ notw enable --root "$WORK/nonexistent" --library "$LIB"
 check_eq "a --root that does not exist: exit 1" 1 "$RC"
 notw enable --root "$ROOT///" --library "$LIB"
 check_eq "--root with trailing slashes: the file shown without them" "0 notw: added $LIB to $FILE" "$RC $OUT"
+
+# --- a comment sharing the line with the only entry stays, indentation too
+printf '/lib/a.so\n/usr/lib/x/libnotw.so # ticket 123\n\t/usr/lib/x/libnotw.so\t# indented\n' >"$FILE"
+disable --library /usr/lib/x/libnotw.so
+check_eq "disable of an entry with a comment on its line: exit 0" \
+	"0 notw: removed /usr/lib/x/libnotw.so from $FILE" "$RC $OUT"
+check_eq "... the comments stay, without the entry" \
+	"$(printf '/lib/a.so\n# ticket 123\n\t# indented\n' | sha256sum)" "$(sha256sum <"$FILE")"
+rm -f "$FILE"
+
+# --- --root whose etc is a symbolic link: looked up inside the root, so the
+# file written is DIR/<target>/ld.so.preload; a directory outside the root
+# is never read or written, whatever the link says.
+OUTSIDE=$WORK/outside
+mkdir -p "$OUTSIDE"
+printf '/lib/outside.so\n' >"$OUTSIDE/ld.so.preload"
+outside_state() { echo "$(fingerprint "$OUTSIDE/ld.so.preload") $(ls -A "$OUTSIDE" | tr '\n' ' ')"; }
+outside_before=$(outside_state)
+outside_same() { check_eq "$1" "$outside_before" "$(outside_state)"; }
+# confined_root DIR LINK: a root with the library and etc -> LINK.
+confined_root() {
+	mkdir -p "$1/usr/lib"
+	cp "$NOTW_LIB" "$1/usr/lib/libnotw.so"
+	ln -s "$2" "$1/etc"
+}
+ABS=$WORK/absroot
+confined_root "$ABS" "$OUTSIDE"
+notw enable --root "$ABS" --library /usr/lib/libnotw.so
+check_eq "etc -> an absolute path outside, missing inside the root: exit 1" 1 "$RC"
+check "... saying there is no such directory" \
+	grep -q "^notw: cannot create a temporary file in $ABS/etc: No such file or directory" "$WORK/err"
+outside_same "... the directory outside untouched (no file, no temporary file)"
+notw disable --root "$ABS" --library /usr/lib/libnotw.so
+check_eq "... disable there: nothing to remove" \
+	"0 notw: /usr/lib/libnotw.so was not in $ABS/etc/ld.so.preload" "$RC $OUT"
+mkdir -p "$ABS$OUTSIDE"
+notw enable --root "$ABS" --library /usr/lib/libnotw.so
+check_eq "etc -> an absolute path that exists inside the root: exit 0" \
+	"0 notw: added /usr/lib/libnotw.so to $ABS/etc/ld.so.preload" "$RC $OUT"
+check_eq "... written to DIR/<target>/ld.so.preload" "/usr/lib/libnotw.so" "$(cat "$ABS$OUTSIDE/ld.so.preload")"
+check_eq "... no temporary file left there" "" "$(leftovers "$ABS$OUTSIDE")"
+outside_same "... the directory outside untouched"
+notw disable --root "$ABS" --library /usr/lib/libnotw.so
+check_eq "... disable: removed from the file inside the root" \
+	"0 notw: removed /usr/lib/libnotw.so from $ABS/etc/ld.so.preload 0" \
+	"$RC $OUT $(stat -c %s "$ABS$OUTSIDE/ld.so.preload")"
+outside_same "... the directory outside still untouched"
+
+REL=$WORK/relroot
+confined_root "$REL" ../outside
+notw enable --root "$REL" --library /usr/lib/libnotw.so
+check_eq "etc -> ../outside (outside the root), missing inside: exit 1" 1 "$RC"
+outside_same "... the directory outside untouched"
+mkdir "$REL/outside"
+notw enable --root "$REL" --library /usr/lib/libnotw.so
+check_eq "etc -> ../outside: '..' stops at the root, DIR/outside is written" \
+	"0 notw: added /usr/lib/libnotw.so to $REL/etc/ld.so.preload /usr/lib/libnotw.so" \
+	"$RC $OUT $(cat "$REL/outside/ld.so.preload")"
+outside_same "... the directory outside untouched"
+
+# The reported race: etc swapped between a real directory and a link to the
+# outside while notw runs. Every step after opening etc is relative to that
+# one directory, so whatever the timing, nothing lands outside.
+RACE=$WORK/raceroot
+mkdir -p "$RACE/usr/lib" "$RACE/etc"
+cp "$NOTW_LIB" "$RACE/usr/lib/libnotw.so"
+printf '/lib/a.so\n' >"$RACE/etc/ld.so.preload"
+outside_before=$(outside_state)
+(
+	while :; do
+		mv -T "$RACE/etc" "$RACE/etc.real" 2>/dev/null
+		ln -sfn "$OUTSIDE" "$RACE/etc"
+		rm -f "$RACE/etc"
+		mv -T "$RACE/etc.real" "$RACE/etc" 2>/dev/null
+	done
+) &
+swapper=$!
+BG_PIDS+=("$swapper")
+for _ in $(seq 150); do
+	"$NOTW_CLI" enable --root "$RACE" --library /usr/lib/libnotw.so >/dev/null 2>&1 || true
+	"$NOTW_CLI" disable --root "$RACE" --library /usr/lib/libnotw.so >/dev/null 2>&1 || true
+done
+kill -KILL "$swapper" 2>/dev/null || true
+wait "$swapper" 2>/dev/null || true
+outside_same "etc swapped for a link outside during 300 runs: the directory outside untouched"
 
 # lib.sh's finish relies on commands failing in the open.
 set +e
