@@ -16,10 +16,11 @@ MODE=${1:?mode}
 PORT=49200
 N=3
 
-# leftovers: a server without the library killed with N clients holding
-# their ends, so its N leftovers stay in the FIN-WAIT-2 sub-state.
+# leftovers [SERVER OPTIONS]: a server without the library on PORT killed
+# with N clients holding their ends, so its N leftovers stay in the
+# FIN-WAIT-2 sub-state.
 leftovers() {
-	start_bg "$WORK/srv.out" "$WORK/srv.err" "$NOTW_PROGS/seed_server" "$PORT"
+	start_bg "$WORK/srv.out" "$WORK/srv.err" "$NOTW_PROGS/seed_server" "$@" "$PORT"
 	local srv=$BG_PID
 	wait_for_line "$WORK/srv.out" "^listening $PORT\$"
 	start_bg "$WORK/cl.out" "$WORK/cl.err" "$NOTW_PROGS/linger_client" --hold "$N" --keep --timeout 60 127.0.0.1 "$PORT"
@@ -91,17 +92,7 @@ reap-reset)
 
 	# A dual-stack server: v4-mapped sockets, reset with IPv4 segments.
 	PORT=49220
-	start_bg "$WORK/ds.out" "$WORK/ds.err" "$NOTW_PROGS/seed_server" -6 "$PORT"
-	ds=$BG_PID
-	wait_for_line "$WORK/ds.out" "^listening $PORT\$"
-	start_bg "$WORK/dscl.out" "$WORK/dscl.err" "$NOTW_PROGS/linger_client" --hold "$N" --keep --timeout 60 127.0.0.1 "$PORT"
-	wait_for_line "$WORK/dscl.out" "^connected $N\$"
-	for ((i = 0; i < 100; i++)); do
-		[ "$(established_on_port "$PORT")" -ge "$N" ] && break
-		sleep 0.05
-	done
-	kill -KILL "$ds"
-	wait_exit "$ds" 10
+	leftovers -6
 	"${no_admin[@]}" "$NOTW_CLI" reap "$PORT" >"$WORK/mapped.txt"
 	check_eq "v4-mapped leftovers of a [::] server: all reset" "$N" \
 		"$(grep -c '^reset FIN-WAIT-2 \[::ffff:127\.0\.0\.1\]:49220 ' "$WORK/mapped.txt")"
