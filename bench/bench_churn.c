@@ -4,7 +4,13 @@
  * connect() goes through a hook.
  *
  *   bench_churn [--iterations N] [--batches B] [--warmup N] [--port P]
- *               [--verbose]
+ *               [--server-only] [--verbose]
+ *
+ * --server-only: the clients run in a separate process started without
+ * the library (LD_PRELOAD and NOTW_* taken out of its environment), as
+ * for a server whose clients are elsewhere. Per cycle that process
+ * connects, waits for the server's close and closes; this one accepts and
+ * closes. The two take turns, so a cycle also holds two context switches.
  *
  * --port 0 (the default) binds an ephemeral port, which the library leaves
  * alone; with a fixed port the library manages the listener, so its bind
@@ -18,9 +24,14 @@
 #include "bench_common.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+extern char **environ;
 
 static const char *prog = "bench_churn";
 
@@ -33,7 +44,8 @@ static void die(const char *what, unsigned long cycle)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: %s [--iterations N] [--batches B] [--warmup N] [--port P] [--verbose]\n",
+		"usage: %s [--iterations N] [--batches B] [--warmup N] [--port P] [--server-only]\n"
+		"       [--verbose]\n",
 		prog);
 	exit(2);
 }
@@ -59,15 +71,103 @@ static void run(int listener, const struct sockaddr_in *addr, unsigned long n,
 	}
 }
 
+/* --server-only, the server's side: accept and close. */
+static void run_server_side(int listener, unsigned long n, unsigned long *cycle)
+{
+	for (unsigned long i = 0; i < n; i++, (*cycle)++) {
+		int s = accept(listener, NULL, NULL);
+		if (s < 0)
+			die("accept", *cycle);
+		if (close(s) != 0)
+			die("close (accepted side)", *cycle);
+	}
+}
+
+/* The client process of --server-only (argv: --client PORT CYCLES). */
+static int client_main(unsigned long port, unsigned long cycles)
+{
+	struct sockaddr_in addr;
+	memset(&addr, 0, sizeof addr);
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons((uint16_t)port);
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (unsigned long i = 0; i < cycles; i++) {
+		char byte;
+		int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (c < 0)
+			die("client socket", i);
+		if (connect(c, (const struct sockaddr *)&addr, sizeof addr) != 0)
+			die("client connect", i);
+		if (read(c, &byte, 1) != 0) /* the server's close */
+			die("client read", i);
+		if (close(c) != 0)
+			die("client close", i);
+	}
+	return 0;
+}
+
+/* The environment without the library and its settings. */
+static char **environment_without_library(void)
+{
+	size_t n = 0, k = 0;
+	while (environ[n] != NULL)
+		n++;
+	char **env = calloc(n + 1, sizeof *env);
+	if (env == NULL)
+		die("calloc", 0);
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0 && strncmp(environ[i], "NOTW_", 5) != 0)
+			env[k++] = environ[i];
+	return env;
+}
+
+static pid_t start_clients(unsigned long port, unsigned long cycles)
+{
+	char self[PATH_MAX], port_arg[16], cycles_arg[24], client_arg[] = "--client";
+	ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (len <= 0)
+		die("readlink /proc/self/exe", 0);
+	self[len] = '\0';
+	snprintf(port_arg, sizeof port_arg, "%lu", port);
+	snprintf(cycles_arg, sizeof cycles_arg, "%lu", cycles);
+	char **env = environment_without_library();
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork", 0);
+	if (pid == 0) {
+		char *args[] = { self, client_arg, port_arg, cycles_arg, NULL };
+		execve(self, args, env);
+		_exit(127);
+	}
+	free(env);
+	return pid;
+}
+
+static void wait_clients(pid_t pid)
+{
+	int status = 0;
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "%s: the client process failed (status %d)\n", prog, status);
+		exit(1);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long iterations = 50000, batches = 50, warmup = 500, port = 0;
-	int verbose = 0;
+	int verbose = 0, server_only = 0;
 	if (argc > 0)
 		prog = argv[0];
+	if (argc == 4 && strcmp(argv[1], "--client") == 0)
+		return client_main(bench_parse_ulong(prog, argv[1], argv[2], 1, 65535ul),
+				   bench_parse_ulong(prog, argv[1], argv[3], 1, 20000000ul));
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--verbose") == 0) {
 			verbose = 1;
+			continue;
+		}
+		if (strcmp(argv[i], "--server-only") == 0) {
+			server_only = 1;
 			continue;
 		}
 		if (i + 1 >= argc)
@@ -105,15 +205,24 @@ int main(int argc, char **argv)
 		die("getsockname", 0);
 
 	unsigned long cycle = 0;
-	run(listener, &addr, warmup, &cycle);
+	pid_t clients = server_only ? start_clients(ntohs(addr.sin_port), warmup + iterations) : -1;
+	if (server_only)
+		run_server_side(listener, warmup, &cycle);
+	else
+		run(listener, &addr, warmup, &cycle);
 	struct bench_timing t;
 	bench_timing_init(&t);
 	for (unsigned long b = 0; b < batches; b++) {
 		unsigned long n = bench_batch_size(iterations, batches, b);
 		uint64_t t0 = bench_now_ns();
-		run(listener, &addr, n, &cycle);
+		if (server_only)
+			run_server_side(listener, n, &cycle);
+		else
+			run(listener, &addr, n, &cycle);
 		bench_timing_add(&t, n, bench_now_ns() - t0, verbose);
 	}
+	if (server_only)
+		wait_clients(clients);
 	if (close(listener) != 0)
 		die("close (listener)", cycle);
 	bench_report(&t, "cycle");
