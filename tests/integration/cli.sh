@@ -25,16 +25,10 @@ leftovers() {
 	wait_for_line "$WORK/srv.out" "^listening $PORT\$"
 	start_bg "$WORK/cl.out" "$WORK/cl.err" "$NOTW_PROGS/linger_client" --hold "$N" --keep --timeout 60 127.0.0.1 "$PORT"
 	wait_for_line "$WORK/cl.out" "^connected $N\$"
-	for ((i = 0; i < 100; i++)); do
-		[ "$(established_on_port "$PORT")" -ge "$N" ] && break
-		sleep 0.05
-	done
+	wait_until at_least "$N" established_on_port "$PORT"
 	kill -KILL "$srv"
 	wait_exit "$srv" 10
-	for ((i = 0; i < 100; i++)); do
-		[ "$(timewait_on_port "$PORT")" -ge "$N" ] && break
-		sleep 0.05
-	done
+	wait_until at_least "$N" timewait_on_port "$PORT"
 }
 
 # v6_leftovers PORT N: a server on [::1] without the library killed with N
@@ -61,10 +55,7 @@ sys.stdin.read()' "$1" "$2" <"$WORK/v6-fifo" &
 	wait_for_line "$WORK/v6srv.out" '^held$'
 	kill -KILL "$srv"
 	wait_exit "$srv" 10
-	for ((i = 0; i < 100; i++)); do
-		[ "$(timewait_on_port "$1")" -ge "$2" ] && break
-		sleep 0.05
-	done
+	wait_until at_least "$2" timewait_on_port "$1"
 }
 
 v6_release() {
@@ -116,10 +107,7 @@ reap-reset)
 	PORT=49240
 	start_bg "$WORK/peer.out" "$WORK/peer.err" unshare -n -- sleep 60
 	peer=$BG_PID
-	for ((i = 0; i < 100; i++)); do
-		[ "$(readlink /proc/$peer/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break
-		sleep 0.05
-	done
+	wait_until in_other_netns "$peer"
 	ip link add notw-a type veth peer name notw-b
 	ip link set notw-b netns "$peer"
 	ip addr add 10.200.0.1/24 dev notw-a
@@ -132,19 +120,13 @@ reap-reset)
 		"$NOTW_PROGS/linger_client" --hold "$N" --keep --timeout 60 10.200.0.1 "$PORT"
 	rc=$BG_PID
 	wait_for_line "$WORK/rc.out" "^connected $N\$"
-	for ((i = 0; i < 100; i++)); do
-		[ "$(established_on_port "$PORT")" -ge "$N" ] && break
-		sleep 0.05
-	done
+	wait_until at_least "$N" established_on_port "$PORT"
 	kill -KILL "$rs"
 	wait_exit "$rs" 10
 	kill -TERM "$rc" # the clients close: TIME-WAIT here
 	wait_exit "$rc" 10
-	for ((i = 0; i < 100; i++)); do
-		[ "$(ss -tanH state time-wait "( sport = :$PORT )" | wc -l)" -ge "$N" ] && break
-		sleep 0.05
-	done
-	check_eq "TIME-WAIT leftovers of remote clients" "$N" "$(ss -tanH state time-wait "( sport = :$PORT )" | wc -l)"
+	wait_until at_least "$N" time_wait_on_port "$PORT"
+	check_eq "TIME-WAIT leftovers of remote clients" "$N" "$(time_wait_on_port "$PORT")"
 	nsenter -t "$peer" -n -- ip addr del 10.200.0.2/24 dev notw-b # the peer goes silent
 	sysctl -qw net.ipv4.tcp_rfc1337=1
 	"${no_admin[@]}" "$NOTW_CLI" reap "$PORT" >"$WORK/rfc1337.txt"
@@ -199,10 +181,7 @@ netns)
 	# leftovers are made inside it, notw looks from outside with --netns PID.
 	start_bg "$WORK/ns.out" "$WORK/ns.err" unshare -n -- sleep 60
 	NS=$BG_PID
-	for ((i = 0; i < 100; i++)); do
-		[ "$(readlink /proc/$NS/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break
-		sleep 0.05
-	done
+	wait_until in_other_netns "$NS"
 	nsenter -t "$NS" -n -- bash -c "
 		ip link set lo up
 		'$NOTW_PROGS/seed_server' $PORT >'$WORK/srv.out' 2>&1 &

@@ -114,6 +114,34 @@ wait_exit() {
 
 # The kernel's view of local port PORT: established connections, timewait
 # mini-sockets (TIME-WAIT and FIN-WAIT-2 sub-states), listeners.
+# wait_until COMMAND...: runs COMMAND every 50 ms until it succeeds, 100
+# times at most (5 s); returns its last status.
+wait_until() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# at_least N COMMAND...: the number COMMAND prints is N or more.
+at_least() {
+	local n=$1
+	shift
+	[ "$("$@")" -ge "$n" ]
+}
+
+# in_other_netns PID: PID's network namespace is not this one (yet).
+in_other_netns() {
+	[ "$(readlink "/proc/$1/ns/net")" != "$(readlink /proc/self/ns/net)" ]
+}
+
+# time_wait_on_port PORT: sockets in the TIME-WAIT sub-state only.
+time_wait_on_port() {
+	ss -tanH state time-wait "( sport = :$1 )" | wc -l
+}
+
 established_on_port() {
 	ss -tanH state established "( sport = :$1 )" | grep -c .
 }

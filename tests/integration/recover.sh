@@ -49,16 +49,10 @@ wait_for_line "$WORK/gen1.out" "^listening $PORT\$"
 start_bg "$WORK/clients.out" "$WORK/clients.err" \
 	"$NOTW_PROGS/linger_client" --hold "$N" --keep --timeout 100 127.0.0.1 "$PORT"
 wait_for_line "$WORK/clients.out" "^connected $N\$"
-for ((i = 0; i < 100; i++)); do
-	[ "$(established_on_port "$PORT")" -ge "$N" ] && break
-	sleep 0.05
-done
+wait_until at_least "$N" established_on_port "$PORT"
 kill -KILL "$GEN1"
 wait_exit "$GEN1" 10
-for ((i = 0; i < 100; i++)); do
-	[ "$(timewait_on_port "$PORT")" -ge "$N" ] && break
-	sleep 0.05
-done
+wait_until at_least "$N" timewait_on_port "$PORT"
 check_eq "generation 1 left $N timewait sockets (kernel)" "$N" "$(timewait_on_port "$PORT")"
 if [ "$MODE" = reap-fin-wait-2 ]; then
 	fw2=$(ss -tanoH state fin-wait-2 "( sport = :$PORT )" | grep -c timewait)
