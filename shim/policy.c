@@ -216,11 +216,6 @@ static const struct {
 	[NOTW_SET_PORTS] = { "ports", "NOTW_PORTS" },
 };
 
-const char *notw_setting_key(enum notw_setting s)
-{
-	return (unsigned)s < NOTW_SET_COUNT ? settings[s].key : "?";
-}
-
 const char *notw_setting_env(enum notw_setting s)
 {
 	return (unsigned)s < NOTW_SET_COUNT ? settings[s].env : "?";

@@ -79,7 +79,6 @@ enum notw_setting {
 	NOTW_SET_COUNT
 };
 
-const char *notw_setting_key(enum notw_setting s);  /* "log_level" */
 const char *notw_setting_env(enum notw_setting s);  /* "NOTW_LOG_LEVEL" */
 /* The setting whose INI key is name, or -1. */
 int notw_setting_by_key(const char *name);
