@@ -13,6 +13,7 @@
  * see): all three need CAP_NET_RAW. */
 #include "cli.h"
 #include "reset.h"
+#include "sockdiag.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -54,10 +55,9 @@ struct wire_conn {
 /* A v4-mapped IPv6 socket (a dual-stack server's) speaks IPv4 on the wire. */
 static void wire_end_from(struct wire_end *e, uint8_t family, const __be32 addr[4], __be16 port)
 {
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	memset(e, 0, sizeof *e);
 	e->port = port;
-	if (family == AF_INET6 && memcmp(addr, mapped, sizeof mapped) == 0) {
+	if (family == AF_INET6 && notw_is_v4mapped(addr)) {
 		e->family = AF_INET;
 		memcpy(e->addr, (const uint8_t *)addr + 12, 4);
 	} else if (family == AF_INET6) {

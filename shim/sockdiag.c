@@ -98,10 +98,10 @@ struct bind_target {
 	uint8_t v6addr[16];
 };
 
-static bool is_v4mapped(const uint8_t a[16])
+bool notw_is_v4mapped(const void *addr16)
 {
 	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-	return memcmp(a, prefix, sizeof prefix) == 0;
+	return memcmp(addr16, prefix, sizeof prefix) == 0;
 }
 
 static bool is_zero16(const uint8_t a[16])
@@ -116,7 +116,7 @@ static bool conflicts(const struct bind_target *t, uint8_t family, const uint32_
 {
 	uint8_t a[16];
 	memcpy(a, src, sizeof a);
-	bool e_v4 = family == AF_INET || is_v4mapped(a);
+	bool e_v4 = family == AF_INET || notw_is_v4mapped(a);
 	uint32_t e_v4addr = 0;
 	if (e_v4)
 		memcpy(&e_v4addr, family == AF_INET ? a : a + 12, sizeof e_v4addr);
@@ -152,7 +152,7 @@ static bool read_target(const struct sockaddr *addr, socklen_t len, bool v6only,
 		memset(&sin6, 0, sizeof sin6);
 		memcpy(&sin6, addr, len < sizeof sin6 ? len : sizeof sin6);
 		memcpy(t->v6addr, &sin6.sin6_addr, 16);
-		if (is_v4mapped(t->v6addr)) {
+		if (notw_is_v4mapped(t->v6addr)) {
 			t->v4 = true;
 			memcpy(&t->v4addr, t->v6addr + 12, 4);
 			t->wildcard = t->v4addr == htonl(INADDR_ANY);

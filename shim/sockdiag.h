@@ -51,6 +51,9 @@ int notw_list_port(uint16_t port, uint32_t states, notw_diag_fn fn, void *ctx);
 /* Is m a timewait mini-socket (TIME-WAIT or FIN-WAIT-2 sub-state)? */
 bool notw_diag_is_timewait(const struct inet_diag_msg *m);
 
+/* ::ffff:a.b.c.d, how a dual-stack socket shows an IPv4 peer. */
+bool notw_is_v4mapped(const void *addr16);
+
 /* Does the socket m conflict with a bind to addr under the kernel's rules
  * for addresses (the options of both sockets aside)? */
 bool notw_diag_conflicts(const struct sockaddr *addr, socklen_t len, bool v6only, const struct inet_diag_msg *m,
