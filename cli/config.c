@@ -126,7 +126,7 @@ int load_config_for(const char *path, const struct notw_program *prog, struct no
 			problem != NULL ? problem : strerror(err));
 		return -1;
 	}
-	if (strcmp(path, NOTW_DEFAULT_CONFIG) == 0 && (text.owner != 0 || (text.mode & 022) != 0))
+	if (strcmp(path, NOTW_DEFAULT_CONFIG) == 0 && !notw_config_trusted_for_setid(&text))
 		fprintf(stderr, "%s: warning: set-id programs ignore this file: it must be owned by root and "
 				"writable by nobody else\n", path);
 	int problems = notw_config_apply(p, text.mem, text.len, prog, r);

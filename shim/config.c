@@ -99,6 +99,11 @@ void notw_config_release(struct notw_config_text *t)
 	t->map_len = 0;
 }
 
+bool notw_config_trusted_for_setid(const struct notw_config_text *t)
+{
+	return t->owner == 0 && (t->mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
 const char *notw_config_read_problem(int err)
 {
 	if (err == EISDIR)

@@ -32,6 +32,10 @@ struct notw_config_text {
 int notw_config_read(const char *path, struct notw_config_text *t);
 void notw_config_release(struct notw_config_text *t);
 
+/* In secure-execution mode the file steers a privileged program: only a
+ * file owned by root and writable by nobody else may. */
+bool notw_config_trusted_for_setid(const struct notw_config_text *t);
+
 /* Why a read failed, in words ("it is a directory"); NULL when the errno
  * name says it best. */
 const char *notw_config_read_problem(int err);

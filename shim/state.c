@@ -90,13 +90,6 @@ struct config_outcome {
 	struct notw_config_report report;
 };
 
-/* In secure-execution mode the file steers a privileged program: it must
- * belong to root and be writable by nobody else. */
-static bool trusted_for_secure_mode(const struct notw_config_text *t)
-{
-	return t->owner == 0 && (t->mode & (S_IWGRP | S_IWOTH)) == 0;
-}
-
 static void load_config_file(struct notw_policy *p, bool secure, struct config_outcome *out)
 {
 	static char exe[PATH_MAX]; /* runs once; see load_policy() */
@@ -110,7 +103,7 @@ static void load_config_file(struct notw_policy *p, bool secure, struct config_o
 	out->read_err = notw_config_read(out->path, &text);
 	if (out->read_err != 0)
 		return;
-	if (secure && !trusted_for_secure_mode(&text)) {
+	if (secure && !notw_config_trusted_for_setid(&text)) {
 		out->untrusted = true;
 		notw_config_release(&text);
 		return;
