@@ -101,7 +101,6 @@ static void print_ports(FILE *out, const struct notw_policy *p)
 
 static void print_policy(FILE *out, const struct notw_policy *p)
 {
-	static const char *const levels[] = { "error", "warn", "info", "debug" };
 	static const char *const sinks[] = { "stderr", "syslog", "none", "file:" };
 	fprintf(out, "  enabled   = %s\n", p->enabled ? "on" : "off");
 	fprintf(out, "  reuseaddr = %s\n", p->reuseaddr ? "on" : "off");
@@ -112,7 +111,7 @@ static void print_policy(FILE *out, const struct notw_policy *p)
 	fprintf(out, "  wait      = %u\n", p->wait_seconds);
 	fprintf(out, "  log       = %s%s\n", sinks[p->log_sink],
 		p->log_sink == NOTW_SINK_FILE ? p->log_path : "");
-	fprintf(out, "  log_level = %s\n", levels[p->log_level]);
+	fprintf(out, "  log_level = %s\n", notw_level_name(p->log_level));
 }
 
 int load_config_for(const char *path, const struct notw_program *prog, struct notw_policy *p,
@@ -171,10 +170,9 @@ int cmd_check_config(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	const char *named = getenv("NOTW_CONFIG");
 	if (file == NULL)
-		file = getenv("NOTW_CONFIG") != NULL && *getenv("NOTW_CONFIG") != '\0'
-			       ? getenv("NOTW_CONFIG")
-			       : NOTW_DEFAULT_CONFIG;
+		file = named != NULL && *named != '\0' ? named : NOTW_DEFAULT_CONFIG;
 
 	char path[PATH_MAX];
 	struct notw_program prog = { NULL, NULL };

@@ -186,11 +186,17 @@ const char *notw_linger_name(enum notw_linger mode)
 	return (unsigned)mode < sizeof linger_names / sizeof linger_names[0] ? linger_names[mode] : "?";
 }
 
+static const char *const level_names[] = { "error", "warn", "info", "debug" };
+
+const char *notw_level_name(enum notw_level level)
+{
+	return (unsigned)level < sizeof level_names / sizeof level_names[0] ? level_names[level] : "?";
+}
+
 bool notw_parse_level(const char *s, enum notw_level *out)
 {
-	static const char *const names[] = { "error", "warn", "info", "debug" };
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		if (strcasecmp(s, names[i]) == 0) {
+	for (size_t i = 0; i < sizeof level_names / sizeof level_names[0]; i++) {
+		if (strcasecmp(s, level_names[i]) == 0) {
 			*out = (enum notw_level)i;
 			return true;
 		}

@@ -58,6 +58,7 @@ bool notw_parse_linger(const char *s, enum notw_linger *out);
 const char *notw_linger_name(enum notw_linger mode);
 /* error | warn | info | debug */
 bool notw_parse_level(const char *s, enum notw_level *out);
+const char *notw_level_name(enum notw_level level);
 
 static inline bool notw_policy_port_matches(const struct notw_policy *p, unsigned port)
 {
