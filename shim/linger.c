@@ -248,30 +248,24 @@ void notw_linger_exec_failed(void)
 	notw_fd_for_each(NOTW_FD_EXEC_DISARMED, rearm_after_failed_exec, NULL);
 }
 
-static bool mark_forked(int fd, uint32_t flags, void *ctx)
+/* notw_fd_for_each() callback: add the flag ctx points to. */
+static bool add_flag(int fd, uint32_t flags, void *ctx)
 {
 	(void)flags;
-	(void)ctx;
-	notw_fd_add(fd, NOTW_FD_FORKED);
+	notw_fd_add(fd, *(const uint32_t *)ctx);
 	return true;
 }
 
 void notw_linger_atfork_child(void)
 {
-	notw_fd_for_each(NOTW_FD_ARMED, mark_forked, NULL);
-}
-
-static bool mark_shared_by_fork(int fd, uint32_t flags, void *ctx)
-{
-	(void)flags;
-	(void)ctx;
-	notw_fd_add(fd, NOTW_FD_SHARED_BY_FORK);
-	return true;
+	uint32_t forked = NOTW_FD_FORKED;
+	notw_fd_for_each(NOTW_FD_ARMED, add_flag, &forked);
 }
 
 void notw_linger_atfork_parent(void)
 {
-	notw_fd_for_each(NOTW_FD_ARMED, mark_shared_by_fork, NULL);
+	uint32_t shared = NOTW_FD_SHARED_BY_FORK;
+	notw_fd_for_each(NOTW_FD_ARMED, add_flag, &shared);
 }
 
 uint32_t notw_linger_adopt_accepted(int conn)
