@@ -41,46 +41,53 @@ static void die(const char *what, unsigned long cycle)
 	exit(1);
 }
 
-static void usage(void)
-{
-	fprintf(stderr,
-		"usage: %s [--iterations N] [--batches B] [--warmup N] [--port P] [--server-only]\n"
-		"       [--verbose]\n",
-		prog);
-	exit(2);
-}
+#define OWN_USAGE " [--port P] [--server-only]"
 
-/* n cycles against the listener at addr; *cycle counts them all, for the
- * messages. */
-static void run(int listener, const struct sockaddr_in *addr, unsigned long n,
-		unsigned long *cycle)
+struct churn {
+	int listener;
+	struct sockaddr_in addr; /* the listener's */
+	int server_only;
+	unsigned long cycle;     /* cycles so far, for the messages */
+};
+
+/* n cycles against the listener, client and server in this process. */
+static void run_both_sides(struct churn *ch, unsigned long n)
 {
-	for (unsigned long i = 0; i < n; i++, (*cycle)++) {
+	for (unsigned long i = 0; i < n; i++, ch->cycle++) {
 		int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (c < 0)
-			die("socket", *cycle);
-		if (connect(c, (const struct sockaddr *)addr, sizeof *addr) != 0)
-			die("connect", *cycle);
-		int s = accept(listener, NULL, NULL);
+			die("socket", ch->cycle);
+		if (connect(c, (const struct sockaddr *)&ch->addr, sizeof ch->addr) != 0)
+			die("connect", ch->cycle);
+		int s = accept(ch->listener, NULL, NULL);
 		if (s < 0)
-			die("accept", *cycle);
+			die("accept", ch->cycle);
 		if (close(c) != 0)
-			die("close (client side)", *cycle);
+			die("close (client side)", ch->cycle);
 		if (close(s) != 0)
-			die("close (accepted side)", *cycle);
+			die("close (accepted side)", ch->cycle);
 	}
 }
 
 /* --server-only, the server's side: accept and close. */
-static void run_server_side(int listener, unsigned long n, unsigned long *cycle)
+static void run_server_side(struct churn *ch, unsigned long n)
 {
-	for (unsigned long i = 0; i < n; i++, (*cycle)++) {
-		int s = accept(listener, NULL, NULL);
+	for (unsigned long i = 0; i < n; i++, ch->cycle++) {
+		int s = accept(ch->listener, NULL, NULL);
 		if (s < 0)
-			die("accept", *cycle);
+			die("accept", ch->cycle);
 		if (close(s) != 0)
-			die("close (accepted side)", *cycle);
+			die("close (accepted side)", ch->cycle);
 	}
+}
+
+static void run(unsigned long n, void *ctx)
+{
+	struct churn *ch = ctx;
+	if (ch->server_only)
+		run_server_side(ch, n);
+	else
+		run_both_sides(ch, n);
 }
 
 /* The client process of --server-only (argv: --client PORT CYCLES). */
@@ -154,77 +161,52 @@ static void wait_clients(pid_t pid)
 
 int main(int argc, char **argv)
 {
-	unsigned long iterations = 50000, batches = 50, warmup = 500, port = 0;
-	int verbose = 0, server_only = 0;
+	struct bench_options o = {
+		.iterations = 50000, .batches = 50, .warmup = 500, .max_iterations = 10000000ul
+	};
+	struct churn ch = { .listener = -1, .server_only = 0, .cycle = 0 };
+	unsigned long port = 0;
 	if (argc > 0)
 		prog = argv[0];
 	if (argc == 4 && strcmp(argv[1], "--client") == 0)
 		return client_main(bench_parse_ulong(prog, argv[1], argv[2], 1, 65535ul),
 				   bench_parse_ulong(prog, argv[1], argv[3], 1, 20000000ul));
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--verbose") == 0) {
-			verbose = 1;
+		if (bench_take_option(prog, argc, argv, &i, &o, OWN_USAGE))
 			continue;
-		}
 		if (strcmp(argv[i], "--server-only") == 0) {
-			server_only = 1;
-			continue;
-		}
-		if (i + 1 >= argc)
-			usage();
-		if (strcmp(argv[i], "--iterations") == 0)
-			iterations = bench_parse_ulong(prog, argv[i], argv[i + 1], 1, 10000000ul);
-		else if (strcmp(argv[i], "--batches") == 0)
-			batches = bench_parse_ulong(prog, argv[i], argv[i + 1], 1, 100000ul);
-		else if (strcmp(argv[i], "--warmup") == 0)
-			warmup = bench_parse_ulong(prog, argv[i], argv[i + 1], 0, 10000000ul);
-		else if (strcmp(argv[i], "--port") == 0)
+			ch.server_only = 1;
+		} else if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
 			port = bench_parse_ulong(prog, argv[i], argv[i + 1], 0, 65535ul);
-		else
-			usage();
-		i++;
+			i++;
+		} else {
+			bench_usage(prog, OWN_USAGE);
+		}
 	}
-	if (batches > iterations)
-		batches = iterations;
 
-	struct sockaddr_in addr;
-	memset(&addr, 0, sizeof addr);
-	addr.sin_family = AF_INET;
-	addr.sin_port = htons((uint16_t)port);
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	memset(&ch.addr, 0, sizeof ch.addr);
+	ch.addr.sin_family = AF_INET;
+	ch.addr.sin_port = htons((uint16_t)port);
+	ch.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 
-	int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (listener < 0)
+	ch.listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (ch.listener < 0)
 		die("socket (listener)", 0);
-	if (bind(listener, (const struct sockaddr *)&addr, sizeof addr) != 0)
+	if (bind(ch.listener, (const struct sockaddr *)&ch.addr, sizeof ch.addr) != 0)
 		die("bind", 0);
-	if (listen(listener, 128) != 0)
+	if (listen(ch.listener, 128) != 0)
 		die("listen", 0);
-	socklen_t len = sizeof addr;
-	if (getsockname(listener, (struct sockaddr *)&addr, &len) != 0 || len != sizeof addr)
+	socklen_t len = sizeof ch.addr;
+	if (getsockname(ch.listener, (struct sockaddr *)&ch.addr, &len) != 0 || len != sizeof ch.addr)
 		die("getsockname", 0);
 
-	unsigned long cycle = 0;
-	pid_t clients = server_only ? start_clients(ntohs(addr.sin_port), warmup + iterations) : -1;
-	if (server_only)
-		run_server_side(listener, warmup, &cycle);
-	else
-		run(listener, &addr, warmup, &cycle);
-	struct bench_timing t;
-	bench_timing_init(&t);
-	for (unsigned long b = 0; b < batches; b++) {
-		unsigned long n = bench_batch_size(iterations, batches, b);
-		uint64_t t0 = bench_now_ns();
-		if (server_only)
-			run_server_side(listener, n, &cycle);
-		else
-			run(listener, &addr, n, &cycle);
-		bench_timing_add(&t, n, bench_now_ns() - t0, verbose);
-	}
-	if (server_only)
+	pid_t clients = -1;
+	if (ch.server_only)
+		clients = start_clients(ntohs(ch.addr.sin_port), o.warmup + o.iterations);
+	bench_measure(&o, run, &ch, "cycle");
+	if (ch.server_only)
 		wait_clients(clients);
-	if (close(listener) != 0)
-		die("close (listener)", cycle);
-	bench_report(&t, "cycle");
+	if (close(ch.listener) != 0)
+		die("close (listener)", ch.cycle);
 	return 0;
 }
