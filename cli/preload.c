@@ -2,8 +2,8 @@
  * the file of libraries the dynamic loader preloads into every dynamically
  * linked program. */
 #include "cli.h"
+#include "elf_file.h"
 
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -21,50 +21,6 @@
 #define PRELOAD_NAME "ld.so.preload"
 #define TMP_PREFIX ".ld.so.preload.notw-"
 #define MAX_PRELOAD_SIZE (1024 * 1024)
-
-/* The ELF header of a library this machine's loader accepts. */
-#if __SIZEOF_POINTER__ == 8
-typedef Elf64_Ehdr native_ehdr;
-#define NATIVE_CLASS ELFCLASS64
-#elif __SIZEOF_POINTER__ == 4
-typedef Elf32_Ehdr native_ehdr;
-#define NATIVE_CLASS ELFCLASS32
-#else
-#error "preload.c: neither a 32-bit nor a 64-bit machine"
-#endif
-
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define NATIVE_DATA ELFDATA2LSB
-#else
-#define NATIVE_DATA ELFDATA2MSB
-#endif
-
-#if defined(__x86_64__)
-#define NATIVE_MACHINE EM_X86_64
-#elif defined(__i386__)
-#define NATIVE_MACHINE EM_386
-#elif defined(__aarch64__)
-#define NATIVE_MACHINE EM_AARCH64
-#elif defined(__arm__)
-#define NATIVE_MACHINE EM_ARM
-#elif defined(__riscv)
-#define NATIVE_MACHINE EM_RISCV
-#elif defined(__powerpc64__)
-#define NATIVE_MACHINE EM_PPC64
-#elif defined(__powerpc__)
-#define NATIVE_MACHINE EM_PPC
-#elif defined(__s390x__)
-#define NATIVE_MACHINE EM_S390
-#elif defined(__loongarch__)
-#define NATIVE_MACHINE EM_LOONGARCH
-#else
-#error "preload.c: add this machine's EM_* value"
-#endif
-
-_Static_assert(sizeof(native_ehdr) == (NATIVE_CLASS == ELFCLASS64 ? 64 : 52),
-	       "the ELF header type does not match the machine's class");
-_Static_assert(sizeof(void *) == (NATIVE_CLASS == ELFCLASS64 ? 8 : 4),
-	       "the ELF class does not match the pointer size");
 
 /* Every step on the file is relative to etc_fd, the etc directory opened
  * once: a path is never looked up again, so swapping DIR/etc (or a
@@ -286,22 +242,19 @@ static bool setup_target(struct target *t, const char *root, const char *library
 	       join(t->file, sizeof t->file, t->root, PRELOAD_FILE) && open_etc(t, root);
 }
 
-/* NULL when the header is one of a shared object this machine can load,
+/* NULL when fd holds a shared object this machine's loader can preload,
  * else what is wrong with it. */
-static const char *elf_mismatch(const native_ehdr *eh)
+static const char *not_a_loadable_library(int fd)
 {
-	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
-		return "not an ELF file";
-	if (eh->e_ident[EI_CLASS] != NATIVE_CLASS)
-		return "an ELF file of the other word size (32/64-bit)";
-	if (eh->e_ident[EI_DATA] != NATIVE_DATA)
-		return "an ELF file of the other byte order";
-	if (eh->e_ident[EI_VERSION] != EV_CURRENT || eh->e_version != EV_CURRENT)
-		return "an ELF file of an unknown version";
-	if (eh->e_machine != NATIVE_MACHINE)
-		return "an ELF file for another machine";
-	if (eh->e_type != ET_DYN)
+	native_ehdr eh;
+	const char *why = notw_elf_read_native(fd, &eh);
+	if (why != NULL)
+		return why;
+	if (eh.e_type != ET_DYN)
 		return "an ELF file but not a shared object";
+	/* ld.so refuses a PIE with a line on stderr, in every program. */
+	if (notw_elf_is_pie(fd, &eh))
+		return "a program (position-independent executable), not a shared library";
 	return NULL;
 }
 
@@ -314,16 +267,13 @@ static bool check_library(struct target *t)
 		fprintf(stderr, "notw: %s%s: %s\n", t->root, t->library, strerror(errno));
 		return false;
 	}
-	native_ehdr eh;
 	const char *why = NULL;
 	if (fstat(fd, &t->lib_st) != 0)
 		why = strerror(errno);
 	else if (!S_ISREG(t->lib_st.st_mode))
 		why = "not a regular file";
-	else if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh)
-		why = "not an ELF file (too short or unreadable)";
 	else
-		why = elf_mismatch(&eh);
+		why = not_a_loadable_library(fd);
 	close(fd);
 	if (why != NULL) {
 		fprintf(stderr, "notw: refusing %s%s: %s\n", t->root, t->library, why);

@@ -1,5 +1,6 @@
 /* notw run: run a program under the library. */
 #include "cli.h"
+#include "elf_file.h"
 #include "config.h"
 #include "fmt.h"
 #include "policy.h"
@@ -78,22 +79,11 @@ static bool is_static_elf(const char *file, bool *is_elf)
 	int fd = open(file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
-	Elf64_Ehdr eh;
+	native_ehdr eh;
 	bool is_static = false;
-	if (read(fd, &eh, sizeof eh) == (ssize_t)sizeof eh && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
-	    eh.e_ident[EI_CLASS] == ELFCLASS64) {
+	if (notw_elf_read_native(fd, &eh) == NULL) {
 		*is_elf = true;
-		is_static = true;
-		for (unsigned i = 0; i < eh.e_phnum && i < 256; i++) {
-			Elf64_Phdr ph;
-			off_t at = (off_t)eh.e_phoff + (off_t)i * eh.e_phentsize;
-			if (pread(fd, &ph, sizeof ph, at) != (ssize_t)sizeof ph)
-				break;
-			if (ph.p_type == PT_INTERP) {
-				is_static = false;
-				break;
-			}
-		}
+		is_static = !notw_elf_has_segment(fd, &eh, PT_INTERP, NULL);
 	}
 	close(fd);
 	return is_static;

@@ -204,6 +204,12 @@ cp "$ROOT$LIB" "$ROOT/usr/lib/sparc.so"
 printf '\002\000' | dd of="$ROOT/usr/lib/sparc.so" bs=1 seek=18 conv=notrunc status=none
 enable --library /usr/lib/sparc.so
 refused "a shared object for another machine" "refusing .*: an ELF file for another machine"
+# A position-independent executable is ET_DYN too; ld.so would refuse to
+# preload it with an error line in every program.
+cp "$NOTW_PROGS/pie_hello" "$ROOT/usr/lib/program.so"
+enable --library /usr/lib/program.so
+refused "a position-independent executable" \
+	"refusing .*/usr/lib/program.so: a program \(position-independent executable\), not a shared library"
 head -c 10 "$ROOT$LIB" >"$ROOT/usr/lib/short.so"
 enable --library /usr/lib/short.so
 refused "a truncated ELF file" "refusing .*: not an ELF file"

@@ -28,21 +28,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define BIG (4 << 20)
+#include "progs.h"
 
-static struct sockaddr_in loopback(int port)
-{
-	struct sockaddr_in a;
-	memset(&a, 0, sizeof a);
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	a.sin_port = htons((uint16_t)port);
-	return a;
-}
+#define BIG (4 << 20)
 
 static int bound_socket(int port)
 {
-	struct sockaddr_in a = loopback(port);
+	struct sockaddr_in a = progs_loopback(port);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
 		perror("edge_cases: bind");
@@ -53,7 +45,7 @@ static int bound_socket(int port)
 
 static int connected_socket(int port)
 {
-	struct sockaddr_in a = loopback(port);
+	struct sockaddr_in a = progs_loopback(port);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
 		perror("edge_cases: connect");
@@ -114,7 +106,7 @@ static int dup_before_connect(int port)
 	listen(l, 16);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	int d = dup(fd);
-	struct sockaddr_in a = loopback(port);
+	struct sockaddr_in a = progs_loopback(port);
 	if (connect(d, (struct sockaddr *)&a, sizeof a) != 0)
 		return 2;
 	close(d);

@@ -13,17 +13,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "progs.h"
+
 int main(int argc, char **argv)
 {
 	if (argc < 4) {
 		fprintf(stderr, "usage: exec_server PORT FORM PROGRAM [ARGS...]\n");
 		return 2;
 	}
-	struct sockaddr_in a;
-	memset(&a, 0, sizeof a);
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	a.sin_port = htons((uint16_t)atoi(argv[1]));
+	struct sockaddr_in a = progs_loopback(atoi(argv[1]));
 	int l = socket(AF_INET, SOCK_STREAM, 0);
 	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof a) != 0 || listen(l, 4) != 0) {
 		perror("exec_server");

@@ -13,16 +13,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "progs.h"
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
 		return 2;
 	int seconds = argc > 2 ? atoi(argv[2]) : 10;
-	struct sockaddr_in a;
-	memset(&a, 0, sizeof a);
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	a.sin_port = htons((uint16_t)atoi(argv[1]));
+	struct sockaddr_in a = progs_loopback(atoi(argv[1]));
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
 		perror("read_all: connect");
