@@ -69,8 +69,12 @@ void notw_linger_after_listen(int fd, uint32_t flags)
 static bool first_time_for_remote_port(int port)
 {
 	uint64_t bit = (uint64_t)1 << ((unsigned)port % 64u);
-	uint64_t old = __atomic_fetch_or(&announced_remote_ports[(unsigned)port / 64u], bit, __ATOMIC_RELAXED);
-	return (old & bit) == 0;
+	uint64_t *word = &announced_remote_ports[(unsigned)port / 64u];
+	/* Every connect() after the first only reads: no locked write to a
+	 * line that all threads connecting out share. */
+	if ((__atomic_load_n(word, __ATOMIC_RELAXED) & bit) != 0)
+		return false;
+	return (__atomic_fetch_or(word, bit, __ATOMIC_RELAXED) & bit) == 0;
 }
 
 uint32_t notw_linger_after_connect(int fd, uint32_t flags, const struct sockaddr *addr, socklen_t len)
