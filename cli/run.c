@@ -1,11 +1,10 @@
 /* notw run: run a program under the library. */
 #include "cli.h"
-#include "elf_file.h"
 #include "config.h"
+#include "elf_file.h"
 #include "fmt.h"
 #include "policy.h"
 
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -73,18 +72,14 @@ bool find_in_path(const char *name, char *out, size_t cap)
 
 /* An ELF executable without a PT_INTERP program header is statically
  * linked: the dynamic loader, and so LD_PRELOAD, never runs. */
-static bool is_static_elf(const char *file, bool *is_elf)
+static bool is_static_elf(const char *file)
 {
-	*is_elf = false;
 	int fd = open(file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
 	native_ehdr eh;
-	bool is_static = false;
-	if (notw_elf_read_native(fd, &eh) == NULL) {
-		*is_elf = true;
-		is_static = !notw_elf_has_segment(fd, &eh, PT_INTERP, NULL);
-	}
+	bool is_static = notw_elf_read_native(fd, &eh) == NULL &&
+			 !notw_elf_has_segment(fd, &eh, PT_INTERP, NULL);
 	close(fd);
 	return is_static;
 }
@@ -98,7 +93,6 @@ static int refuse(const char *program, const char *why)
 static int check_program(const char *file)
 {
 	struct stat st;
-	bool is_elf;
 	if (stat(file, &st) != 0) {
 		fprintf(stderr, "notw: %s: %s\n", file, strerror(errno));
 		return EXIT_USAGE;
@@ -109,7 +103,7 @@ static int check_program(const char *file)
 		return refuse(file, "it is set-group-ID");
 	if (getxattr(file, "security.capability", NULL, 0) > 0)
 		return refuse(file, "it has file capabilities");
-	if (is_static_elf(file, &is_elf))
+	if (is_static_elf(file))
 		return refuse(file, "it is statically linked");
 	return EXIT_DONE;
 }
