@@ -13,6 +13,7 @@
 #include <string.h>
 #include <stdlib.h>
 #include <sys/auxv.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -63,6 +64,21 @@ static void after_fork_in_child(void)
 	notw_linger_atfork_child();
 }
 
+/* The kernel names an executable whose file was removed since (a package
+ * upgrade, then a server that re-executes itself through /proc/self/exe)
+ * "PATH (deleted)". The program is still the one at PATH; only a file with
+ * no link left is taken for such a one, not a file really called that. */
+static void strip_deleted_suffix(char *path, size_t len)
+{
+	static const char suffix[] = " (deleted)";
+	const size_t slen = sizeof suffix - 1;
+	struct stat st;
+	if (len <= slen || memcmp(path + len - slen, suffix, slen) != 0)
+		return;
+	if (syscall(SYS_newfstatat, AT_FDCWD, "/proc/self/exe", &st, 0) == 0 && st.st_nlink == 0)
+		path[len - slen] = '\0';
+}
+
 /* The executable, for [program:] sections: its path as the kernel has it. */
 static void identify_program(char *path, size_t cap, struct notw_program *prog)
 {
@@ -75,6 +91,7 @@ static void identify_program(char *path, size_t cap, struct notw_program *prog)
 			memcpy(path, execfn, (size_t)n);
 	}
 	path[n > 0 ? n : 0] = '\0';
+	strip_deleted_suffix(path, (size_t)(n > 0 ? n : 0));
 	const char *slash = strrchr(path, '/');
 	prog->path = path[0] == '/' ? path : NULL;
 	prog->name = path[0] != '\0' ? (slash != NULL ? slash + 1 : path) : NULL;

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The policy file (NOTW_CONFIG / the default notw.ini) as programs see it.
 #
-#   config.sh two-programs|env-overrides|enabled|diagnostics
+#   config.sh two-programs|env-overrides|enabled|diagnostics|deleted-executable|check-config
 #
 # two-programs   one file, two servers under different names: the one its
 #                [program:] section gives linger = crash leaves no timewait
@@ -14,6 +14,9 @@
 # diagnostics    a broken file: each problem once with file:line, the valid
 #                rest applies, the program runs on; a missing NOTW_CONFIG
 #                file warns; log = file:PATH from the file is used
+# deleted-executable  a program started from a file already removed (the
+#                kernel names it "PATH (deleted)") still gets its
+#                [program:NAME] section
 # check-config   notw check-config on the shipped example, a broken file, a
 #                missing one, a program found through a symbolic link; notw
 #                run --config with a good, a broken and a missing file
@@ -146,6 +149,31 @@ diagnostics)
 	probe_reuse "$probe" 29524 >/dev/null 2>"$WORK/logfile.err"
 	check "log = file:PATH from the file: lines go there" grep -q "bind 0.0.0.0:29524 fd=[0-9]*: set SO_REUSEADDR" "$WORK/from-file.log"
 	check_eq "... and not to stderr" "" "$(cat "$WORK/logfile.err")"
+	;;
+deleted-executable)
+	cat >"$CONF" <<-EOF
+	[program:srv-gone]
+	linger = crash
+	EOF
+	# run_removed NAME: runs a copy called NAME from a descriptor after its
+	# file is removed, as a server re-executing itself after an upgrade.
+	run_removed() {
+		local exe
+		exe=$(as "$1" pie_hello)
+		(
+			exec 9<"$exe"
+			rm -f "$exe"
+			exec env NOTW_LOG=stderr NOTW_LOG_LEVEL=debug "${WITH_NOTW[@]}" /proc/self/fd/9
+		) >"$WORK/gone.out" 2>"$WORK/gone.err"
+	}
+	run_removed srv-gone
+	check_eq "the program ran" "hello" "$(cat "$WORK/gone.out")"
+	check "its [program:srv-gone] section applied" \
+		grep -q "1 \[program:\] section(s) apply" "$WORK/gone.err"
+	check "... so linger = crash is in force" grep -q "ready: .* linger=crash" "$WORK/gone.err"
+	run_removed srv-other
+	check "another removed program: no section applies" \
+		grep -q "0 \[program:\] section(s) apply" "$WORK/gone.err"
 	;;
 check-config)
 	example=$NOTW_SOURCE_ROOT/config/notw.ini
