@@ -1,7 +1,9 @@
 /* Cost of setsockopt(SO_LINGER, {0, 0}) on an unconnected TCP socket: the
- * one system call zero linger adds per connection (measured without the
- * library), and the hook that notes a program's own SO_LINGER (with it).
- * scripts/bench sets the zero-linger churn's added time beside this price.
+ * kind of call zero linger adds per connection (one per accepted
+ * connection, two per outgoing one), measured without the library, and the
+ * hook that notes a program's own SO_LINGER (with it). scripts/bench sets
+ * the zero-linger churn's added time beside this price; the churn's calls
+ * arm ({1, 0}) and disarm connected sockets, so the price is an estimate.
  *
  *   bench_sockopt [--iterations N] [--batches B] [--warmup N] [--verbose]
  *

@@ -74,7 +74,8 @@ bool find_in_path(const char *name, char *out, size_t cap)
  * linked: the dynamic loader, and so LD_PRELOAD, never runs. */
 static bool is_static_elf(const char *file)
 {
-	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO in the program's place must not hang us. */
+	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return false;
 	native_ehdr eh;

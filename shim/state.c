@@ -67,7 +67,8 @@ static void after_fork_in_child(void)
 /* The kernel names an executable whose file was removed since (a package
  * upgrade, then a server that re-executes itself through /proc/self/exe)
  * "PATH (deleted)". The program is still the one at PATH; only a file with
- * no link left is taken for such a one, not a file really called that. */
+ * no link left is taken for such a one, not a file really called that (nor
+ * one removed at PATH but still linked elsewhere). */
 static void strip_deleted_suffix(char *path, size_t len)
 {
 	static const char suffix[] = " (deleted)";
@@ -75,7 +76,7 @@ static void strip_deleted_suffix(char *path, size_t len)
 	struct stat st;
 	if (len <= slen || memcmp(path + len - slen, suffix, slen) != 0)
 		return;
-	if (syscall(SYS_newfstatat, AT_FDCWD, "/proc/self/exe", &st, 0) == 0 && st.st_nlink == 0)
+	if (stat("/proc/self/exe", &st) == 0 && st.st_nlink == 0)
 		path[len - slen] = '\0';
 }
 
