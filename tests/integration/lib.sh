@@ -150,6 +150,14 @@ timewait_on_port() {
 	ss -tanoH state time-wait state fin-wait-2 "( sport = :$1 )" | grep -c 'timewait'
 }
 
+# fin_wait_1_settled PORT: no socket on local port PORT still waits for the
+# ACK of its FIN. A peer may read the FIN (and report EOF) before its ACK
+# leaves, delayed; until it arrives the socket is FIN-WAIT-1, not yet one of
+# the timewait sockets a count is after.
+fin_wait_1_settled() {
+	[ -z "$(ss -tanH state fin-wait-1 "( sport = :$1 )")" ]
+}
+
 listener_on_port() {
 	ss -tlnH "( sport = :$1 )" | grep -c LISTEN
 }

@@ -79,6 +79,7 @@ held() {
 	wait_exit "$SERVER" 10
 	STATUS=$EXIT_STATUS
 	wait_for_line "$WORK/clients.$PORT.out" '^summary ' 10
+	wait_until fin_wait_1_settled "$PORT"
 	TW=$(timewait_on_port "$PORT")
 	SUMMARY=$(grep '^summary ' "$WORK/clients.$PORT.out")
 	kill -TERM "$client"
