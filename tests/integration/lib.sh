@@ -29,6 +29,15 @@ enter_netns() {
 	sysctl -qw net.ipv4.ip_local_port_range="50000 60999"
 	WORK=$(mktemp -d "${TMPDIR:-/tmp}/notw-test.XXXXXX")
 	trap cleanup EXIT
+	# A policy file installed on this machine would steer every program the
+	# tests run: give them an empty one of their own instead (a test that
+	# is about policy files sets NOTW_CONFIG itself). Without one, the tests
+	# take the path most installations take: no file at all.
+	if [ -e "${NOTW_DEFAULT_CONFIG:-}" ] && [ -z "${NOTW_CONFIG+set}" ]; then
+		echo "# $NOTW_DEFAULT_CONFIG exists: the tests use an empty policy file instead"
+		: >"$WORK/no-policy.ini"
+		export NOTW_CONFIG=$WORK/no-policy.ini
+	fi
 }
 
 cleanup() {

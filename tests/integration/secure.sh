@@ -35,18 +35,23 @@ printf '[defaults]\nreuseaddr = off\n' >"$WORK/off.ini"
 chmod 644 "$WORK/off.ini"
 
 # run_as_nobody PROGRAM PORT: with NOTW_REUSEADDR=off and NOTW_CONFIG=off.ini
-# in the environment. With DEFAULT_INI set, that file (and its mode) is put
-# in place of the default policy file, on a tmpfs over its directory.
+# in the environment. The default policy file's directory is an empty tmpfs;
+# with DEFAULT_INI set, that file (and its mode) is put there as the default
+# policy file.
 # REUSE_ENV empty: NOTW_REUSEADDR is left out.
 export WORK libdir NOTW_DEFAULT_CONFIG DEFAULT_INI= REUSE_ENV=off
 run_as_nobody() {
 	unshare -m -- bash -c '
 		mount --make-rprivate /
 		mount -t overlay overlay -o "lowerdir=$libdir,upperdir=$WORK/upper,workdir=$WORK/ovl-work" "$libdir" || exit 99
-		if [ -n "$DEFAULT_INI" ]; then
-			dir=$(dirname "$NOTW_DEFAULT_CONFIG")
-			[ -d "$dir" ] || exit 98
+		# An empty tmpfs over the directory of the default file: a policy file
+		# installed on this machine stays out of the test.
+		dir=$(dirname "$NOTW_DEFAULT_CONFIG")
+		if [ -d "$dir" ]; then
 			mount -t tmpfs tmpfs "$dir" || exit 98
+		fi
+		if [ -n "$DEFAULT_INI" ]; then
+			[ -d "$dir" ] || exit 98
 			cp -p "$DEFAULT_INI" "$NOTW_DEFAULT_CONFIG"
 		fi
 		setpriv --reuid=65534 --regid=65534 --clear-groups -- \
