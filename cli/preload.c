@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -664,6 +665,32 @@ static int disable(struct target *t)
 	return status;
 }
 
+/* Two notw enable/disable runs at once would each read the file and the
+ * later rename would drop the other's change: they take turns, on a lock
+ * on the etc directory. Bounded: a run stuck holding it is reported. */
+#define LOCK_WAIT_MS 5000
+
+static bool lock_etc(const struct target *t)
+{
+	if (t->etc_fd < 0) /* nothing to change there */
+		return true;
+	for (int waited = 0;; waited += 20) {
+		if (flock(t->etc_fd, LOCK_EX | LOCK_NB) == 0)
+			return true;
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			fprintf(stderr, "notw: %s: cannot lock: %s\n", t->dir, strerror(errno));
+			return false;
+		}
+		if (waited >= LOCK_WAIT_MS)
+			break;
+		struct timespec ts = { 0, 20 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	fprintf(stderr, "notw: %s: another notw enable or disable has held its lock for %d s; nothing changed\n",
+		t->dir, LOCK_WAIT_MS / 1000);
+	return false;
+}
+
 static int preload_command(int argc, char **argv, bool adding)
 {
 	const char *root, *library;
@@ -671,7 +698,7 @@ static int preload_command(int argc, char **argv, bool adding)
 	struct target t;
 	if (!parse_options(argc, argv, &root, &library, &status))
 		return status;
-	if (!setup_target(&t, root, library))
+	if (!setup_target(&t, root, library) || !lock_etc(&t))
 		status = EXIT_NOT_DONE;
 	else
 		status = adding ? enable(&t) : disable(&t);

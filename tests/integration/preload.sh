@@ -323,6 +323,34 @@ check_eq "etc -> ../outside: '..' stops at the root, DIR/outside is written" \
 	"$RC $OUT $(cat "$REL/outside/ld.so.preload")"
 outside_same "... the directory outside untouched"
 
+# --- two runs at once take turns on a lock on etc: a run that finds it taken
+# waits (5 s at most), then says so and changes nothing.
+LOCKROOT=$WORK/lockroot
+mkdir -p "$LOCKROOT/usr/lib" "$LOCKROOT/etc"
+cp "$NOTW_LIB" "$LOCKROOT/usr/lib/libnotw.so"
+printf '/lib/a.so\n' >"$LOCKROOT/etc/ld.so.preload"
+lock_taken() { ! flock -n "$LOCKROOT/etc" true; }
+flock "$LOCKROOT/etc" sleep 1.5 &
+BG_PIDS+=("$!")
+wait_until lock_taken
+start=$(date +%s%N)
+rc=0
+"$NOTW_CLI" enable --root "$LOCKROOT" --library /usr/lib/libnotw.so >"$WORK/lock.out" 2>&1 || rc=$?
+waited_ms=$((($(date +%s%N) - start) / 1000000))
+check_eq "enable while another run holds the lock: done" 0 "$rc"
+check "... once the lock was free (waited ${waited_ms} ms)" [ "$waited_ms" -ge 500 ]
+check_eq "... the entry added" "/lib/a.so
+/usr/lib/libnotw.so" "$(cat "$LOCKROOT/etc/ld.so.preload")"
+flock "$LOCKROOT/etc" sleep 8 &
+BG_PIDS+=("$!")
+wait_until lock_taken
+before=$(fingerprint "$LOCKROOT/etc/ld.so.preload")
+rc=0
+"$NOTW_CLI" disable --root "$LOCKROOT" --library /usr/lib/libnotw.so >"$WORK/lock.out" 2>"$WORK/lock.err" || rc=$?
+check_eq "disable while the lock stays held: exit 1" 1 "$rc"
+check "... saying why" grep -q "^notw: $LOCKROOT/etc: another notw enable or disable has held its lock for 5 s; nothing changed$" "$WORK/lock.err"
+check_eq "... the file untouched" "$before" "$(fingerprint "$LOCKROOT/etc/ld.so.preload")"
+
 # The reported race: etc swapped between a real directory and a link to the
 # outside while notw runs. Every step after opening etc is relative to that
 # one directory, so whatever the timing, nothing lands outside.
