@@ -97,11 +97,8 @@ added() {
 		awk '$3 != $2 { printf "%s%s %+d", sep, $1, $3 - $2; sep = ", " } END { print "" }'
 }
 
-# An empty policy file of the test's own: the machine's notw.ini, if any,
-# must not change what the library does here.
-: >"$WORK/empty.ini"
-LIB=(LD_PRELOAD="${NOTW_PRELOAD_PREFIX:+$NOTW_PRELOAD_PREFIX:}$NOTW_LIB" NOTW_LOG=none
-	NOTW_CONFIG="$WORK/empty.ini")
+# (A policy file installed on the machine is kept out by enter_netns.)
+LIB=(LD_PRELOAD="${NOTW_PRELOAD_PREFIX:+$NOTW_PRELOAD_PREFIX:}$NOTW_LIB" NOTW_LOG=none)
 
 check "without the library: counts taken" per_cycle none LD_PRELOAD
 echo "# per cycle without the library: $(tr '\n' ' ' <"$WORK/none.per-cycle")"
