@@ -159,6 +159,17 @@ timewait_on_port() {
 	ss -tanoH state time-wait state fin-wait-2 "( sport = :$1 )" | grep -c 'timewait'
 }
 
+# leftovers_on_port PORT: every TIME-WAIT and FIN-WAIT-2 socket on local port
+# PORT, whatever its timer: for a port whose process is gone. Besides the
+# timewait mini-sockets this counts an orphan the kernel left a full
+# FIN-WAIT-2 socket with a keepalive timer: the ACK of its FIN arrived
+# while the closing process still held the socket lock, after close() had
+# turned what it could into mini-sockets (tcp_rcv_state_process()); it
+# lives as long and holds the port the same way.
+leftovers_on_port() {
+	ss -tanH state time-wait state fin-wait-2 "( sport = :$1 )" | grep -c .
+}
+
 # fin_wait_1_settled PORT: no socket on local port PORT still waits for the
 # ACK of its FIN. A peer may read the FIN (and report EOF) before its ACK
 # leaves, delayed; until it arrives the socket is FIN-WAIT-1, not yet one of

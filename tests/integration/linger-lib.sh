@@ -57,12 +57,12 @@ start_server() {
 # held LINGER ACTION [SERVER ARGS...]: N (set by the caller) clients connected and held open,
 # then the server does ACTION (segv, abort, return, exit, _exit, _Exit) or
 # is sent a signal (kill, term). Sets STATUS (the server's exit status), TW
-# (the timewait sockets left on its port once every client has seen its
-# connection end), SUMMARY (the clients' summary line). The clients keep
-# their ended connections open while the test counts: when they closed
-# right after EOF, a loaded machine (tests in parallel) now and then reset
-# some of the server's timewait sockets (Tcp OutRsts, without the library
-# too), which made an exact count flaky.
+# (the timewait sockets, and any other FIN-WAIT-2 orphan, left on its port
+# once every client has seen its connection end), SUMMARY (the clients'
+# summary line). The clients keep their ended connections open while the
+# test counts: when they closed right after EOF, a loaded machine (tests in
+# parallel) now and then reset some of the server's timewait sockets (Tcp
+# OutRsts, without the library too), which made an exact count flaky.
 held() {
 	local linger=$1 action=$2 then=$2
 	shift 2
@@ -80,7 +80,7 @@ held() {
 	STATUS=$EXIT_STATUS
 	wait_for_line "$WORK/clients.$PORT.out" '^summary ' 10
 	wait_until fin_wait_1_settled "$PORT"
-	TW=$(timewait_on_port "$PORT")
+	TW=$(leftovers_on_port "$PORT")
 	SUMMARY=$(grep '^summary ' "$WORK/clients.$PORT.out")
 	kill -TERM "$client"
 	wait_exit "$client" 5

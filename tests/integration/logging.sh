@@ -120,6 +120,9 @@ syslog_run() {
 		"$NOTW_PROGS/syslog_sink" /dev/log "$WORK/syslog.txt" 5 >"$WORK/sink.out" &
 		for ((i = 0; i < 100; i++)); do grep -q ready "$WORK/sink.out" 2>/dev/null && break; sleep 0.05; done
 		env "$@" "$NOTW_PROGS/probe" reuse tcp4 49418 >"$WORK/syslog.out" 2>"$WORK/syslog.err"
+		# The sink writes what it received on its next poll: wait for it (a
+		# kill right away lost the line now and then).
+		for ((i = 0; i < 100; i++)); do grep -q 49418 "$WORK/syslog.txt" 2>/dev/null && break; sleep 0.05; done
 		kill %1' syslog_run "$@"
 }
 export WORK NOTW_PROGS
