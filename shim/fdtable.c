@@ -3,14 +3,35 @@
 #include <errno.h>
 #include <stddef.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 __attribute__((visibility("hidden"))) uint32_t notw_fd_direct[NOTW_FD_DIRECT];
 __attribute__((visibility("hidden"))) uint32_t *notw_fd_chunks[NOTW_FD_CHUNKS];
 
-/* The slot for fd, mapping its chunk when create is set. */
+static uint64_t aux_direct[NOTW_FD_DIRECT];
+static uint64_t *aux_chunks[NOTW_FD_CHUNKS];
+
+/* A zeroed chunk of `bytes`, installed in *top unless another thread was
+ * first (then that one is returned). mmap rather than malloc: this can run
+ * before the program's allocator is ready, or inside it. errno is the
+ * program's. */
+static void *install_chunk(void **top, size_t bytes)
+{
+	int saved_errno = errno;
+	void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED) {
+		errno = saved_errno;
+		return NULL;
+	}
+	void *expected = NULL;
+	if (!__atomic_compare_exchange_n(top, &expected, mem, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		munmap(mem, bytes);
+		mem = expected;
+	}
+	errno = saved_errno;
+	return mem;
+}
+
+/* The state slot for fd, mapping its chunk when create is set. */
 static uint32_t *fd_slot(int fd, bool create)
 {
 	unsigned u = (unsigned)fd;
@@ -24,24 +45,29 @@ static uint32_t *fd_slot(int fd, bool create)
 	if (chunk == NULL) {
 		if (!create)
 			return NULL;
-		/* mmap rather than malloc: this can run before the program's
-		 * allocator is ready, or inside it. errno is the program's. */
-		int saved_errno = errno;
-		void *mem = mmap(NULL, NOTW_FD_CHUNK_SIZE * sizeof(uint32_t), PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (mem == MAP_FAILED) {
-			errno = saved_errno;
+		chunk = install_chunk((void **)top, NOTW_FD_CHUNK_SIZE * sizeof(uint32_t));
+		if (chunk == NULL)
 			return NULL;
-		}
-		uint32_t *expected = NULL;
-		if (__atomic_compare_exchange_n(top, &expected, (uint32_t *)mem, false,
-						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-			chunk = mem;
-		} else {
-			munmap(mem, NOTW_FD_CHUNK_SIZE * sizeof(uint32_t));
-			chunk = expected;
-		}
-		errno = saved_errno;
+	}
+	return &chunk[u & (NOTW_FD_CHUNK_SIZE - 1)];
+}
+
+static uint64_t *aux_slot(int fd, bool create)
+{
+	unsigned u = (unsigned)fd;
+	if (u < NOTW_FD_DIRECT)
+		return &aux_direct[u];
+	if (u >= NOTW_FD_LIMIT)
+		return NULL;
+	u -= NOTW_FD_DIRECT;
+	uint64_t **top = &aux_chunks[u >> NOTW_FD_CHUNK_SHIFT];
+	uint64_t *chunk = __atomic_load_n(top, __ATOMIC_ACQUIRE);
+	if (chunk == NULL) {
+		if (!create)
+			return NULL;
+		chunk = install_chunk((void **)top, NOTW_FD_CHUNK_SIZE * sizeof(uint64_t));
+		if (chunk == NULL)
+			return NULL;
 	}
 	return &chunk[u & (NOTW_FD_CHUNK_SIZE - 1)];
 }
@@ -69,7 +95,7 @@ uint32_t notw_fd_update(int fd, uint32_t set, uint32_t clear)
 		return 0;
 	uint32_t old = __atomic_load_n(slot, __ATOMIC_RELAXED), next;
 	do {
-		next = (old | set) & ~clear;
+		next = (old & ~clear) | set;
 	} while (!__atomic_compare_exchange_n(slot, &old, next, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
 	return next;
 }
@@ -79,6 +105,24 @@ void notw_fd_forget_sc(int fd)
 	uint32_t *slot = fd_slot(fd, false);
 	if (slot != NULL)
 		__atomic_store_n(slot, 0, __ATOMIC_SEQ_CST);
+	uint64_t *aux = aux_slot(fd, false);
+	if (aux != NULL)
+		__atomic_store_n(aux, 0, __ATOMIC_SEQ_CST);
+}
+
+uint64_t notw_fd_aux(int fd)
+{
+	uint64_t *slot = aux_slot(fd, false);
+	return slot != NULL ? __atomic_load_n(slot, __ATOMIC_SEQ_CST) : 0;
+}
+
+bool notw_fd_set_aux(int fd, uint64_t aux)
+{
+	uint64_t *slot = aux_slot(fd, aux != 0);
+	if (slot == NULL)
+		return aux == 0;
+	__atomic_store_n(slot, aux, __ATOMIC_SEQ_CST);
+	return true;
 }
 
 void notw_fd_for_each(uint32_t mask, bool (*fn)(int fd, uint32_t flags, void *ctx), void *ctx)
@@ -99,34 +143,4 @@ void notw_fd_for_each(uint32_t mask, bool (*fn)(int fd, uint32_t flags, void *ct
 				return;
 		}
 	}
-}
-
-struct same_socket_update {
-	dev_t dev;
-	ino_t ino;
-	uint32_t set, clear;
-};
-
-static bool update_if_same_socket(int fd, uint32_t flags, void *ctx)
-{
-	const struct same_socket_update *u = ctx;
-	struct stat st;
-	(void)flags;
-	if (syscall(SYS_fstat, fd, &st) == 0 && st.st_ino == u->ino && st.st_dev == u->dev)
-		notw_fd_update(fd, u->set, u->clear);
-	return true;
-}
-
-void notw_fd_update_same_socket(int fd, uint32_t set, uint32_t clear)
-{
-	uint32_t flags = notw_fd_update(fd, set, clear);
-	if ((flags & NOTW_FD_DUPED) == 0)
-		return;
-	struct stat st;
-	int saved_errno = errno;
-	if (syscall(SYS_fstat, fd, &st) == 0) {
-		struct same_socket_update u = { st.st_dev, st.st_ino, set, clear };
-		notw_fd_for_each(NOTW_FD_DUPED, update_if_same_socket, &u);
-	}
-	errno = saved_errno;
 }

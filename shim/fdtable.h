@@ -5,7 +5,12 @@
  * and a single load. Higher descriptors live in chunks mapped on first use,
  * so nothing large is copied at fork and untouched ranges cost nothing.
  * Reads take no lock; writers use atomic stores (a chunk is installed with
- * a compare-and-swap and never freed). */
+ * a compare-and-swap and never freed).
+ *
+ * Each descriptor has two words: the state (flags, and the program's own
+ * SO_LINGER when it set one) read by every hook, and an auxiliary word read
+ * only on the slow paths (the fork generation the descriptor was born in,
+ * and the holder record of a duplicated socket). */
 #ifndef NOTW_FDTABLE_H
 #define NOTW_FDTABLE_H
 
@@ -21,21 +26,42 @@
 #define NOTW_FD_LIMIT (NOTW_FD_DIRECT + NOTW_FD_CHUNKS * NOTW_FD_CHUNK_SIZE)
 
 enum notw_fd_flag {
-	NOTW_FD_TCP = 1u << 0,        /* AF_INET/AF_INET6 TCP socket */
-	NOTW_FD_V6 = 1u << 1,         /* ... of family AF_INET6 */
-	NOTW_FD_LISTENER = 1u << 2,   /* listen() succeeded on it */
-	NOTW_FD_ACCEPTED = 1u << 3,   /* returned by accept() from a managed listener */
-	NOTW_FD_MANAGED = 1u << 4,    /* its port matches the policy */
-	NOTW_FD_REUSEADDR = 1u << 5,  /* the library set SO_REUSEADDR on it */
-	NOTW_FD_INTERNAL = 1u << 6,   /* the library's own descriptor (log sink) */
-	NOTW_FD_ARMED = 1u << 7,      /* SO_LINGER{1,0} set by the library */
-	NOTW_FD_OWN_LINGER = 1u << 8, /* the program set SO_LINGER: hands off */
-	NOTW_FD_DUPED = 1u << 9,      /* another descriptor may share the socket */
-	NOTW_FD_FORKED = 1u << 10,    /* inherited from the parent at fork() */
-	NOTW_FD_OUTGOING = 1u << 11,  /* connect()ed by the program */
-	NOTW_FD_EXEC_DISARMED = 1u << 12, /* disarmed for an exec() under way */
-	NOTW_FD_SHARED_BY_FORK = 1u << 13, /* a child forked while it was open */
+	NOTW_FD_TCP = 1u << 0,           /* AF_INET/AF_INET6 TCP socket */
+	NOTW_FD_V6 = 1u << 1,            /* ... of family AF_INET6 */
+	NOTW_FD_LISTENER = 1u << 2,      /* listen() succeeded on it */
+	NOTW_FD_MANAGED = 1u << 3,       /* its port matches the policy */
+	NOTW_FD_REUSEADDR = 1u << 4,     /* the library set SO_REUSEADDR on it */
+	NOTW_FD_INTERNAL = 1u << 5,      /* the library's own descriptor (log sink) */
+	NOTW_FD_ARMED = 1u << 6,         /* SO_LINGER{1,0} set by the library */
+	NOTW_FD_OWN_LINGER = 1u << 7,    /* the program's SO_LINGER{1,0} (or one too long to keep): hands off */
+	NOTW_FD_PROG_LINGER = 1u << 8,   /* the program set another SO_LINGER (value below) */
+	NOTW_FD_EXEC_DISARMED = 1u << 9, /* disarmed for an exec() under way */
+	NOTW_FD_SEEN = 1u << 10,         /* looked at once, nothing to do (not TCP, ...) */
+	NOTW_FD_CHECK_QUEUED = 1u << 11, /* a listener handed over: check what it queued */
 };
+
+/* The program's own SO_LINGER, kept in the high half of the state while
+ * the library has zero linger on the socket: l_onoff in bit 31, l_linger
+ * (0..32767 seconds) in bits 16-30. */
+#define NOTW_FD_LINGER_SHIFT 16u
+#define NOTW_FD_LINGER_MASK 0xffff0000u
+#define NOTW_FD_LINGER_SECS_MAX 32767
+#define NOTW_FD_FLAGS_MASK 0x0000ffffu
+
+static inline uint32_t notw_fd_linger_bits(int onoff, int secs)
+{
+	return ((onoff != 0 ? 0x8000u : 0u) | ((uint32_t)secs & 0x7fffu)) << NOTW_FD_LINGER_SHIFT;
+}
+
+static inline int notw_fd_linger_onoff(uint32_t state)
+{
+	return (state & 0x80000000u) != 0;
+}
+
+static inline int notw_fd_linger_secs(uint32_t state)
+{
+	return (int)((state >> NOTW_FD_LINGER_SHIFT) & 0x7fffu);
+}
 
 extern uint32_t notw_fd_direct[NOTW_FD_DIRECT];
 extern uint32_t *notw_fd_chunks[NOTW_FD_CHUNKS];
@@ -60,22 +86,40 @@ bool notw_fd_set(int fd, uint32_t flags);
 /* Add flags to the state of fd (atomic read-modify-write). */
 void notw_fd_add(int fd, uint32_t flags);
 
-/* Set and clear flags of fd in one atomic step; returns the new state. */
+/* Clear, then set, flags of fd in one atomic step; returns the new state. */
 uint32_t notw_fd_update(int fd, uint32_t set, uint32_t clear);
 
-/* Forget fd with a sequentially consistent store: paired with
- * notw_fd_for_each(), two threads closing two duplicates at once cannot
- * both still see the other (see linger.c). */
+/* Forget fd (state and auxiliary word) with sequentially consistent
+ * stores: paired with the holder records' reads, two threads closing two
+ * duplicates at once cannot both still see the other (see holders.c). */
 void notw_fd_forget_sc(int fd);
 
-/* Set and clear flags on every descriptor of this process that refers to
- * the same socket as fd (fd included; duplicates are found among those
- * marked NOTW_FD_DUPED). */
-void notw_fd_update_same_socket(int fd, uint32_t set, uint32_t clear);
+/* The auxiliary word: the fork generation fd was born in (low 32 bits) and
+ * its holder record (bits 32-47; 0 = none). */
+#define NOTW_AUX_RECORD_SHIFT 32u
+uint64_t notw_fd_aux(int fd);
+bool notw_fd_set_aux(int fd, uint64_t aux);
+
+static inline uint32_t notw_aux_birth(uint64_t aux)
+{
+	return (uint32_t)aux;
+}
+
+static inline unsigned notw_aux_record(uint64_t aux)
+{
+	return (unsigned)((aux >> NOTW_AUX_RECORD_SHIFT) & 0xffffu);
+}
+
+static inline uint64_t notw_aux_make(uint32_t birth, unsigned record)
+{
+	return (uint64_t)birth | ((uint64_t)(record & 0xffffu) << NOTW_AUX_RECORD_SHIFT);
+}
 
 /* Call fn(fd, flags, ctx) for every descriptor whose state has any of the
  * bits in mask; stops early when fn returns false. No allocation, no lock:
- * safe in a signal handler and at _exit(). */
+ * safe in a signal handler and at _exit(). Costs a read of every mapped
+ * slot: only for rare events (exec without /proc, close_range, the safety
+ * net tripping). */
 void notw_fd_for_each(uint32_t mask, bool (*fn)(int fd, uint32_t flags, void *ctx), void *ctx);
 
 #endif

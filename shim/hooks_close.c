@@ -2,7 +2,10 @@
  * through here, so the path for descriptors the library does not track is
  * one table load and the call to the real close(). */
 #define _GNU_SOURCE /* close_range, closefrom */
+#include "hooks.h"
+
 #include "fdtable.h"
+#include "holders.h"
 #include "linger.h"
 #include "log.h"
 #include "real.h"
@@ -16,24 +19,46 @@
 
 /* What close() and an implicit close (dup2 over a descriptor) share:
  * forget the descriptor first (once closed, its number can be handed out
- * again by another thread), then let the linger logic decide. Returns true
- * when it disarmed the socket. */
+ * again by another thread), take it off its holder record, then let the
+ * linger logic decide. Returns true when it disarmed the socket. errno is
+ * the program's. */
 bool notw_forget_before_close(int fd, uint32_t flags)
 {
+	int saved_errno = errno;
+	uint64_t aux = notw_fd_aux(fd);
 	notw_fd_forget_sc(fd);
-	/* A vfork() child closing the log's descriptor closes its own copy:
-	 * the parent's stays open and in use. */
-	if ((flags & NOTW_FD_INTERNAL) != 0 && !notw_in_vfork_child())
+	unsigned rec = notw_aux_record(aux);
+	bool other_holder = rec != 0 && notw_holders_leave(fd, rec);
+	if ((flags & NOTW_FD_INTERNAL) != 0)
 		notw_log_forget_fd(fd);
 	if ((flags & NOTW_FD_MANAGED) != 0 && notw_log_enabled(NOTW_LEVEL_DEBUG))
 		notw_log(NOTW_LEVEL_DEBUG, "close fd=%d%s", fd,
 			 (flags & NOTW_FD_LISTENER) != 0 ? " (listener)" : "");
-	return notw_linger_before_close(fd, flags);
+	bool disarmed = notw_linger_before_close(fd, flags, aux, other_holder);
+	errno = saved_errno;
+	return disarmed;
 }
 
 __attribute__((noinline, cold)) static int close_tracked(int fd, uint32_t flags)
 {
+	/* A vfork() child closes its own copy: the table is the parent's. */
+	if (notw_in_vfork_child())
+		return notw_call_close(fd);
 	notw_forget_before_close(fd, flags);
+	int rc = notw_call_close(fd);
+	if (rc != 0 && errno == EBADF) {
+		int saved_errno = errno;
+		notw_linger_close_found_closed(fd, flags);
+		errno = saved_errno;
+	}
+	return rc;
+}
+
+int notw_close_hook(int fd)
+{
+	uint32_t flags = notw_fd_get(fd);
+	if (__builtin_expect(flags != 0, 0))
+		return close_tracked(fd, flags);
 	return notw_call_close(fd);
 }
 
@@ -58,11 +83,8 @@ NOTW_EXPORT int fclose(FILE *stream)
 	}
 	int fd = stream != NULL ? fileno(stream) : -1;
 	uint32_t flags = fd >= 0 ? notw_fd_get(fd) : 0u;
-	if (flags != 0) {
-		int saved_errno = errno;
+	if (flags != 0 && !notw_in_vfork_child())
 		notw_forget_before_close(fd, flags);
-		errno = saved_errno;
-	}
 	return fn(stream);
 }
 
@@ -80,13 +102,13 @@ static bool forget_in_range(int fd, uint32_t flags, void *ctx)
 
 static void forget_range(unsigned first, unsigned last)
 {
+	if (notw_in_vfork_child())
+		return;
 	struct close_range_ctx r = { first, last };
-	int saved_errno = errno;
 	notw_fd_for_each(~0u, forget_in_range, &r);
-	errno = saved_errno;
 }
 
-NOTW_EXPORT int close_range(unsigned first, unsigned last, int flags)
+int notw_close_range_hook(unsigned first, unsigned last, int flags)
 {
 	/* CLOSE_RANGE_CLOEXEC only marks them: exec() takes care of those. */
 	if (((unsigned)flags & CLOSE_RANGE_CLOEXEC) == 0 && first <= last)
@@ -95,6 +117,11 @@ NOTW_EXPORT int close_range(unsigned first, unsigned last, int flags)
 	if (fn != NULL || (notw_real_bind() && (fn = NOTW_REAL(close_range)) != NULL))
 		return fn(first, last, flags);
 	return (int)syscall(SYS_close_range, first, last, flags);
+}
+
+NOTW_EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+	return notw_close_range_hook(first, last, flags);
 }
 
 NOTW_EXPORT void closefrom(int lowfd)

@@ -1,14 +1,20 @@
 /* Hooks of the dup family: dup(), dup2(), dup3(), fcntl(F_DUPFD...).
  *
  * The linger of a socket must stay on while any descriptor of this process
- * still refers to it, so duplicates are marked; dup2() and dup3() onto a
- * tracked descriptor close it implicitly, which counts as the program's own
- * close of that descriptor. */
+ * still refers to it, so duplicates join a holder record (holders.c);
+ * dup2() and dup3() onto a tracked descriptor close it implicitly, which
+ * counts as the program's own close of that descriptor. A vfork() child
+ * shares the parent's memory: its duplicates are its own business, and
+ * exec decides from the kernel's view. */
 /* Both fcntl and fcntl64 are defined here: with _FILE_OFFSET_BITS=64
  * (which meson sets) glibc's header would rename fcntl to fcntl64. */
 #undef _FILE_OFFSET_BITS
 #define _GNU_SOURCE /* dup3 */
+#include "hooks.h"
+
+#include "family.h"
 #include "fdtable.h"
+#include "holders.h"
 #include "linger.h"
 #include "log.h"
 #include "real.h"
@@ -23,52 +29,75 @@
 int fcntl64(int fd, int cmd, ...);
 
 /* newfd now refers to what oldfd refers to. */
-static void note_duplicate(int oldfd, int newfd)
+static void note_duplicate(int oldfd, int newfd, const char *call)
 {
-	uint32_t flags = notw_fd_get(oldfd) & ~(uint32_t)NOTW_FD_INTERNAL;
-	if (flags == 0) {
-		if (notw_fd_get(newfd) != 0)
-			notw_fd_set(newfd, 0);
-		return;
+	uint32_t stale = notw_fd_get(newfd);
+	if (stale != 0) {
+		/* dup() and F_DUPFD hand out a free number: a stale entry there is
+		 * a close the library missed. */
+		if (call != NULL)
+			notw_linger_stale_descriptor(newfd, stale, call);
+		notw_fd_forget_sc(newfd);
 	}
-	notw_fd_add(oldfd, NOTW_FD_DUPED);
-	notw_fd_set(newfd, flags | NOTW_FD_DUPED);
+	uint32_t flags = notw_fd_get(oldfd) & ~(uint32_t)(NOTW_FD_INTERNAL | NOTW_FD_SEEN);
+	if (flags == 0)
+		return;
+	int saved_errno = errno;
+	unsigned rec = notw_holders_join(oldfd, newfd);
+	notw_fd_set_aux(newfd, notw_aux_make(notw_family_gen(), rec));
+	notw_fd_set(newfd, flags);
 	if ((flags & NOTW_FD_MANAGED) != 0 && notw_log_enabled(NOTW_LEVEL_DEBUG))
-		notw_log(NOTW_LEVEL_DEBUG, "dup fd=%d -> fd=%d", oldfd, newfd);
+		notw_log(NOTW_LEVEL_DEBUG, "dup fd=%d -> fd=%d%s", oldfd, newfd,
+			 rec != 0 ? "" : " (not listed: its close disarms)");
+	errno = saved_errno;
+}
+
+int notw_dup_hook(int fd)
+{
+	int (*fn)(int) = NOTW_REAL(dup);
+	int newfd = fn != NULL ? fn(fd) : notw_real_dup_slow(fd);
+	if (newfd >= 0 && !notw_in_vfork_child())
+		note_duplicate(fd, newfd, "dup()");
+	return newfd;
 }
 
 NOTW_EXPORT int dup(int fd)
 {
-	int (*fn)(int) = NOTW_REAL(dup);
-	int newfd = fn != NULL ? fn(fd) : notw_real_dup_slow(fd);
-	if (newfd >= 0)
-		note_duplicate(fd, newfd);
-	return newfd;
+	return notw_dup_hook(fd);
 }
 
 /* dup2 and dup3: the implicit close of newfd is prepared before the call;
  * if the call fails, newfd is still open and gets its state back. */
 static int dup_onto(int oldfd, int newfd, int flags, bool three)
 {
+	if (notw_in_vfork_child())
+		return notw_real_dup3_slow(oldfd, newfd, flags, three);
 	uint32_t target = oldfd != newfd ? notw_fd_get(newfd) : 0u;
+	uint64_t target_aux = target != 0 ? notw_fd_aux(newfd) : 0u;
 	bool disarmed = false;
 	if (target != 0)
 		disarmed = notw_forget_before_close(newfd, target);
-	int saved_errno = errno;
 	int rc = notw_real_dup3_slow(oldfd, newfd, flags, three);
 	if (rc >= 0) {
 		if (oldfd != newfd)
-			note_duplicate(oldfd, newfd);
+			note_duplicate(oldfd, newfd, NULL);
 		return rc;
 	}
-	saved_errno = errno;
+	int saved_errno = errno;
 	if (target != 0) {
+		/* newfd is still open: it is on its own now (no record). */
+		notw_fd_set_aux(newfd, notw_aux_make(notw_aux_birth(target_aux), 0));
 		notw_fd_set(newfd, target);
 		if (disarmed)
 			notw_linger_rearm(newfd);
 	}
 	errno = saved_errno;
 	return rc;
+}
+
+int notw_dup3_hook(int oldfd, int newfd, int flags, bool three)
+{
+	return dup_onto(oldfd, newfd, flags, three);
 }
 
 NOTW_EXPORT int dup2(int oldfd, int newfd)
@@ -86,8 +115,8 @@ NOTW_EXPORT int dup3(int oldfd, int newfd, int flags)
 static int fcntl_common(int fd, int cmd, void *arg, bool is64)
 {
 	int rc = notw_real_fcntl_slow(fd, cmd, arg, is64);
-	if (rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
-		note_duplicate(fd, rc);
+	if (rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && !notw_in_vfork_child())
+		note_duplicate(fd, rc, "fcntl(F_DUPFD)");
 	return rc;
 }
 

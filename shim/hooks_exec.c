@@ -1,7 +1,11 @@
 /* Hooks of the exec family. The program that exec() starts cannot see this
- * process's table: see notw_linger_before_exec(). The list forms (execl,
- * execlp, execle) are turned into their vector forms, as glibc does. */
+ * process's table, and may not carry the library at all: see
+ * notw_linger_before_exec(). The list forms (execl, execlp, execle) are
+ * turned into their vector forms, as glibc does; fexecve() and execveat()
+ * are entry points of their own. */
 #define _GNU_SOURCE /* execvpe, execveat */
+#include "hooks.h"
+
 #include "linger.h"
 #include "log.h"
 #include "real.h"
@@ -12,11 +16,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 typedef int (*execve_fn)(const char *, char *const[], char *const[]);
 typedef int (*execv_fn)(const char *, char *const[]);
 typedef int (*fexecve_fn)(int, char *const[], char *const[]);
+typedef int (*execveat_fn)(int, const char *, char *const[], char *const[], int);
 
 /* Looked up on first use: exec is rare, and this keeps the table in real.c
  * to the hot calls. */
@@ -26,24 +32,23 @@ static void *next_symbol(const char *name)
 	return dlsym(RTLD_NEXT, name);
 }
 
-/* In a vfork() child the table is the parent's, and so are the sockets'
- * other holders: the parent disarms on its own close, so the exec'd
- * program's last close is graceful either way. */
+/* Decided from this process's own view of its descriptors, a vfork()
+ * child's included (its descriptors are its own, its memory the parent's). */
 static void prepare_exec(void)
 {
-	if (!notw_ensure_ready() || notw_in_vfork_child())
+	if (!notw_ensure_ready())
 		return;
-	int n = notw_linger_before_exec();
-	if (n > 0)
-		notw_log(NOTW_LEVEL_DEBUG, "exec: disarmed %d socket(s) the new program inherits", n);
+	bool vfork_child = notw_in_vfork_child();
+	int n = notw_linger_before_exec(vfork_child);
+	if (n > 0 && !vfork_child)
+		notw_log(NOTW_LEVEL_DEBUG, "exec: disarmed %d socket(s) the new program inherits or closes", n);
 }
 
 /* exec returned: it failed, and this program goes on with its sockets. */
 static int exec_failed(int rc)
 {
-	int saved_errno = errno;
-	notw_linger_exec_failed();
-	errno = saved_errno;
+	if (!notw_in_vfork_child())
+		notw_linger_exec_failed();
 	return rc;
 }
 
@@ -61,9 +66,14 @@ static int exec_failed(int rc)
 		return exec_failed(next_.function(__VA_ARGS__));                \
 	} while (0)
 
-NOTW_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+int notw_execve_hook(const char *path, char *const argv[], char *const envp[])
 {
 	CALL_NEXT(execve_fn, "execve", path, argv, envp);
+}
+
+NOTW_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	return notw_execve_hook(path, argv, envp);
 }
 
 NOTW_EXPORT int execv(const char *path, char *const argv[])
@@ -84,6 +94,24 @@ NOTW_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]
 NOTW_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
 	CALL_NEXT(fexecve_fn, "fexecve", fd, argv, envp);
+}
+
+/* glibc has execveat() since 2.34; before that, the system call. */
+int notw_execveat_hook(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
+{
+	union {
+		void *object;
+		execveat_fn function;
+	} next = { .object = next_symbol("execveat") };
+	prepare_exec();
+	int rc = next.function != NULL ? next.function(dirfd, path, argv, envp, flags)
+				       : (int)syscall(SYS_execveat, dirfd, path, argv, envp, flags);
+	return exec_failed(rc);
+}
+
+NOTW_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
+{
+	return notw_execveat_hook(dirfd, path, argv, envp, flags);
 }
 
 /* The arguments of a list form, as a vector in memory from mmap (exec
@@ -130,7 +158,7 @@ static int exec_list_form(enum list_form form, const char *path, const char *arg
 		break;
 	case LIST_EXECLE:
 	default:
-		rc = execve(path, argv, envp);
+		rc = notw_execve_hook(path, argv, envp);
 		break;
 	}
 	int saved_errno = errno;

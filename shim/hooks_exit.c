@@ -1,13 +1,19 @@
 /* The exit paths. exit() and a return from main() run the library's
- * destructor; _exit() and _Exit() run none, so they are hooked. A process
+ * destructor; _exit(), _Exit(), quick_exit() (which reaches _exit inside
+ * libc) and a raw exit_group run none, so they are hooked. A process
  * killed by a signal runs nothing at all: what it leaves is decided by the
- * linger armed earlier. */
+ * linger armed earlier. The destructors of the program's own libraries run
+ * after this one: linger.c arms nothing new from here on and disarms what
+ * they accept. */
+#include "hooks.h"
+
 #include "linger.h"
 #include "real.h"
 #include "state.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 __attribute__((destructor)) static void notw_destructor(void)
@@ -15,17 +21,33 @@ __attribute__((destructor)) static void notw_destructor(void)
 	notw_linger_at_normal_exit();
 }
 
-/* A vfork() child's _exit() must not disarm the parent's sockets. */
-NOTW_EXPORT __attribute__((noreturn)) void _exit(int status)
+/* A vfork() child's exit must not disarm the parent's sockets. */
+void notw_before_exit_now(void)
 {
 	if (!notw_in_vfork_child())
 		notw_linger_at_normal_exit();
+}
+
+NOTW_EXPORT __attribute__((noreturn)) void _exit(int status)
+{
+	notw_before_exit_now();
 	notw_real_exit_now(status, false);
 }
 
 NOTW_EXPORT __attribute__((noreturn)) void _Exit(int status)
 {
-	if (!notw_in_vfork_child())
-		notw_linger_at_normal_exit();
+	notw_before_exit_now();
 	notw_real_exit_now(status, true);
+}
+
+/* quick_exit() runs the at_quick_exit handlers and then _exit() inside
+ * libc, past the hook above: disarm first (the handlers' own closes go
+ * through close() as usual). */
+NOTW_EXPORT __attribute__((noreturn)) void quick_exit(int status)
+{
+	notw_before_exit_now();
+	void (*fn)(int) = NOTW_REAL(quick_exit);
+	if (fn != NULL || (notw_real_bind() && (fn = NOTW_REAL(quick_exit)) != NULL))
+		fn(status);
+	notw_real_exit_now(status, false);
 }

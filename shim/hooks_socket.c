@@ -1,9 +1,14 @@
-/* Hooks of the socket family: socket(), bind(), listen(), accept(), accept4().
+/* Hooks of the socket family: socket(), bind(), listen(), accept(),
+ * accept4(), connect(), shutdown().
  *
  * Built without _GNU_SOURCE on purpose: glibc then declares the sockaddr
  * arguments as plain pointers instead of transparent unions. */
+#include "hooks.h"
+
+#include "family.h"
 #include "fdtable.h"
 #include "fmt.h"
+#include "holders.h"
 #include "linger.h"
 #include "log.h"
 #include "policy.h"
@@ -101,7 +106,7 @@ static enum bind_decision decide_bind(int fd, int port)
 static void record_bind(int fd, enum bind_decision d, int domain)
 {
 	uint32_t flags = tcp_flags_for(domain);
-	uint32_t keep = NOTW_FD_OWN_LINGER | NOTW_FD_DUPED | NOTW_FD_FORKED;
+	uint32_t keep = NOTW_FD_OWN_LINGER | NOTW_FD_PROG_LINGER | NOTW_FD_LINGER_MASK;
 	if (d == BIND_SET)
 		flags |= NOTW_FD_MANAGED | NOTW_FD_REUSEADDR;
 	else if (d == BIND_ALREADY_SET || d == BIND_SET_FAILED || d == BIND_REUSEADDR_OFF || d == BIND_HELD)
@@ -140,17 +145,32 @@ static void report_bind(int fd, const struct sockaddr *addr, socklen_t len, enum
 	}
 }
 
+/* A number the kernel just handed out is a new object, whatever the table
+ * said: stale state there is a close the library did not see. */
+void notw_fresh_descriptor(int fd, uint32_t flags, const char *call)
+{
+	uint32_t stale = notw_fd_get(fd);
+	if (stale != 0) {
+		notw_linger_stale_descriptor(fd, stale, call);
+		notw_fd_forget_sc(fd);
+	}
+	if (flags != 0) {
+		notw_fd_set_aux(fd, notw_aux_make(notw_family_gen(), 0));
+		notw_fd_set(fd, flags);
+	}
+}
+
 NOTW_EXPORT int socket(int domain, int type, int protocol)
 {
 	int fd = notw_call_socket(domain, type, protocol);
-	if (fd < 0 || notw_disabled())
+	if (fd < 0 || notw_disabled() || notw_in_vfork_child())
 		return fd;
-	/* A returned number is a new socket, whatever the table said before. */
 	uint32_t flags = is_inet_stream_type(domain, type, protocol) ? tcp_flags_for(domain) : 0u;
-	if (flags != 0 || notw_fd_get(fd) != 0)
-		notw_fd_set(fd, flags);
+	int saved_errno = errno;
+	notw_fresh_descriptor(fd, flags, "socket()");
 	if (flags != 0 && notw_log_enabled(NOTW_LEVEL_DEBUG))
 		notw_log(NOTW_LEVEL_DEBUG, "socket fd=%d: TCP, tracked", fd);
+	errno = saved_errno;
 	return fd;
 }
 
@@ -163,7 +183,7 @@ NOTW_EXPORT int socket(int domain, int type, int protocol)
  * recover.c looks at what holds it (and costs nothing otherwise). */
 NOTW_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	if (!notw_ensure_ready())
+	if (!notw_ensure_ready() || notw_in_vfork_child())
 		return notw_call_bind(fd, addr, len);
 	int saved_errno = errno;
 	int domain = AF_UNSPEC, set_err = 0;
@@ -193,20 +213,55 @@ NOTW_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	return rc;
 }
 
+/* A TCP socket the table does not know (handed over through exec, socket
+ * activation, a raw system call): the flags the kernel's answers give it.
+ * 0 when it is not a TCP socket. */
+static uint32_t adopt_tcp_socket(int fd)
+{
+	int domain = AF_UNSPEC;
+	if (!kernel_says_tcp(fd, &domain))
+		return 0;
+	uint32_t flags = tcp_flags_for(domain);
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	int port = getsockname(fd, (struct sockaddr *)&ss, &len) == 0
+			   ? notw_sockaddr_port((const struct sockaddr *)&ss, len)
+			   : -1;
+	if (port > 0 && notw_policy_port_matches(&notw_active_policy, (unsigned)port))
+		flags |= NOTW_FD_MANAGED;
+	return flags | notw_linger_adopt(fd);
+}
+
+/* A listener met for the first time at listen() or accept(): remembered,
+ * so the kernel is asked once, and checked for connections queued while
+ * it belonged to the previous program. */
+static uint32_t adopt_listener(int fd)
+{
+	int saved_errno = errno;
+	uint32_t flags = adopt_tcp_socket(fd);
+	flags = flags != 0 ? flags | NOTW_FD_LISTENER | NOTW_FD_CHECK_QUEUED : NOTW_FD_SEEN;
+	notw_fresh_descriptor(fd, flags, "listen()");
+	errno = saved_errno;
+	return flags;
+}
+
 NOTW_EXPORT int listen(int fd, int backlog)
 {
 	int rc = notw_call_listen(fd, backlog);
-	if (rc != 0)
+	if (rc != 0 || !notw_ensure_ready() || notw_in_vfork_child())
 		return rc;
+	int saved_errno = errno;
 	uint32_t flags = notw_fd_get(fd);
+	if (flags == 0)
+		flags = adopt_listener(fd);
 	if ((flags & NOTW_FD_TCP) != 0) {
-		notw_fd_update_same_socket(fd, NOTW_FD_LISTENER, 0);
-		if (notw_ensure_ready())
-			notw_linger_after_listen(fd, flags);
+		notw_holders_update_socket(fd, NOTW_FD_LISTENER, 0);
+		notw_linger_after_listen(fd, flags);
 		if (notw_log_enabled(NOTW_LEVEL_DEBUG))
 			notw_log(NOTW_LEVEL_DEBUG, "listen fd=%d backlog=%d%s", fd, backlog,
 				 (flags & NOTW_FD_MANAGED) != 0 ? "" : " (port not managed)");
 	}
+	errno = saved_errno;
 	return rc;
 }
 
@@ -214,36 +269,45 @@ NOTW_EXPORT int listen(int fd, int backlog)
  * stale state under the new number is dropped. */
 static void note_accepted(int listener, int conn)
 {
+	if (notw_in_vfork_child() || notw_disabled())
+		return;
+	int saved_errno = errno;
 	uint32_t lflags = notw_fd_get(listener);
+	if (lflags == 0 && notw_ensure_ready()) {
+		lflags = adopt_listener(listener);
+		/* A connection made before the library arms the listener now. */
+		notw_linger_after_listen(listener, lflags);
+		lflags = notw_fd_get(listener);
+	}
 	uint32_t cflags = 0;
 	if ((lflags & NOTW_FD_MANAGED) != 0)
 		/* The kernel copies the listener's options into the connection,
 		 * SO_REUSEADDR included: what the library set there, the
 		 * program must not read back here either. */
-		cflags = NOTW_FD_TCP | NOTW_FD_ACCEPTED | NOTW_FD_MANAGED |
-			 (lflags & (NOTW_FD_V6 | NOTW_FD_REUSEADDR)) | notw_linger_inherited(lflags);
-	else if (lflags == 0 && notw_ensure_ready())
-		cflags = notw_linger_adopt_accepted(conn);
-	if (cflags != 0 || notw_fd_get(conn) != 0)
-		notw_fd_set(conn, cflags);
+		cflags = NOTW_FD_TCP | NOTW_FD_MANAGED | (lflags & (NOTW_FD_V6 | NOTW_FD_REUSEADDR)) |
+			 notw_linger_accepted(listener, lflags, conn);
+	notw_fresh_descriptor(conn, cflags, "accept()");
 	if (cflags != 0 && notw_log_enabled(NOTW_LEVEL_DEBUG))
 		notw_log(NOTW_LEVEL_DEBUG, "accept fd=%d: connection fd=%d", listener, conn);
+	errno = saved_errno;
+}
+
+int notw_accept4_hook(int fd, struct sockaddr *addr, socklen_t *len, int flags, bool four)
+{
+	int conn = four ? notw_call_accept4(fd, addr, len, flags) : notw_call_accept(fd, addr, len);
+	if (conn >= 0)
+		note_accepted(fd, conn);
+	return conn;
 }
 
 NOTW_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
-	int conn = notw_call_accept(fd, addr, len);
-	if (conn >= 0)
-		note_accepted(fd, conn);
-	return conn;
+	return notw_accept4_hook(fd, addr, len, 0, false);
 }
 
 NOTW_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
-	int conn = notw_call_accept4(fd, addr, len, flags);
-	if (conn >= 0)
-		note_accepted(fd, conn);
-	return conn;
+	return notw_accept4_hook(fd, addr, len, flags, true);
 }
 
 /* Armed once the kernel has taken the address (so a bad pointer is the
@@ -253,14 +317,32 @@ NOTW_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	uint32_t flags = notw_fd_get(fd);
 	int rc = notw_call_connect(fd, addr, len);
-	if ((flags & NOTW_FD_TCP) == 0)
+	if ((flags & NOTW_FD_TCP) == 0 || notw_in_vfork_child())
 		return rc;
 	int connect_err = errno;
 	if ((rc == 0 || connect_err == EINPROGRESS) && notw_ensure_ready()) {
 		uint32_t add = notw_linger_after_connect(fd, flags, addr, len);
 		if (add != 0) /* on every duplicate: linger belongs to the socket */
-			notw_fd_update_same_socket(fd, add, 0);
+			notw_holders_update_socket(fd, add, 0);
 	}
 	errno = connect_err;
 	return rc;
+}
+
+/* A program that shuts a connection down is closing it gracefully. */
+int notw_shutdown_hook(int fd, int how)
+{
+	uint32_t flags = notw_fd_get(fd);
+	int rc = notw_call_shutdown(fd, how);
+	if (rc == 0 && (flags & NOTW_FD_ARMED) != 0 && !notw_in_vfork_child()) {
+		int saved_errno = errno;
+		notw_linger_after_shutdown(fd, flags);
+		errno = saved_errno;
+	}
+	return rc;
+}
+
+NOTW_EXPORT int shutdown(int fd, int how)
+{
+	return notw_shutdown_hook(fd, how);
 }

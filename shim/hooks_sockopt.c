@@ -2,22 +2,33 @@
  * and what it reads back is what it set (or the kernel's default), never a
  * value the library put there. */
 #include "fdtable.h"
+#include "holders.h"
+#include "linger.h"
 #include "real.h"
 #include "state.h"
 
+#include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 
 NOTW_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
 	int rc = notw_call_setsockopt(fd, level, name, val, len);
-	if (rc != 0 || level != SOL_SOCKET || notw_fd_get(fd) == 0)
+	if (rc != 0 || level != SOL_SOCKET || notw_in_vfork_child())
 		return rc;
-	/* Options belong to the socket: every duplicate sees the change. */
-	if (name == SO_LINGER) /* the program decides: never touched again */
-		notw_fd_update_same_socket(fd, NOTW_FD_OWN_LINGER, NOTW_FD_ARMED);
-	else if (name == SO_REUSEADDR) /* the kernel now holds the program's value */
-		notw_fd_update_same_socket(fd, 0, NOTW_FD_REUSEADDR);
+	uint32_t flags = notw_fd_get(fd);
+	if ((flags & NOTW_FD_TCP) == 0)
+		return rc;
+	int saved_errno = errno;
+	/* The kernel accepted val, so it is readable and long enough. */
+	if (name == SO_LINGER && len >= (socklen_t)sizeof(struct linger)) {
+		struct linger l;
+		memcpy(&l, val, sizeof l);
+		notw_linger_program_set(fd, flags, &l);
+	} else if (name == SO_REUSEADDR) { /* the kernel now holds the program's value */
+		notw_holders_update_socket(fd, 0, NOTW_FD_REUSEADDR);
+	}
+	errno = saved_errno;
 	return rc;
 }
 
@@ -27,9 +38,10 @@ NOTW_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *le
 	if (rc != 0 || level != SOL_SOCKET || val == NULL || len == NULL)
 		return rc;
 	uint32_t flags = notw_fd_get(fd);
-	if (name == SO_LINGER && (flags & NOTW_FD_ARMED) != 0 && *len >= (socklen_t)sizeof(struct linger)) {
-		const struct linger kernel_default = { .l_onoff = 0, .l_linger = 0 };
-		memcpy(val, &kernel_default, sizeof kernel_default);
+	struct linger program;
+	if (name == SO_LINGER && *len >= (socklen_t)sizeof(struct linger) &&
+	    notw_linger_program_view(flags, &program)) {
+		memcpy(val, &program, sizeof program);
 	} else if (name == SO_REUSEADDR && (flags & NOTW_FD_REUSEADDR) != 0 && *len >= (socklen_t)sizeof(int)) {
 		const int off = 0;
 		memcpy(val, &off, sizeof off);

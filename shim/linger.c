@@ -1,69 +1,105 @@
 #define _GNU_SOURCE
 #include "linger.h"
 
+#include "family.h"
 #include "fdtable.h"
 #include "fmt.h"
+#include "holders.h"
 #include "log.h"
 #include "policy.h"
 #include "real.h"
 #include "state.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/kcmp.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 /* Remote ports already announced at info level (one line per class). */
 static uint64_t announced_remote_ports[65536 / 64];
+/* Set once: zero linger is off for the rest of this process. */
+static int tripped;
+/* Set once the process has begun a normal exit. */
+static int exiting;
 
-static bool linger_active(void)
+static enum notw_linger mode(void)
 {
-	return notw_active_policy.linger != NOTW_LINGER_OFF;
+	return notw_active_policy.linger;
 }
 
-static bool set_linger(int fd, int on)
+/* May a new socket be armed now? Not once the safety net has tripped, and
+ * under crash not once the process is exiting (a late destructor's
+ * connections must close gracefully). */
+static bool can_arm(void)
 {
-	struct linger l = { .l_onoff = on, .l_linger = 0 };
+	if (mode() == NOTW_LINGER_OFF || __atomic_load_n(&tripped, __ATOMIC_ACQUIRE))
+		return false;
+	return !(mode() == NOTW_LINGER_CRASH && __atomic_load_n(&exiting, __ATOMIC_ACQUIRE));
+}
+
+static int setsockopt_linger(int fd, const struct linger *l, bool raw)
+{
 	int saved_errno = errno;
-	bool ok = notw_call_setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l) == 0;
+	int rc = raw ? (int)syscall(SYS_setsockopt, fd, SOL_SOCKET, SO_LINGER, l, sizeof *l)
+		     : notw_call_setsockopt(fd, SOL_SOCKET, SO_LINGER, l, sizeof *l);
 	errno = saved_errno;
-	return ok;
+	return rc;
 }
 
-/* For the exit paths: a raw system call, nothing else. */
-static void set_linger_off_raw(int fd)
+static bool arm(int fd)
+{
+	const struct linger l = { .l_onoff = 1, .l_linger = 0 };
+	return setsockopt_linger(fd, &l, false) == 0;
+}
+
+/* What the socket would have without the library: the program's own
+ * SO_LINGER, or the kernel's default. raw: a bare system call, for the
+ * exit and exec paths. */
+static void disarm(int fd, uint32_t flags, bool raw)
 {
 	struct linger l = { .l_onoff = 0, .l_linger = 0 };
+	if ((flags & NOTW_FD_PROG_LINGER) != 0) {
+		l.l_onoff = notw_fd_linger_onoff(flags);
+		l.l_linger = notw_fd_linger_secs(flags);
+	}
+	setsockopt_linger(fd, &l, raw);
+}
+
+/* Options belong to the socket: fd and every duplicate of it. */
+static void update_socket(int fd, uint32_t set, uint32_t clear)
+{
+	notw_holders_update_socket(fd, set, clear);
+}
+
+static void log_listener_armed(int fd)
+{
+	if (!notw_log_enabled(NOTW_LEVEL_INFO))
+		return;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
 	int saved_errno = errno;
-	syscall(SYS_setsockopt, fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		len = 0;
 	errno = saved_errno;
+	notw_log(NOTW_LEVEL_INFO, "arm SO_LINGER{1,0} on listener %A (linger=%s)", (const struct sockaddr *)&ss,
+		 len, notw_linger_name(mode()));
 }
 
 void notw_linger_after_listen(int fd, uint32_t flags)
 {
-	if (!linger_active() || (flags & (NOTW_FD_MANAGED | NOTW_FD_OWN_LINGER)) != NOTW_FD_MANAGED)
+	/* Armed already: nginx calls listen() again on the same socket. */
+	if (!can_arm() || (flags & (NOTW_FD_MANAGED | NOTW_FD_OWN_LINGER | NOTW_FD_ARMED)) != NOTW_FD_MANAGED)
 		return;
 	/* Flag first: a connection accepted on another thread meanwhile must
-	 * not be armed by the kernel yet unknown to the table. The flag goes to
-	 * every duplicate: linger belongs to the socket. */
-	notw_fd_update_same_socket(fd, NOTW_FD_ARMED, 0);
-	if (!set_linger(fd, 1)) {
-		notw_fd_update_same_socket(fd, 0, NOTW_FD_ARMED);
+	 * not be armed by the kernel yet unknown to the table. */
+	update_socket(fd, NOTW_FD_ARMED, 0);
+	if (!arm(fd)) {
+		update_socket(fd, 0, NOTW_FD_ARMED);
 		notw_log(NOTW_LEVEL_WARN, "listen fd=%d: could not set SO_LINGER: %E", fd, errno);
 		return;
 	}
-	if (notw_log_enabled(NOTW_LEVEL_INFO)) {
-		struct sockaddr_storage ss;
-		socklen_t len = sizeof ss;
-		int saved_errno = errno;
-		if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-			len = 0;
-		errno = saved_errno;
-		notw_log(NOTW_LEVEL_INFO, "arm SO_LINGER{1,0} on listener %A (linger=%s)",
-			 (const struct sockaddr *)&ss, len, notw_linger_name(notw_active_policy.linger));
-	}
+	log_listener_armed(fd);
 }
 
 static bool first_time_for_remote_port(int port)
@@ -77,208 +113,351 @@ static bool first_time_for_remote_port(int port)
 	return (__atomic_fetch_or(word, bit, __ATOMIC_RELAXED) & bit) == 0;
 }
 
+/* A crashed client's timewait sockets sit on ephemeral ports and block
+ * nobody: outgoing connections are armed only under always, or when the
+ * policy asks (linger_outgoing). */
+static bool arms_outgoing(void)
+{
+	return mode() == NOTW_LINGER_ALWAYS || notw_active_policy.linger_outgoing;
+}
+
 uint32_t notw_linger_after_connect(int fd, uint32_t flags, const struct sockaddr *addr, socklen_t len)
 {
-	if (!linger_active() || (flags & (NOTW_FD_ARMED | NOTW_FD_OWN_LINGER | NOTW_FD_LISTENER)) != 0)
+	if (!can_arm() || !arms_outgoing() ||
+	    (flags & (NOTW_FD_ARMED | NOTW_FD_OWN_LINGER | NOTW_FD_LISTENER)) != 0)
 		return 0;
 	int port = notw_sockaddr_port(addr, len);
 	if (port <= 0 || !notw_policy_port_matches(&notw_active_policy, (unsigned)port))
 		return 0;
-	if (!set_linger(fd, 1)) {
+	if (!arm(fd)) {
 		notw_log(NOTW_LEVEL_WARN, "connect fd=%d to %A: could not set SO_LINGER: %E", fd, addr,
 			 len, errno);
 		return 0;
 	}
 	if (first_time_for_remote_port(port))
 		notw_log(NOTW_LEVEL_INFO, "arm SO_LINGER{1,0} on connections to %A (linger=%s)", addr, len,
-			 notw_linger_name(notw_active_policy.linger));
-	else
+			 notw_linger_name(mode()));
+	else if (notw_log_enabled(NOTW_LEVEL_DEBUG))
 		notw_log(NOTW_LEVEL_DEBUG, "connect fd=%d to %A: armed", fd, addr, len);
-	return NOTW_FD_ARMED | NOTW_FD_MANAGED | NOTW_FD_OUTGOING;
+	return NOTW_FD_ARMED | NOTW_FD_MANAGED;
 }
 
-uint32_t notw_linger_inherited(uint32_t listener_flags)
+static bool kernel_linger(int fd, struct linger *l)
 {
-	return listener_flags & (NOTW_FD_ARMED | NOTW_FD_OWN_LINGER);
+	socklen_t len = sizeof *l;
+	int saved_errno = errno;
+	bool ok = notw_call_getsockopt(fd, SOL_SOCKET, SO_LINGER, l, &len) == 0;
+	errno = saved_errno;
+	return ok;
 }
 
-struct holder_search {
-	int fd;
-	dev_t dev;
-	ino_t ino;
-	bool found;
-};
-
-static bool same_socket(int fd, uint32_t flags, void *ctx)
+static bool kernel_linger_is_zero(int fd)
 {
-	struct holder_search *s = ctx;
-	struct stat st;
-	(void)flags;
-	if (fd != s->fd && syscall(SYS_fstat, fd, &st) == 0 && st.st_ino == s->ino && st.st_dev == s->dev) {
-		s->found = true;
-		return false;
+	struct linger l;
+	return kernel_linger(fd, &l) && l.l_onoff != 0 && l.l_linger == 0;
+}
+
+uint32_t notw_linger_adopt(int fd)
+{
+	struct linger l;
+	if (mode() == NOTW_LINGER_OFF || !kernel_linger(fd, &l) || l.l_onoff == 0)
+		return 0;
+	/* Zero linger that survived into this program is the program's own:
+	 * the library disarms its own before every exec. */
+	if (l.l_linger == 0 || l.l_linger > NOTW_FD_LINGER_SECS_MAX)
+		return NOTW_FD_OWN_LINGER;
+	return NOTW_FD_PROG_LINGER | notw_fd_linger_bits(1, l.l_linger);
+}
+
+/* Connections that were already queued on a listener this program was
+ * handed (exec, socket activation) carry whatever linger the listener had
+ * then: the previous program's zero linger among them. The queue is first
+ * in, first out, so once one arrives without it, none of the rest has it. */
+static uint32_t check_queued_connection(int listener, int conn)
+{
+	if (kernel_linger_is_zero(conn))
+		return NOTW_FD_ARMED;
+	notw_fd_update(listener, 0, NOTW_FD_CHECK_QUEUED);
+	return 0;
+}
+
+uint32_t notw_linger_accepted(int listener, uint32_t lflags, int conn)
+{
+	uint32_t cflags = lflags & (NOTW_FD_ARMED | NOTW_FD_OWN_LINGER | NOTW_FD_PROG_LINGER |
+				    NOTW_FD_LINGER_MASK);
+	if ((lflags & (NOTW_FD_CHECK_QUEUED | NOTW_FD_OWN_LINGER | NOTW_FD_ARMED)) == NOTW_FD_CHECK_QUEUED)
+		cflags |= check_queued_connection(listener, conn);
+	/* Past a normal exit under crash: a late destructor's connection
+	 * closes gracefully, so it is not left armed. */
+	if ((cflags & NOTW_FD_ARMED) != 0 && mode() == NOTW_LINGER_CRASH &&
+	    __atomic_load_n(&exiting, __ATOMIC_ACQUIRE)) {
+		disarm(conn, cflags, false);
+		cflags &= ~(uint32_t)NOTW_FD_ARMED;
 	}
-	return true;
+	return cflags;
 }
 
-/* Another descriptor of this process still refers to the socket of fd.
- * The caller has already forgotten fd with a sequentially consistent
- * store, and the search reads with the same ordering: of two threads
- * closing two duplicates at once, at least one sees the other gone and
- * disarms (a store-buffer pattern, which sequential consistency forbids
- * from going both ways). */
-static bool another_local_holder(int fd)
+static bool linger_set_by_child(int fd, uint32_t flags)
 {
-	struct holder_search s = { .fd = fd, .found = false };
-	struct stat st;
-	if (syscall(SYS_fstat, fd, &st) != 0)
-		return false;
-	s.dev = st.st_dev;
-	s.ino = st.st_ino;
-	notw_fd_for_each(NOTW_FD_DUPED, same_socket, &s);
-	return s.found;
+	/* Only take off what the library put: a child this socket was shared
+	 * with may have set its own option since. */
+	struct linger l;
+	(void)flags;
+	return kernel_linger(fd, &l) && !(l.l_onoff != 0 && l.l_linger == 0);
 }
 
-/* In a child, for a socket inherited at fork(): does the parent still hold
- * it under the same number? Only the child ever keeps a socket armed on
- * this ground, so the two processes cannot both leave it armed for the
- * other; the parent disarms on its own close as usual. */
-static bool parent_still_holds(int fd)
-{
-	int saved_errno = errno;
-	long same = syscall(SYS_kcmp, (long)getpid(), (long)getppid(), KCMP_FILE, (long)fd, (long)fd);
-	errno = saved_errno;
-	return same == 0;
-}
-
-static bool kernel_linger_is_ours(int fd)
-{
-	struct linger l = { .l_onoff = 0, .l_linger = 0 };
-	socklen_t len = sizeof l;
-	int saved_errno = errno;
-	bool ours = notw_call_getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len) == 0 && l.l_onoff != 0 &&
-		    l.l_linger == 0;
-	errno = saved_errno;
-	return ours;
-}
-
-static bool keep_armed_for_other_holder(int fd, uint32_t flags)
-{
-	if ((flags & NOTW_FD_DUPED) != 0 && another_local_holder(fd))
-		return true;
-	return (flags & NOTW_FD_FORKED) != 0 && parent_still_holds(fd);
-}
-
-bool notw_linger_before_close(int fd, uint32_t flags)
+bool notw_linger_before_close(int fd, uint32_t flags, uint64_t aux, bool other_local_holder)
 {
 	/* A listener's close never lingers (tcp_close() stops a listener
 	 * before it looks at SO_LINGER), and "always" wants every close to
 	 * reset. */
-	if ((flags & (NOTW_FD_ARMED | NOTW_FD_LISTENER)) != NOTW_FD_ARMED ||
-	    notw_active_policy.linger == NOTW_LINGER_ALWAYS)
+	if ((flags & (NOTW_FD_ARMED | NOTW_FD_LISTENER)) != NOTW_FD_ARMED || mode() == NOTW_LINGER_ALWAYS)
 		return false;
-	if (keep_armed_for_other_holder(fd, flags)) {
-		notw_log(NOTW_LEVEL_DEBUG, "close fd=%d: the socket stays open elsewhere, stays armed", fd);
+	if (other_local_holder) {
+		notw_log(NOTW_LEVEL_DEBUG, "close fd=%d: a duplicate still holds the socket, stays armed", fd);
 		return false;
 	}
-	/* A socket this process shared with a forked child may carry the
-	 * child's own SO_LINGER by now: only take off what the library put. */
-	if ((flags & NOTW_FD_SHARED_BY_FORK) != 0 && !kernel_linger_is_ours(fd))
+	uint32_t birth = notw_aux_birth(aux);
+	if (notw_family_child_holds(fd, birth)) {
+		notw_log(NOTW_LEVEL_DEBUG, "close fd=%d: a child process holds the socket, stays armed", fd);
 		return false;
-	set_linger(fd, 0);
-	notw_log(NOTW_LEVEL_DEBUG, "close fd=%d: disarmed, closes gracefully", fd);
+	}
+	if (notw_family_forked_since(birth) && linger_set_by_child(fd, flags))
+		return false;
+	disarm(fd, flags, false);
+	if (notw_log_enabled(NOTW_LEVEL_DEBUG))
+		notw_log(NOTW_LEVEL_DEBUG, "close fd=%d: disarmed, closes gracefully", fd);
 	return true;
 }
 
 void notw_linger_rearm(int fd)
 {
-	set_linger(fd, 1);
+	arm(fd);
 }
 
-/* At exit every descriptor of this process goes, duplicates included;
- * only a parent that still holds an inherited socket keeps it armed. */
+void notw_linger_after_shutdown(int fd, uint32_t flags)
+{
+	if ((flags & (NOTW_FD_ARMED | NOTW_FD_LISTENER)) != NOTW_FD_ARMED || mode() == NOTW_LINGER_ALWAYS)
+		return;
+	update_socket(fd, 0, NOTW_FD_ARMED);
+	disarm(fd, flags, false);
+	notw_log(NOTW_LEVEL_DEBUG, "shutdown fd=%d: disarmed, closes gracefully", fd);
+}
+
+static void log_program_linger(int fd, uint32_t flags, const struct linger *l)
+{
+	if ((flags & (NOTW_FD_LISTENER | NOTW_FD_MANAGED)) != (NOTW_FD_LISTENER | NOTW_FD_MANAGED) ||
+	    mode() == NOTW_LINGER_OFF)
+		return;
+	if (l->l_onoff != 0 && l->l_linger == 0)
+		notw_log(NOTW_LEVEL_INFO,
+			 "listener fd=%d: the program set SO_LINGER{1,0} itself: its connections reset as it asks, zero linger leaves them alone",
+			 fd);
+	else if (l->l_onoff != 0)
+		notw_log(NOTW_LEVEL_INFO,
+			 "listener fd=%d: the program set SO_LINGER{1,%d}: restored before each of its own closes, zero linger still applies at a crash",
+			 fd, l->l_linger);
+	else
+		notw_log(NOTW_LEVEL_INFO,
+			 "listener fd=%d: the program set SO_LINGER{0,%d} (the kernel's default): zero linger still applies at a crash",
+			 fd, l->l_linger);
+}
+
+void notw_linger_program_set(int fd, uint32_t flags, const struct linger *l)
+{
+	log_program_linger(fd, flags, l);
+	/* {1,0}: the program wants resets itself; a value the table cannot
+	 * hold is left alone too. */
+	if ((l->l_onoff != 0 && l->l_linger == 0) || l->l_linger < 0 || l->l_linger > NOTW_FD_LINGER_SECS_MAX) {
+		update_socket(fd, NOTW_FD_OWN_LINGER, NOTW_FD_ARMED | NOTW_FD_PROG_LINGER | NOTW_FD_LINGER_MASK);
+		return;
+	}
+	/* With l_onoff 0 the kernel keeps the linger time it had. */
+	int secs = l->l_onoff != 0 ? l->l_linger
+				   : ((flags & NOTW_FD_PROG_LINGER) != 0 ? notw_fd_linger_secs(flags) : 0);
+	update_socket(fd, NOTW_FD_PROG_LINGER | notw_fd_linger_bits(l->l_onoff, secs),
+		      NOTW_FD_OWN_LINGER | NOTW_FD_LINGER_MASK);
+	/* The program's call replaced zero linger in the kernel: put it back;
+	 * its value returns before its own close. */
+	if ((flags & NOTW_FD_ARMED) != 0 && !arm(fd))
+		update_socket(fd, 0, NOTW_FD_ARMED);
+}
+
+bool notw_linger_program_view(uint32_t flags, struct linger *out)
+{
+	if ((flags & NOTW_FD_ARMED) == 0)
+		return false;
+	out->l_onoff = (flags & NOTW_FD_PROG_LINGER) != 0 ? notw_fd_linger_onoff(flags) : 0;
+	out->l_linger = (flags & NOTW_FD_PROG_LINGER) != 0 ? notw_fd_linger_secs(flags) : 0;
+	return true;
+}
+
+/* At exit every descriptor of this process goes, duplicates included.
+ * Listeners keep their linger: the processes they are shared with (the
+ * workers of a pre-fork server) go on accepting. */
 static bool disarm_for_exit(int fd, uint32_t flags, void *ctx)
 {
 	(void)ctx;
-	if ((flags & NOTW_FD_LISTENER) == 0 &&
-	    !((flags & NOTW_FD_FORKED) != 0 && parent_still_holds(fd)))
-		set_linger_off_raw(fd);
+	if ((flags & NOTW_FD_LISTENER) == 0)
+		disarm(fd, flags, true);
 	return true;
 }
 
 void notw_linger_at_normal_exit(void)
 {
-	if (notw_active_policy.linger == NOTW_LINGER_CRASH)
-		notw_fd_for_each(NOTW_FD_ARMED, disarm_for_exit, NULL);
+	if (mode() != NOTW_LINGER_CRASH)
+		return;
+	__atomic_store_n(&exiting, 1, __ATOMIC_RELEASE);
+	notw_fd_for_each(NOTW_FD_ARMED, disarm_for_exit, NULL);
 }
 
-static bool disarm_for_exec(int fd, uint32_t flags, void *ctx)
+/* ---- exec ---- */
+
+/* One descriptor as exec will treat it. Its state in the table is used
+ * only when the kernel agrees it is an armed socket: in a vfork child the
+ * table is the parent's, and descriptors may have moved. */
+static bool disarm_one_for_exec(int fd, bool vfork_child)
 {
-	int *count = ctx;
+	uint32_t flags = notw_fd_get(fd);
+	if ((flags & NOTW_FD_OWN_LINGER) != 0 || !kernel_linger_is_zero(fd))
+		return false;
 	int fdflags = (int)syscall(SYS_fcntl, fd, F_GETFD);
-	if (fdflags < 0 || (fdflags & FD_CLOEXEC) != 0)
-		return true;
-	/* A parent that still holds an inherited socket disarms it itself. */
-	if ((flags & NOTW_FD_FORKED) != 0 && parent_still_holds(fd))
-		return true;
-	set_linger_off_raw(fd);
-	notw_fd_update(fd, NOTW_FD_EXEC_DISARMED, NOTW_FD_ARMED);
-	(*count)++;
+	if (fdflags < 0)
+		return false;
+	if ((fdflags & FD_CLOEXEC) != 0) {
+		/* Closed by exec: a vfork child's parent still holds it; a child
+		 * forked since it was born may hold it and disarms it itself. */
+		if (vfork_child || notw_family_child_holds(fd, notw_aux_birth(notw_fd_aux(fd))))
+			return false;
+	}
+	disarm(fd, (flags & NOTW_FD_ARMED) != 0 ? flags : 0u, true);
+	/* The table is shared with the parent in a vfork child: hands off. */
+	if (!vfork_child && (flags & NOTW_FD_ARMED) != 0)
+		notw_fd_update(fd, NOTW_FD_EXEC_DISARMED, NOTW_FD_ARMED);
 	return true;
 }
 
-int notw_linger_before_exec(void)
+struct exec_walk {
+	bool vfork_child;
+	int count;
+};
+
+static bool disarm_tracked_for_exec(int fd, uint32_t flags, void *ctx)
 {
-	int count = 0;
-	if (notw_active_policy.linger != NOTW_LINGER_OFF)
-		notw_fd_for_each(NOTW_FD_ARMED, disarm_for_exec, &count);
-	return count;
+	struct exec_walk *w = ctx;
+	(void)flags;
+	if (disarm_one_for_exec(fd, w->vfork_child))
+		w->count++;
+	return true;
+}
+
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+static int parse_fd_name(const char *name)
+{
+	int fd = 0;
+	if (*name == '\0')
+		return -1;
+	for (; *name != '\0'; name++) {
+		if (*name < '0' || *name > '9' || fd > 100000000)
+			return -1;
+		fd = fd * 10 + (*name - '0');
+	}
+	return fd;
+}
+
+/* Every open descriptor, from the kernel's list: it also shows sockets the
+ * table never saw (a duplicate made in a vfork child, a raw system call).
+ * Returns false when /proc cannot be read. */
+static bool walk_open_descriptors(struct exec_walk *w)
+{
+	int dir = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return false;
+	char buf[2048] __attribute__((aligned(8)));
+	for (int rounds = 0; rounds < 1 << 20; rounds++) {
+		long n = syscall(SYS_getdents64, dir, buf, sizeof buf);
+		if (n <= 0)
+			break;
+		for (long off = 0; off < n;) {
+			struct linux_dirent64 *d = (struct linux_dirent64 *)(void *)(buf + off);
+			int fd = parse_fd_name(d->d_name);
+			if (fd >= 0 && fd != dir && disarm_one_for_exec(fd, w->vfork_child))
+				w->count++;
+			off += d->d_reclen;
+		}
+	}
+	syscall(SYS_close, dir);
+	return true;
+}
+
+int notw_linger_before_exec(bool vfork_child)
+{
+	struct exec_walk w = { vfork_child, 0 };
+	if (mode() == NOTW_LINGER_OFF)
+		return 0;
+	int saved_errno = errno;
+	if (!walk_open_descriptors(&w))
+		notw_fd_for_each(NOTW_FD_ARMED, disarm_tracked_for_exec, &w);
+	errno = saved_errno;
+	return w.count;
 }
 
 static bool rearm_after_failed_exec(int fd, uint32_t flags, void *ctx)
 {
 	(void)flags;
 	(void)ctx;
-	struct linger l = { .l_onoff = 1, .l_linger = 0 };
-	int saved_errno = errno;
-	syscall(SYS_setsockopt, fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
-	errno = saved_errno;
+	const struct linger l = { .l_onoff = 1, .l_linger = 0 };
+	setsockopt_linger(fd, &l, true);
 	notw_fd_update(fd, NOTW_FD_ARMED, NOTW_FD_EXEC_DISARMED);
 	return true;
 }
 
 void notw_linger_exec_failed(void)
 {
-	notw_fd_for_each(NOTW_FD_EXEC_DISARMED, rearm_after_failed_exec, NULL);
+	int saved_errno = errno;
+	if (!__atomic_load_n(&tripped, __ATOMIC_ACQUIRE))
+		notw_fd_for_each(NOTW_FD_EXEC_DISARMED, rearm_after_failed_exec, NULL);
+	errno = saved_errno;
 }
 
-/* notw_fd_for_each() callback: add the flag ctx points to. */
-static bool add_flag(int fd, uint32_t flags, void *ctx)
+/* ---- the safety net ---- */
+
+static bool disarm_everything(int fd, uint32_t flags, void *ctx)
 {
-	(void)flags;
-	notw_fd_add(fd, *(const uint32_t *)ctx);
+	(void)ctx;
+	disarm(fd, flags, true);
+	notw_fd_update(fd, 0, NOTW_FD_ARMED | NOTW_FD_EXEC_DISARMED);
 	return true;
 }
 
-void notw_linger_atfork_child(void)
+static void trip(int fd, const char *call, const char *why)
 {
-	uint32_t forked = NOTW_FD_FORKED;
-	notw_fd_for_each(NOTW_FD_ARMED, add_flag, &forked);
+	if (mode() == NOTW_LINGER_OFF || __atomic_exchange_n(&tripped, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	int saved_errno = errno;
+	notw_fd_for_each(NOTW_FD_ARMED | NOTW_FD_EXEC_DISARMED, disarm_everything, NULL);
+	errno = saved_errno;
+	notw_log(NOTW_LEVEL_WARN,
+		 "zero linger switched off for this process: fd=%d %s %s; every armed socket disarmed (a crash now leaves timewait sockets, as without NOTW_LINGER)",
+		 fd, call, why);
 }
 
-void notw_linger_atfork_parent(void)
+void notw_linger_stale_descriptor(int fd, uint32_t stale_flags, const char *call)
 {
-	uint32_t shared = NOTW_FD_SHARED_BY_FORK;
-	notw_fd_for_each(NOTW_FD_ARMED, add_flag, &shared);
+	if ((stale_flags & (NOTW_FD_ARMED | NOTW_FD_EXEC_DISARMED)) != 0)
+		trip(fd, call,
+		     "returned a descriptor number the library still held as an armed socket: the program closed that socket by a way the library does not see");
 }
 
-uint32_t notw_linger_adopt_accepted(int conn)
+void notw_linger_close_found_closed(int fd, uint32_t flags)
 {
-	/* A connection from a listener this program never saw (handed over
-	 * through exec by a program that armed it) may carry SO_LINGER{1,0}
-	 * copied at the handshake: take it on, so the program's own close of it
-	 * is graceful. */
-	if (!linger_active() || !kernel_linger_is_ours(conn))
-		return 0;
-	return NOTW_FD_TCP | NOTW_FD_ACCEPTED | NOTW_FD_MANAGED | NOTW_FD_ARMED;
+	if ((flags & NOTW_FD_ARMED) != 0)
+		trip(fd, "close()", "found the armed socket already closed by a way the library does not see");
 }

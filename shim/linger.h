@@ -4,10 +4,17 @@
  *
  * SIGKILL runs no code, so the decision is made before death: SO_LINGER
  * {1,0} is set on listeners (accepted sockets inherit it from the listener
- * in the kernel) and on outgoing connections, and taken off again right
- * before the program's own close() of the last descriptor this process
- * holds for the socket. The kernel applies an armed linger whenever it
- * closes the socket, including when it tears down a killed process. */
+ * in the kernel) and, when the policy asks, on outgoing connections; it is
+ * taken off again right before the program's own close of the last
+ * descriptor this process holds for the socket (or its shutdown()). The
+ * kernel applies an armed linger whenever it closes the socket, including
+ * when it tears down a killed process.
+ *
+ * Failing safe: an armed socket whose graceful close the library misses
+ * loses data, an unarmed one whose crash it misses leaves one timewait
+ * socket. So wherever the library cannot be sure, it disarms: at exec, at
+ * exit, when another holder cannot be proven, and for the whole process
+ * once it sees evidence of a close that went past it. */
 #ifndef NOTW_LINGER_H
 #define NOTW_LINGER_H
 
@@ -15,46 +22,67 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-/* After a successful listen() on a TCP descriptor. */
+/* After a successful listen() on a TCP descriptor (flags: its state). */
 void notw_linger_after_listen(int fd, uint32_t flags);
 
 /* After connect() on a TCP descriptor succeeded or is in progress: arms it
- * when the remote port matches. Returns the flags to add to the descriptor. */
+ * when the policy arms outgoing connections and the remote port matches.
+ * Returns the flags to add to the descriptor. */
 uint32_t notw_linger_after_connect(int fd, uint32_t flags, const struct sockaddr *addr,
 				    socklen_t len);
 
-/* The linger flags an accepted connection inherits from its listener. */
-uint32_t notw_linger_inherited(uint32_t listener_flags);
+/* The linger state an accepted connection starts with, from its listener's
+ * state; may check or disarm the connection itself (a listener handed over
+ * through exec, a process past its exit). */
+uint32_t notw_linger_accepted(int listener, uint32_t listener_flags, int conn);
 
-/* The program is closing fd (already forgotten by the table, flags are what
- * it had). Takes the linger off when this is the last descriptor of the
- * socket in this process and the policy keeps own closes graceful. Returns
- * true when it disarmed. */
-bool notw_linger_before_close(int fd, uint32_t flags);
+/* The linger flags for a TCP descriptor the library meets for the first
+ * time (handed over through exec, socket activation): the program's own
+ * SO_LINGER as the kernel has it. */
+uint32_t notw_linger_adopt(int fd);
+
+/* The program is closing fd (already forgotten by the table; flags and aux
+ * are what it had; other_local_holder: another descriptor of this process
+ * still refers to the socket). Takes zero linger off when no other holder
+ * will, restoring the program's own value. Returns true when it did. */
+bool notw_linger_before_close(int fd, uint32_t flags, uint64_t aux, bool other_local_holder);
 
 /* Put zero linger back on fd, after a dup2() that was going to close it
  * failed. */
 void notw_linger_rearm(int fd);
 
-/* Normal exit: with NOTW_LINGER=crash, take the linger off every armed
- * connection so that exit() and _exit() close gracefully. Async-signal-safe. */
+/* The program shut the connection down: it is closing it gracefully. */
+void notw_linger_after_shutdown(int fd, uint32_t flags);
+
+/* The program set SO_LINGER to *l on fd (the kernel accepted it). */
+void notw_linger_program_set(int fd, uint32_t flags, const struct linger *l);
+
+/* What getsockopt(SO_LINGER) shows the program for a descriptor in state
+ * flags: false when the kernel's own answer stands. */
+bool notw_linger_program_view(uint32_t flags, struct linger *out);
+
+/* Normal exit (destructor, _exit, quick_exit, exit_group): with
+ * NOTW_LINGER=crash, take the linger off every armed connection, and arm
+ * nothing from now on. Async-signal-safe. */
 void notw_linger_at_normal_exit(void);
 
-/* Before exec: the new program cannot see the library's table, so a
- * socket it inherits armed would be reset at its graceful close. Disarm
- * every armed socket that survives exec (no FD_CLOEXEC), listeners
- * included (their accepted sockets would inherit the linger). Returns the
- * number disarmed; notw_linger_exec_failed() re-arms them. */
-int notw_linger_before_exec(void);
+/* Before exec, from this process's own view of its descriptors (a vfork
+ * child's included): every armed socket that survives exec is disarmed,
+ * listeners too, whoever else holds it (the new program may not carry the
+ * library); a close-on-exec one is disarmed unless a child still holds it.
+ * Returns the number disarmed; notw_linger_exec_failed() re-arms them. */
+int notw_linger_before_exec(bool vfork_child);
 void notw_linger_exec_failed(void);
 
-/* In a fork()ed child: mark what was inherited from the parent; in the
- * parent: mark what it now shares with a child. */
-void notw_linger_atfork_child(void);
-void notw_linger_atfork_parent(void);
+/* The safety net. A descriptor number came back from the kernel (socket,
+ * accept, open, dup, ...) while the table still held it with stale state:
+ * its close went past the library. If that state was a managed socket,
+ * zero linger is switched off for the whole process (every armed socket
+ * disarmed, one warning naming fd, call and why). */
+void notw_linger_stale_descriptor(int fd, uint32_t stale_flags, const char *call);
 
-/* For a connection accepted from a listener the table does not know: the
- * flags to record when the kernel gave it the library's linger. */
-uint32_t notw_linger_adopt_accepted(int conn);
+/* A close of a tracked descriptor found it already closed (EBADF): the
+ * same evidence, seen at the close itself. */
+void notw_linger_close_found_closed(int fd, uint32_t flags);
 
 #endif

@@ -217,6 +217,7 @@ static const struct {
 	[NOTW_SET_LOG_LEVEL] = { "log_level", "NOTW_LOG_LEVEL" },
 	[NOTW_SET_REUSEADDR] = { "reuseaddr", "NOTW_REUSEADDR" },
 	[NOTW_SET_LINGER] = { "linger", "NOTW_LINGER" },
+	[NOTW_SET_LINGER_OUTGOING] = { "linger_outgoing", "NOTW_LINGER_OUTGOING" },
 	[NOTW_SET_REAP] = { "reap", "NOTW_REAP" },
 	[NOTW_SET_WAIT] = { "wait", "NOTW_WAIT" },
 	[NOTW_SET_PORTS] = { "ports", "NOTW_PORTS" },
@@ -276,6 +277,8 @@ const char *notw_policy_set(struct notw_policy *p, enum notw_setting s, const ch
 		return set_bool(p != NULL ? &p->reuseaddr : NULL, text);
 	case NOTW_SET_REAP:
 		return set_bool(p != NULL ? &p->reap : NULL, text);
+	case NOTW_SET_LINGER_OUTGOING:
+		return set_bool(p != NULL ? &p->linger_outgoing : NULL, text);
 	case NOTW_SET_LOG:
 		return set_log(p, text);
 	case NOTW_SET_LOG_LEVEL:

@@ -23,6 +23,7 @@ struct notw_policy {
 	bool enabled;                      /* off: every call passes straight through */
 	bool reuseaddr;
 	enum notw_linger linger;
+	bool linger_outgoing;              /* crash/exit: arm outgoing connections too */
 	bool reap;                         /* destroy blocking timewait sockets */
 	unsigned wait_seconds;             /* or wait for them, at most this long */
 	bool all_ports;                    /* NOTW_PORTS empty or unset */
@@ -74,6 +75,7 @@ enum notw_setting {
 	NOTW_SET_LOG_LEVEL,
 	NOTW_SET_REUSEADDR,
 	NOTW_SET_LINGER,
+	NOTW_SET_LINGER_OUTGOING,
 	NOTW_SET_REAP,
 	NOTW_SET_WAIT,
 	NOTW_SET_PORTS,

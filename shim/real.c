@@ -9,6 +9,11 @@
 
 __attribute__((visibility("hidden"))) struct notw_real_fns notw_real;
 
+/* The syscall() hook jumps here for the numbers it does not watch
+ * (hooks_syscall.c); it starts as the bare system call. */
+typedef long (*syscall_fn)(long, ...);
+extern syscall_fn notw_syscall_next;
+
 static pthread_once_t bind_once = PTHREAD_ONCE_INIT;
 static __thread bool binding_here __attribute__((tls_model("initial-exec")));
 
@@ -32,6 +37,17 @@ static __thread bool binding_here __attribute__((tls_model("initial-exec")));
 		__atomic_store_n(&notw_real.field, next_.function, __ATOMIC_RELEASE); \
 	} while (0)
 
+/* The same for a pointer of its own; left as it is when there is none. */
+#define BIND_POINTER(pointer, symbol)                                          \
+	do {                                                                   \
+		union {                                                        \
+			void *object;                                          \
+			__typeof__(pointer) function;                          \
+		} next_ = { .object = dlsym(RTLD_NEXT, symbol) };              \
+		if (next_.function != NULL)                                    \
+			__atomic_store_n(&(pointer), next_.function, __ATOMIC_RELEASE); \
+	} while (0)
+
 static void bind_all(void)
 {
 	BIND_NEXT(socket);
@@ -53,6 +69,10 @@ static void bind_all(void)
 	BIND_NEXT(fclose);
 	BIND_NEXT(close_range);
 	BIND_NEXT(closefrom);
+	BIND_NEXT(shutdown);
+	BIND_NEXT(fork);
+	BIND_NEXT(quick_exit);
+	BIND_POINTER(notw_syscall_next, "syscall");
 }
 
 /* The flag is set before pthread_once(): a hook reached from inside it on
@@ -162,6 +182,13 @@ int notw_real_fcntl_slow(int fd, int cmd, void *arg, bool is64)
 			return fn(fd, cmd, arg);
 	}
 	return (int)syscall(SYS_fcntl, fd, cmd, arg);
+}
+
+int notw_real_shutdown_slow(int fd, int how)
+{
+	if (notw_real_bind() && NOTW_REAL(shutdown) != NULL)
+		return NOTW_REAL(shutdown)(fd, how);
+	return (int)syscall(SYS_shutdown, fd, how);
 }
 
 void notw_real_exit_now(int status, bool upper)

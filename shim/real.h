@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 struct notw_real_fns {
 	int (*socket)(int, int, int);
@@ -28,6 +29,9 @@ struct notw_real_fns {
 	int (*fclose)(FILE *);
 	int (*close_range)(unsigned, unsigned, int);
 	void (*closefrom)(int);
+	int (*shutdown)(int, int);
+	pid_t (*fork)(void);
+	void (*quick_exit)(int);
 };
 
 extern struct notw_real_fns notw_real;
@@ -46,6 +50,7 @@ int notw_real_close_slow(int fd);
 int notw_real_connect_slow(int fd, const struct sockaddr *addr, socklen_t len);
 int notw_real_getsockopt_slow(int fd, int level, int name, void *val, socklen_t *len);
 int notw_real_setsockopt_slow(int fd, int level, int name, const void *val, socklen_t len);
+int notw_real_shutdown_slow(int fd, int how);
 int notw_real_dup_slow(int fd);
 int notw_real_dup3_slow(int oldfd, int newfd, int flags, bool three);
 int notw_real_fcntl_slow(int fd, int cmd, void *arg, bool is64);
@@ -110,6 +115,12 @@ static inline int notw_call_setsockopt(int fd, int level, int name, const void *
 	int (*fn)(int, int, int, const void *, socklen_t) = NOTW_REAL(setsockopt);
 	return __builtin_expect(fn != NULL, 1) ? fn(fd, level, name, val, len)
 					      : notw_real_setsockopt_slow(fd, level, name, val, len);
+}
+
+static inline int notw_call_shutdown(int fd, int how)
+{
+	int (*fn)(int, int) = NOTW_REAL(shutdown);
+	return __builtin_expect(fn != NULL, 1) ? fn(fd, how) : notw_real_shutdown_slow(fd, how);
 }
 
 #endif

@@ -2,6 +2,7 @@
 #include "state.h"
 
 #include "config.h"
+#include "family.h"
 #include "linger.h"
 #include "log.h"
 #include "real.h"
@@ -50,18 +51,15 @@ static void report_sink_failure(const struct notw_policy *p, bool secure)
 		notw_log_error_to_stderr("%ssyslog: cannot reach /dev/log: %E", origin, err);
 }
 
-static long own_pid;
-
-static void after_fork_in_parent(void)
+static void before_fork(void)
 {
-	notw_linger_atfork_parent();
+	notw_family_prepare_fork();
 }
 
 static void after_fork_in_child(void)
 {
-	__atomic_store_n(&own_pid, (long)syscall(SYS_getpid), __ATOMIC_RELAXED);
+	notw_family_child_forked();
 	notw_log_atfork_child();
-	notw_linger_atfork_child();
 }
 
 /* The kernel names an executable whose file was removed since (a package
@@ -191,16 +189,17 @@ static void load_policy(void)
 		notw_log(NOTW_LEVEL_DEBUG, "secure-execution mode: the NOTW_* environment is ignored");
 	if (!p->enabled)
 		notw_log(NOTW_LEVEL_DEBUG, "disabled for this program (enabled = off): every call passes through");
-	notw_log(NOTW_LEVEL_DEBUG, "ready: reuseaddr=%s linger=%s ports=%s", p->reuseaddr ? "on" : "off",
-		 notw_linger_name(p->linger), p->all_ports ? "all" : "list");
+	notw_log(NOTW_LEVEL_DEBUG, "ready: reuseaddr=%s linger=%s linger_outgoing=%s ports=%s",
+		 p->reuseaddr ? "on" : "off", notw_linger_name(p->linger), p->linger_outgoing ? "on" : "off",
+		 p->all_ports ? "all" : "list");
 }
 
 static void make_ready(void)
 {
 	int saved_errno = errno;
-	pthread_atfork(NULL, after_fork_in_parent, after_fork_in_child);
+	pthread_atfork(before_fork, NULL, after_fork_in_child);
 	notw_real_bind();
-	own_pid = (long)syscall(SYS_getpid);
+	notw_family_set_pid((pid_t)syscall(SYS_getpid));
 	load_policy();
 	__atomic_store_n(&ready, true, __ATOMIC_RELEASE);
 	errno = saved_errno;
@@ -224,14 +223,16 @@ bool notw_disabled(void)
 	return __atomic_load_n(&ready, __ATOMIC_ACQUIRE) && !notw_active_policy.enabled;
 }
 
+#if !NOTW_OWN_VFORK
 /* A vfork() child shares the parent's memory (the table, the log state) but
  * not its descriptors: it must leave the parent's state alone. fork()
- * children update own_pid in the atfork handler. */
+ * children update the pid in the atfork handler. */
 bool notw_in_vfork_child(void)
 {
-	long pid = __atomic_load_n(&own_pid, __ATOMIC_RELAXED);
-	return pid != 0 && (long)syscall(SYS_getpid) != pid;
+	pid_t pid = notw_family_pid();
+	return pid != 0 && (pid_t)syscall(SYS_getpid) != pid;
 }
+#endif
 
 /* A hook may run earlier than this, from another library's constructor:
  * notw_ensure_ready() covers that; this covers programs that make no

@@ -10,11 +10,13 @@
 #
 # Expected, per cycle, against the same program without the library:
 #   default settings            nothing added, nothing taken away
-#   NOTW_LINGER=crash / exit    3 setsockopt: the outgoing connection is
-#                               armed at connect() and disarmed before its
-#                               close; the accepted one inherits the
-#                               listener's arming and is disarmed before its
-#                               close
+#   NOTW_LINGER=crash / exit    1 setsockopt: the accepted connection
+#                               inherits the listener's arming and is
+#                               disarmed before its close; the outgoing one
+#                               is left alone (not armed unless asked)
+#   ... NOTW_LINGER_OUTGOING=on 3 setsockopt: the outgoing connection is
+#                               also armed at connect() and disarmed before
+#                               its close
 #   NOTW_LINGER=always          1 setsockopt: the outgoing connection's
 #                               arming; no disarm, every close resets
 #   crash, port not in NOTW_PORTS   nothing added
@@ -110,8 +112,12 @@ check_eq "default settings add no system call per connection" "" "$(added none d
 
 for mode in crash exit; do
 	check "linger=$mode: counts taken" per_cycle "$mode" "${LIB[@]}" NOTW_LINGER=$mode
-	check_eq "linger=$mode: 3 setsockopt per cycle (arm + disarm outgoing, disarm accepted)" \
-		"setsockopt +3" "$(added none "$mode")"
+	check_eq "linger=$mode: 1 setsockopt per cycle (disarm accepted; outgoing left alone)" \
+		"setsockopt +1" "$(added none "$mode")"
+	check "linger=$mode, outgoing armed too: counts taken" per_cycle "$mode-out" "${LIB[@]}" \
+		NOTW_LINGER=$mode NOTW_LINGER_OUTGOING=on
+	check_eq "linger=$mode, NOTW_LINGER_OUTGOING=on: 3 setsockopt per cycle (arm + disarm outgoing, disarm accepted)" \
+		"setsockopt +3" "$(added none "$mode-out")"
 done
 
 check "linger=always: counts taken" per_cycle always "${LIB[@]}" NOTW_LINGER=always

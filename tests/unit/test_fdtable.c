@@ -105,11 +105,11 @@ START_TEST(test_chunk_boundaries)
 	ck_assert(notw_fd_set(1023, NOTW_FD_TCP));
 	ck_assert(notw_fd_set(1024, NOTW_FD_V6));
 	ck_assert(notw_fd_set(1024 + 4095, NOTW_FD_LISTENER));
-	ck_assert(notw_fd_set(1024 + 4096, NOTW_FD_ACCEPTED));
+	ck_assert(notw_fd_set(1024 + 4096, NOTW_FD_REUSEADDR));
 	ck_assert_uint_eq(notw_fd_get(1023), NOTW_FD_TCP);
 	ck_assert_uint_eq(notw_fd_get(1024), NOTW_FD_V6);
 	ck_assert_uint_eq(notw_fd_get(1024 + 4095), NOTW_FD_LISTENER);
-	ck_assert_uint_eq(notw_fd_get(1024 + 4096), NOTW_FD_ACCEPTED);
+	ck_assert_uint_eq(notw_fd_get(1024 + 4096), NOTW_FD_REUSEADDR);
 	for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
 		ck_assert(notw_fd_set(fds[i], 0));
 	ck_assert(notw_fd_set(1023, 0));
@@ -122,8 +122,8 @@ START_TEST(test_last_fd)
 	ck_assert_uint_eq(chunk_of(fd), NOTW_FD_CHUNKS - 1);
 	exercise_fd(fd);
 	ck_assert(chunk_mapped(NOTW_FD_CHUNKS - 1));
-	notw_fd_add(fd, NOTW_FD_ACCEPTED);
-	ck_assert_uint_eq(notw_fd_get(fd), NOTW_FD_ACCEPTED);
+	notw_fd_add(fd, NOTW_FD_REUSEADDR);
+	ck_assert_uint_eq(notw_fd_get(fd), NOTW_FD_REUSEADDR);
 	ck_assert_uint_eq(notw_fd_get(fd - 1), 0);
 	ck_assert(notw_fd_set(fd, 0));
 }

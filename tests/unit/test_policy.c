@@ -432,7 +432,7 @@ END_TEST
 
 static const char *const env_names[] = { "NOTW_LOG",    "NOTW_LOG_LEVEL", "NOTW_REUSEADDR",
 					  "NOTW_PORTS",  "NOTW_LINGER",    "NOTW_REAP",
-					  "NOTW_WAIT",   "NOTW_ENABLED" };
+					  "NOTW_WAIT",   "NOTW_ENABLED",   "NOTW_LINGER_OUTGOING" };
 #define ENV_N (sizeof env_names / sizeof env_names[0])
 
 /* Values for env_names, NULL = unset. */

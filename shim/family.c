@@ -1,0 +1,90 @@
+#define _GNU_SOURCE
+#include "family.h"
+
+#include <errno.h>
+#include <linux/kcmp.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+struct child {
+	uint32_t gen;
+	pid_t pid;
+};
+
+static uint32_t gen;
+static pid_t own_pid;
+static struct child children[NOTW_FAMILY_CHILDREN];
+/* The generation this thread's fork() took, from prepare to the parent's
+ * record of the child (two threads may fork at once). */
+static __thread uint32_t forking_gen __attribute__((tls_model("initial-exec")));
+
+uint32_t notw_family_gen(void)
+{
+	return __atomic_load_n(&gen, __ATOMIC_ACQUIRE);
+}
+
+bool notw_family_forked_since(uint32_t birth)
+{
+	return notw_family_gen() != birth;
+}
+
+pid_t notw_family_pid(void)
+{
+	return __atomic_load_n(&own_pid, __ATOMIC_RELAXED);
+}
+
+void notw_family_set_pid(pid_t pid)
+{
+	__atomic_store_n(&own_pid, pid, __ATOMIC_RELAXED);
+}
+
+/* Before the fork system call: a descriptor born from now on (on any
+ * thread) belongs to the new generation and is never taken for one the
+ * child inherited. One born between this and the system call is inherited
+ * all the same, but then only disarms early. */
+void notw_family_prepare_fork(void)
+{
+	forking_gen = __atomic_add_fetch(&gen, 1u, __ATOMIC_ACQ_REL);
+}
+
+void notw_family_parent_forked(pid_t child)
+{
+	uint32_t g = forking_gen;
+	struct child *slot = &children[g % NOTW_FAMILY_CHILDREN];
+	__atomic_store_n(&slot->pid, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&slot->gen, g, __ATOMIC_RELEASE);
+	__atomic_store_n(&slot->pid, child, __ATOMIC_RELEASE);
+}
+
+/* The parent's children are not this process's. */
+void notw_family_child_forked(void)
+{
+	memset(children, 0, sizeof children);
+	__atomic_store_n(&gen, forking_gen, __ATOMIC_RELEASE);
+	notw_family_set_pid((pid_t)syscall(SYS_getpid));
+}
+
+static bool same_file_in(pid_t child, int fd)
+{
+	int saved_errno = errno;
+	long same = syscall(SYS_kcmp, (long)notw_family_pid(), (long)child, KCMP_FILE, (long)fd, (long)fd);
+	errno = saved_errno;
+	return same == 0;
+}
+
+bool notw_family_child_holds(int fd, uint32_t birth)
+{
+	uint32_t now = notw_family_gen();
+	if (now == birth)
+		return false;
+	for (unsigned i = 0; i < NOTW_FAMILY_CHILDREN; i++) {
+		const struct child *c = &children[i];
+		pid_t pid = __atomic_load_n(&c->pid, __ATOMIC_ACQUIRE);
+		uint32_t g = __atomic_load_n(&c->gen, __ATOMIC_ACQUIRE);
+		/* forked after the descriptor was born (generations wrap) */
+		if (pid > 0 && (int32_t)(g - birth) > 0 && (int32_t)(now - g) >= 0 && same_file_in(pid, fd))
+			return true;
+	}
+	return false;
+}

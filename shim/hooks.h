@@ -1,0 +1,29 @@
+/* The logic behind the exported hooks, callable from inside the library
+ * without going through the dynamic linker: the syscall() hook routes the
+ * system call numbers it watches here. Each behaves as the libc function
+ * of the same name (return value and errno). */
+#ifndef NOTW_HOOKS_H
+#define NOTW_HOOKS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+int notw_close_hook(int fd);
+int notw_close_range_hook(unsigned first, unsigned last, int flags);
+int notw_dup_hook(int fd);
+int notw_dup3_hook(int oldfd, int newfd, int flags, bool three);
+int notw_accept4_hook(int fd, struct sockaddr *addr, socklen_t *len, int flags, bool four);
+int notw_shutdown_hook(int fd, int how);
+int notw_execve_hook(const char *path, char *const argv[], char *const envp[]);
+int notw_execveat_hook(int dirfd, const char *path, char *const argv[], char *const envp[], int flags);
+
+/* Before the process ends without running destructors (_exit, _Exit,
+ * quick_exit, exit_group). */
+void notw_before_exit_now(void);
+
+/* fd was just handed out by the kernel (socket, accept, open, pipe, ...):
+ * drop stale state (the safety net looks at it), then record flags. */
+void notw_fresh_descriptor(int fd, uint32_t flags, const char *call);
+
+#endif

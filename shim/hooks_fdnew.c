@@ -1,0 +1,188 @@
+/* The safety net's eyes: calls that hand out a new descriptor number.
+ *
+ * A number comes back from the kernel only once its previous owner was
+ * closed. If the table still holds state for it, that close went past the
+ * library (a raw system call, a libc-internal close, io_uring): stale
+ * state is dropped, and if it was an armed socket, zero linger is switched
+ * off for the whole process (linger.c), since more such closes may come.
+ * socket(), accept() and dup() look at their numbers in their own hooks;
+ * these are the others. The check is one table load per call. */
+#undef _FILE_OFFSET_BITS /* open and open64 are both defined here */
+#define _GNU_SOURCE
+#include "hooks.h"
+
+#include "fdtable.h"
+#include "real.h"
+#include "state.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int open64(const char *path, int flags, ...);
+int openat64(int dirfd, const char *path, int flags, ...);
+
+static void check_number(int fd, const char *call)
+{
+	if (__builtin_expect(notw_fd_get(fd) != 0, 0) && !notw_in_vfork_child()) {
+		int saved_errno = errno;
+		notw_fresh_descriptor(fd, 0, call);
+		errno = saved_errno;
+	}
+}
+
+/* The next definition of name, looked up once (these are not on the hot
+ * list of real.c). */
+static void *next_of(void **cache, const char *name)
+{
+	void *fn = __atomic_load_n(cache, __ATOMIC_ACQUIRE);
+	if (fn == NULL && notw_real_bind()) {
+		fn = dlsym(RTLD_NEXT, name);
+		__atomic_store_n(cache, fn, __ATOMIC_RELEASE);
+	}
+	return fn;
+}
+
+#define NEXT(type, name)                                                        \
+	({                                                                      \
+		static void *cache_;                                            \
+		union {                                                         \
+			void *object;                                           \
+			__typeof__(type) *function;                             \
+		} next_ = { .object = next_of(&cache_, name) };                 \
+		next_.function;                                                 \
+	})
+
+typedef int pipe_fn(int *);
+typedef int pipe2_fn(int *, int);
+typedef int socketpair_fn(int, int, int, int *);
+typedef int int_fn(int);
+typedef int eventfd_fn(unsigned int, int);
+
+static bool takes_mode(int flags)
+{
+	return (flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE;
+}
+
+typedef int openat_fn(int, const char *, int, ...);
+
+static int open_common(const char *sym, int dirfd, const char *path, int flags, mode_t mode)
+{
+	int fd;
+	openat_fn *fn = NEXT(openat_fn, sym);
+	if (fn != NULL)
+		fd = fn(dirfd, path, flags, mode);
+	else
+		fd = (int)syscall(SYS_openat, dirfd, path, flags, mode);
+	if (fd >= 0)
+		check_number(fd, "open()");
+	return fd;
+}
+
+typedef int open_fn(const char *, int, ...);
+
+static int open_plain(const char *sym, const char *path, int flags, mode_t mode)
+{
+	open_fn *fn = NEXT(open_fn, sym);
+	int fd = fn != NULL ? fn(path, flags, mode) : (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode);
+	if (fd >= 0)
+		check_number(fd, "open()");
+	return fd;
+}
+
+#define MODE_ARG(flags)                                                         \
+	mode_t mode = 0;                                                        \
+	if (takes_mode(flags)) {                                                \
+		va_list ap;                                                     \
+		va_start(ap, flags);                                            \
+		mode = (mode_t)va_arg(ap, int);                                 \
+		va_end(ap);                                                     \
+	}
+
+NOTW_EXPORT int open(const char *path, int flags, ...)
+{
+	MODE_ARG(flags)
+	return open_plain("open", path, flags, mode);
+}
+
+NOTW_EXPORT int open64(const char *path, int flags, ...)
+{
+	MODE_ARG(flags)
+	return open_plain("open64", path, flags, mode);
+}
+
+NOTW_EXPORT int openat(int dirfd, const char *path, int flags, ...)
+{
+	MODE_ARG(flags)
+	return open_common("openat", dirfd, path, flags, mode);
+}
+
+NOTW_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
+{
+	MODE_ARG(flags)
+	return open_common("openat64", dirfd, path, flags, mode);
+}
+
+static int after_pair(int rc, const int fds[2], const char *call)
+{
+	if (rc == 0) {
+		check_number(fds[0], call);
+		check_number(fds[1], call);
+	}
+	return rc;
+}
+
+NOTW_EXPORT int pipe(int fds[2])
+{
+	pipe_fn *fn = NEXT(pipe_fn, "pipe");
+	int rc = fn != NULL ? fn(fds) : (int)syscall(SYS_pipe2, fds, 0);
+	return after_pair(rc, fds, "pipe()");
+}
+
+NOTW_EXPORT int pipe2(int fds[2], int flags)
+{
+	pipe2_fn *fn = NEXT(pipe2_fn, "pipe2");
+	int rc = fn != NULL ? fn(fds, flags) : (int)syscall(SYS_pipe2, fds, flags);
+	return after_pair(rc, fds, "pipe2()");
+}
+
+NOTW_EXPORT int socketpair(int domain, int type, int protocol, int fds[2])
+{
+	socketpair_fn *fn = NEXT(socketpair_fn, "socketpair");
+	int rc = fn != NULL ? fn(domain, type, protocol, fds)
+			    : (int)syscall(SYS_socketpair, domain, type, protocol, fds);
+	return after_pair(rc, fds, "socketpair()");
+}
+
+static int after_one(int fd, const char *call)
+{
+	if (fd >= 0)
+		check_number(fd, call);
+	return fd;
+}
+
+NOTW_EXPORT int epoll_create1(int flags)
+{
+	int_fn *fn = NEXT(int_fn, "epoll_create1");
+	return after_one(fn != NULL ? fn(flags) : (int)syscall(SYS_epoll_create1, flags), "epoll_create1()");
+}
+
+NOTW_EXPORT int epoll_create(int size)
+{
+	int_fn *fn = NEXT(int_fn, "epoll_create");
+	return after_one(fn != NULL ? fn(size) : (int)syscall(SYS_epoll_create1, 0), "epoll_create()");
+}
+
+NOTW_EXPORT int eventfd(unsigned int initval, int flags)
+{
+	eventfd_fn *fn = NEXT(eventfd_fn, "eventfd");
+	return after_one(fn != NULL ? fn(initval, flags) : (int)syscall(SYS_eventfd2, initval, flags),
+			 "eventfd()");
+}

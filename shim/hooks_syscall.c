@@ -1,0 +1,139 @@
+/* The syscall() hook: the system call numbers that close, duplicate,
+ * accept, shut down, exec or exit go through the same logic as their libc
+ * functions; every other number goes straight to the next definition. On
+ * x86-64 the filter is in assembly (asm_x86_64.S) so that a call it does
+ * not intercept costs five instructions; elsewhere it is the portable C
+ * below. */
+#define _GNU_SOURCE
+#include "hooks.h"
+
+#include "real.h"
+#include "state.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+typedef long (*syscall_fn)(long, ...);
+
+#define WATCH_BITS 448
+#if NOTW_OWN_SYSCALL
+_Static_assert(WATCH_BITS == NOTW_SYSCALL_WATCH_BITS, "the assembly filter's bound");
+#endif
+
+#define BIT(n) ((n) < WATCH_BITS ? (uint64_t)1 << ((n) % 64) : 0u)
+#define WORD(w, n) ((n) / 64 == (w) ? BIT(n) : 0u)
+#define WATCHED_IN_WORD(w)                                                                   \
+	(WORD(w, SYS_close) | WORD(w, SYS_close_range) | WORD(w, SYS_dup) | WORD(w, DUP2_NR) | \
+	 WORD(w, SYS_dup3) | WORD(w, ACCEPT_NR) | WORD(w, SYS_accept4) | WORD(w, SYS_shutdown) | \
+	 WORD(w, SYS_execve) | WORD(w, SYS_execveat) | WORD(w, SYS_exit_group))
+
+/* Architectures without these calls (arm64) use an unused number. */
+#ifdef SYS_dup2
+#define DUP2_NR SYS_dup2
+#else
+#define DUP2_NR (WATCH_BITS + 1)
+#endif
+#ifdef SYS_accept
+#define ACCEPT_NR SYS_accept
+#else
+#define ACCEPT_NR (WATCH_BITS + 1)
+#endif
+
+__attribute__((visibility("hidden"))) const uint64_t notw_syscall_watched[WATCH_BITS / 64] = {
+	WATCHED_IN_WORD(0), WATCHED_IN_WORD(1), WATCHED_IN_WORD(2), WATCHED_IN_WORD(3),
+	WATCHED_IN_WORD(4), WATCHED_IN_WORD(5), WATCHED_IN_WORD(6),
+};
+
+long notw_syscall_failed(long err);
+long notw_syscall_failed(long err)
+{
+	errno = (int)err;
+	return -1;
+}
+
+#if NOTW_OWN_SYSCALL
+long notw_syscall_raw(long nr, ...);
+__attribute__((visibility("hidden"))) syscall_fn notw_syscall_next = notw_syscall_raw;
+#else
+/* Without the assembly filter: binds the next definition on first use. */
+static long bind_then_call(long nr, ...);
+__attribute__((visibility("hidden"))) syscall_fn notw_syscall_next = bind_then_call;
+
+static long bind_then_call(long nr, ...)
+{
+	va_list ap;
+	long a[6];
+	va_start(ap, nr);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	syscall_fn fn = notw_real_bind() ? __atomic_load_n(&notw_syscall_next, __ATOMIC_RELAXED) : NULL;
+	if (fn == NULL || fn == bind_then_call) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return fn(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+#endif
+
+static syscall_fn next_syscall(void)
+{
+	return __atomic_load_n(&notw_syscall_next, __ATOMIC_RELAXED);
+}
+
+long notw_syscall_intercept(long nr, long a1, long a2, long a3, long a4, long a5);
+long notw_syscall_intercept(long nr, long a1, long a2, long a3, long a4, long a5)
+{
+	switch (nr) {
+	case SYS_close:
+		return notw_close_hook((int)a1);
+	case SYS_close_range:
+		return notw_close_range_hook((unsigned)a1, (unsigned)a2, (int)a3);
+	case SYS_dup:
+		return notw_dup_hook((int)a1);
+#ifdef SYS_dup2
+	case SYS_dup2:
+		return notw_dup3_hook((int)a1, (int)a2, 0, false);
+#endif
+	case SYS_dup3:
+		return notw_dup3_hook((int)a1, (int)a2, (int)a3, true);
+#ifdef SYS_accept
+	case SYS_accept:
+		return notw_accept4_hook((int)a1, (struct sockaddr *)a2, (socklen_t *)a3, 0, false);
+#endif
+	case SYS_accept4:
+		return notw_accept4_hook((int)a1, (struct sockaddr *)a2, (socklen_t *)a3, (int)a4, true);
+	case SYS_shutdown:
+		return notw_shutdown_hook((int)a1, (int)a2);
+	case SYS_execve:
+		return notw_execve_hook((const char *)a1, (char *const *)a2, (char *const *)a3);
+	case SYS_execveat:
+		return notw_execveat_hook((int)a1, (const char *)a2, (char *const *)a3, (char *const *)a4,
+					  (int)a5);
+	case SYS_exit_group:
+		notw_before_exit_now();
+		break;
+	default:
+		break;
+	}
+	return next_syscall()(nr, a1, a2, a3, a4, a5);
+}
+
+#if !NOTW_OWN_SYSCALL
+NOTW_EXPORT long syscall(long nr, ...)
+{
+	va_list ap;
+	long a[6];
+	va_start(ap, nr);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if ((unsigned long)nr < WATCH_BITS && (notw_syscall_watched[nr / 64] >> (nr % 64) & 1u) != 0)
+		return notw_syscall_intercept(nr, a[0], a[1], a[2], a[3], a[4]);
+	return next_syscall()(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+#endif
