@@ -6,10 +6,10 @@
 # Asserted: the children's own closes stay graceful (every client reads all
 # the data and a clean EOF), under off and crash; under off, SIGKILL of the
 # whole process group leaves one timewait socket per held connection.
-# Reported: the timewait sockets SIGKILL leaves under crash, where what the
-# library guarantees is not settled yet (README: the parent's close of its
-# copy disarms the child's connection). Pre-fork: asserted, no timewait
-# socket under crash, one per connection under off.
+# Under crash the parent's close of its copy leaves the connection armed
+# (the child holds it: family.c) so SIGKILL of the group leaves no timewait
+# socket. Pre-fork: no timewait socket under crash, one per connection
+# under off.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/linger-lib.sh"
 enter_netns "$@"
@@ -65,6 +65,10 @@ for linger in off crash; do
 	echo "# $linger: SIGKILL of the process group left $tw timewait sockets; clients: $summary"
 	if [ "$linger" = off ]; then
 		check_eq "off: SIGKILL of the group leaves $N timewait sockets" "$N" "$tw"
+	else
+		check_eq "crash: SIGKILL of the group leaves no timewait socket (the parent's close kept the children's connections armed)" 0 "$tw"
+		check_eq "crash: every client saw ECONNRESET" \
+			"summary conns=$N eof=0 reset=$N error=0 open=0 bytes=0" "$summary"
 	fi
 done
 check "crash: the listener was armed" grep -q 'arm SO_LINGER{1,0} on listener' "$WORK/server.crash.err"

@@ -1,0 +1,110 @@
+#!/bin/bash
+# NOTW_LINGER=crash must fail safe: every way a program closes, execs or
+# exits gracefully stays graceful (all 4 MiB, a clean EOF, no reset sent by
+# the kernel), including the ways a preload library once missed; where the
+# library cannot see a close, it notices and switches zero linger off.
+#
+#   linger-failsafe.sh closes|execs|exits|net
+#
+# closes  glibc's syscall() for close, close_range, dup2, dup3 and accept4;
+#         shutdown() followed by a close no library sees
+# execs   close-on-exec connection at execve, fexecve, execveat,
+#         syscall(SYS_execve); vfork + exec (busybox nc -e), with and
+#         without the library in the new program; a listener shared with a
+#         parent handed to a program without the library (nginx binary
+#         upgrade); the program's own SO_LINGER{1,0} on a listener kept
+#         across exec
+# exits   quick_exit(), syscall(SYS_exit_group), a connection accepted by a
+#         library's destructor after libnotw's ran
+# net     a close the library cannot see, then the number reused by
+#         open(): one warning, every armed socket disarmed; errno after a
+#         successful close; listen() twice logs the arming once
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/linger-lib.sh"
+enter_netns "$@"
+ulimit -c 0
+
+MODE=${1:?mode}
+BIG=$((4 * 1024 * 1024))
+PORT=$((29600 + 50 * $(case $MODE in closes) echo 0 ;; execs) echo 1 ;; exits) echo 2 ;; *) echo 3 ;; esac)))
+SERVER_PROG=$NOTW_PROGS/close_paths
+
+# Resets this network namespace's kernel has sent (Tcp OutRsts).
+out_rsts() {
+	awk '/^Tcp:/ { if (!seen) { for (i = 1; i <= NF; i++) if ($i == "OutRsts") col = i; seen = 1 } else print $col }' \
+		/proc/net/snmp
+}
+
+# graceful CASE [WAIT_LINE]: close_paths CASE under crash, one client that
+# reads everything (after WAIT_LINE in the server's output, if given).
+graceful() {
+	local how=$1 line=${2:-}
+	local before
+	before=$(out_rsts)
+	start_server crash "$how"
+	[ -z "$line" ] || wait_for_line "$S_OUT" "$line" || not_ok "$how: server printed $line"
+	RESULT=$("$NOTW_PROGS/linger_client" --timeout 10 127.0.0.1 "$PORT" | grep '^bytes ')
+	wait_exit "$SERVER" 10
+	check_eq "$how: the client got all 4 MiB and a clean EOF" "bytes $BIG eof" "$RESULT"
+	check_eq "$how: the kernel sent no reset" 0 $(($(out_rsts) - before))
+	check_eq "$how: the server did what it was told (exit status)" 0 "$EXIT_STATUS"
+}
+
+case $MODE in
+closes)
+	for how in syscall-close syscall-close-range syscall-dup2 syscall-dup3 syscall-accept shutdown; do
+		graceful "$how"
+	done
+	;;
+execs)
+	for how in exec-cloexec fexecve-cloexec execveat-cloexec syscall-execve vfork-exec vfork-exec-bare; do
+		graceful "$how"
+	done
+	# The new program accepts only once it runs: a connection already
+	# waiting in the listener's queue at exec carries the old linger
+	# (README, Limits).
+	graceful fork-exec-listener '^accepting$'
+	before=$(out_rsts)
+	start_server crash own-reset-exec
+	wait_for_line "$S_OUT" '^accepting$'
+	RESULT=$("$NOTW_PROGS/linger_client" --timeout 10 127.0.0.1 "$PORT" | grep '^bytes ')
+	wait_exit "$SERVER" 10
+	check "the program's own SO_LINGER{1,0} on a listener it keeps across exec: its close resets as it asked ($RESULT)" \
+		[ "$RESULT" != "bytes $BIG eof" ]
+	;;
+exits)
+	for how in quick-exit syscall-exit-group late-destructor; do
+		graceful "$how"
+	done
+	;;
+net)
+	start_server crash safety-net
+	start_bg "$WORK/a.out" "$WORK/a.err" "$NOTW_PROGS/linger_client" --timeout 10 127.0.0.1 "$PORT"
+	wait_until at_least 1 established_on_port "$PORT"
+	before=$(out_rsts)
+	RESULT=$("$NOTW_PROGS/linger_client" --timeout 10 127.0.0.1 "$PORT" | grep '^bytes ')
+	wait_exit "$SERVER" 10
+	check "the number of a socket closed behind the library's back came back from open()" \
+		grep -qx "reused yes" "$S_OUT"
+	check_eq "one warning names the descriptor and why zero linger is off" 1 \
+		"$(grep -c "warning: zero linger switched off for this process: fd=[0-9]* open() returned a descriptor number the library still held as an armed socket" "$S_ERR")"
+	check_eq "then another armed connection, closed where the library cannot see it: graceful" \
+		"bytes $BIG eof" "$RESULT"
+
+	start_server crash errno-after-close
+	RESULT=$("$NOTW_PROGS/linger_client" --timeout 10 127.0.0.1 "$PORT" | grep '^bytes ')
+	wait_exit "$SERVER" 10
+	check "a successful close() leaves errno as it was" grep -qx "close 0 errno 0" "$S_OUT"
+	check_eq "... and stays graceful (its duplicate was closed behind the library's back)" \
+		"bytes $BIG eof" "$RESULT"
+
+	graceful listen-twice
+	check_eq "listen() twice on one socket (nginx): the arming is logged once" 1 \
+		"$(grep -c 'arm SO_LINGER{1,0} on listener' "$S_ERR")"
+	;;
+*)
+	echo "unknown mode $MODE" >&2
+	exit 2
+	;;
+esac
+finish

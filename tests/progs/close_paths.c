@@ -1,0 +1,300 @@
+/* A server that closes, execs or exits the ways real programs do, under
+ * NOTW_LINGER, for tests/integration/linger-failsafe.sh. It knows nothing
+ * of notw.
+ *
+ *   close_paths CASE PORT
+ *
+ * Listens on 127.0.0.1:PORT, prints "listening PORT", accepts one
+ * connection (two for safety-net), writes 4 MiB on it and lets it go the
+ * way CASE says:
+ *
+ *   syscall-close         glibc's syscall(SYS_close) (libuv does this)
+ *   syscall-close-range   syscall(SYS_close_range) on it
+ *   syscall-dup2          syscall(SYS_dup2) of /dev/null over it
+ *   syscall-dup3          syscall(SYS_dup3) of /dev/null over it
+ *   syscall-accept        accepted with syscall(SYS_accept4), then close()
+ *   shutdown              shutdown(SHUT_WR), then a close the library cannot
+ *                         see (the system call instruction itself)
+ *   exec-cloexec          accept4(SOCK_CLOEXEC), then execve of /bin/true
+ *   fexecve-cloexec       ... fexecve of /bin/true
+ *   execveat-cloexec      ... execveat of /bin/true
+ *   syscall-execve        ... syscall(SYS_execve) of /bin/true
+ *   quick-exit            quick_exit(0) with the connection open
+ *   syscall-exit-group    syscall(SYS_exit_group, 0) with it open
+ *   vfork-exec            vfork(); the child puts the connection on 0 and 1,
+ *                         closes it and execs "sh -c 'cat FILE'" (FILE: 4
+ *                         MiB made first), the parent closes its copy (busybox
+ *                         nc -e)
+ *   vfork-exec-bare       the same, the child's environment without LD_PRELOAD
+ *   fork-exec-listener    fork(); the child execs this program without
+ *                         LD_PRELOAD (accept-write on the inherited listener),
+ *                         the parent keeps the listener and waits (nginx's
+ *                         binary upgrade)
+ *   own-reset-exec        SO_LINGER{1,0} set by the program on the listener,
+ *                         then it execs itself (accept-write) keeping LD_PRELOAD
+ *   late-destructor       returns from main; the destructor of a library
+ *                         linked to the program (late_lib) accepts and writes,
+ *                         and the exit closes it
+ *   errno-after-close     dup, the copy closed with the system call
+ *                         instruction, errno set to 0, close() of the
+ *                         original: prints "errno N"
+ *   safety-net            accepts A and B; A closed with the system call
+ *                         instruction; open("/dev/null") gets A's number;
+ *                         B written and closed with the instruction too
+ *   listen-twice          listen() twice on the listener (nginx), then as
+ *                         the default case
+ *   accept-write FD       (internal) accept on FD, write, close
+ *
+ * Exits 0 when it did what it was told, 2 otherwise. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "progs.h"
+
+#define BIG (4 << 20)
+
+void late_lib_serve_at_exit(int listener);
+
+extern char **environ;
+
+/* The system call instruction itself: a close no library can see. */
+static long raw_close(int fd)
+{
+	long ret;
+	__asm__ volatile("syscall" : "=a"(ret) : "a"((long)SYS_close), "D"((long)fd) : "rcx", "r11", "memory");
+	return ret;
+}
+
+static int listener(int port)
+{
+	struct sockaddr_in a = progs_loopback(port);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 16) != 0) {
+		perror("close_paths: listen");
+		exit(2);
+	}
+	printf("listening %d\n", port);
+	fflush(stdout);
+	return fd;
+}
+
+static void write_big(int fd)
+{
+	static char big[BIG];
+	for (size_t done = 0; done < sizeof big;) {
+		ssize_t n = write(fd, big + done, sizeof big - done);
+		if (n <= 0) {
+			perror("close_paths: write");
+			exit(2);
+		}
+		done += (size_t)n;
+	}
+}
+
+static int accept_one(int l, int flags)
+{
+	int c = accept4(l, NULL, NULL, flags);
+	if (c < 0) {
+		perror("close_paths: accept");
+		exit(2);
+	}
+	return c;
+}
+
+static int exec_true(const char *how, int c)
+{
+	static char name[] = "true";
+	char *argv[] = { name, NULL };
+	if (strcmp(how, "exec-cloexec") == 0) {
+		execve("/bin/true", argv, environ);
+	} else if (strcmp(how, "fexecve-cloexec") == 0) {
+		int f = open("/bin/true", O_RDONLY | O_CLOEXEC);
+		fexecve(f, argv, environ);
+	} else if (strcmp(how, "execveat-cloexec") == 0) {
+		execveat(AT_FDCWD, "/bin/true", argv, environ, 0);
+	} else {
+		syscall(SYS_execve, "/bin/true", argv, environ);
+	}
+	perror("close_paths: exec");
+	(void)c;
+	return 2;
+}
+
+/* The environment without LD_PRELOAD, for a program that does not carry
+ * the library. */
+static char **bare_environment(void)
+{
+	static char *env[256];
+	int n = 0;
+	for (char **e = environ; *e != NULL && n < 255; e++)
+		if (strncmp(*e, "LD_PRELOAD=", 11) != 0)
+			env[n++] = *e;
+	env[n] = NULL;
+	return env;
+}
+
+static int vfork_exec(int l, bool bare)
+{
+	char file[] = "/tmp/notw-close-paths.XXXXXX";
+	int f = mkstemp(file);
+	static char big[BIG];
+	if (f < 0 || write(f, big, sizeof big) != (ssize_t)sizeof big)
+		return 2;
+	close(f);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "cat %s", file);
+	int c = accept_one(l, 0);
+	static char sh[] = "sh", dash_c[] = "-c";
+	char *argv[] = { sh, dash_c, cmd, NULL };
+	char **env = bare ? bare_environment() : environ;
+	pid_t pid = vfork();
+	if (pid == 0) {
+		dup2(c, 0);
+		dup2(c, 1);
+		close(c);
+		execve("/bin/sh", argv, env);
+		_exit(127);
+	}
+	close(c);
+	int status = 0;
+	waitpid(pid, &status, 0);
+	unlink(file);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 2;
+}
+
+static int fork_exec_listener(int l, char *self)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		char number[16];
+		snprintf(number, sizeof number, "%d", l);
+		static char verb[] = "accept-write";
+		char *argv[] = { self, verb, number, NULL };
+		execve(self, argv, bare_environment());
+		_exit(127);
+	}
+	int status = 0;
+	waitpid(pid, &status, 0);
+	close(l);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 2;
+}
+
+static int accept_write(int l)
+{
+	printf("accepting\n");
+	fflush(stdout);
+	int c = accept_one(l, 0);
+	write_big(c);
+	return close(c) == 0 ? 0 : 2;
+}
+
+static int own_reset_exec(int l, char *self)
+{
+	struct linger z = { 1, 0 };
+	setsockopt(l, SOL_SOCKET, SO_LINGER, &z, sizeof z);
+	char number[16];
+	snprintf(number, sizeof number, "%d", l);
+	static char verb[] = "accept-write";
+	char *argv[] = { self, verb, number, NULL };
+	execve(self, argv, environ);
+	return 2;
+}
+
+static int errno_after_close(int l)
+{
+	int c = accept_one(l, 0);
+	int d = dup(c);
+	raw_close(d);
+	write_big(c);
+	errno = 0;
+	int rc = close(c);
+	printf("close %d errno %d\n", rc, errno);
+	fflush(stdout);
+	return 0;
+}
+
+static int safety_net(int l)
+{
+	int a = accept_one(l, 0);
+	int b = accept_one(l, 0);
+	raw_close(a);
+	int n = open("/dev/null", O_RDONLY);
+	printf("reused %s\n", n == a ? "yes" : "no");
+	fflush(stdout);
+	write_big(b);
+	raw_close(b);
+	return 0;
+}
+
+static int close_case(const char *how, int l)
+{
+	int c = accept_one(l, strstr(how, "cloexec") != NULL || strcmp(how, "syscall-execve") == 0 ? SOCK_CLOEXEC : 0);
+	write_big(c);
+	if (strcmp(how, "syscall-close") == 0)
+		return syscall(SYS_close, c) == 0 ? 0 : 2;
+	if (strcmp(how, "syscall-close-range") == 0)
+		return syscall(SYS_close_range, c, c, 0) == 0 ? 0 : 2;
+	if (strcmp(how, "syscall-dup2") == 0 || strcmp(how, "syscall-dup3") == 0) {
+		int n = open("/dev/null", O_RDONLY);
+		long rc = strcmp(how, "syscall-dup2") == 0 ? syscall(SYS_dup2, n, c) : syscall(SYS_dup3, n, c, 0);
+		return rc == c ? 0 : 2;
+	}
+	if (strcmp(how, "shutdown") == 0) {
+		if (shutdown(c, SHUT_WR) != 0)
+			return 2;
+		return raw_close(c) == 0 ? 0 : 2;
+	}
+	if (strcmp(how, "quick-exit") == 0)
+		quick_exit(0);
+	if (strcmp(how, "syscall-exit-group") == 0)
+		syscall(SYS_exit_group, 0);
+	if (strstr(how, "exec") != NULL)
+		return exec_true(how, c);
+	return close(c) == 0 ? 0 : 2;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: close_paths CASE PORT (see close_paths.c)\n");
+		return 2;
+	}
+	const char *how = argv[1];
+	if (strcmp(how, "accept-write") == 0)
+		return accept_write(atoi(argv[2]));
+	int l = listener(atoi(argv[2]));
+	if (strcmp(how, "syscall-accept") == 0) {
+		int c = (int)syscall(SYS_accept4, l, NULL, NULL, 0);
+		if (c < 0)
+			return 2;
+		write_big(c);
+		return close(c) == 0 ? 0 : 2;
+	}
+	if (strcmp(how, "vfork-exec") == 0 || strcmp(how, "vfork-exec-bare") == 0)
+		return vfork_exec(l, strcmp(how, "vfork-exec-bare") == 0);
+	if (strcmp(how, "fork-exec-listener") == 0)
+		return fork_exec_listener(l, argv[0]);
+	if (strcmp(how, "own-reset-exec") == 0)
+		return own_reset_exec(l, argv[0]);
+	if (strcmp(how, "late-destructor") == 0) {
+		late_lib_serve_at_exit(l);
+		return 0;
+	}
+	if (strcmp(how, "errno-after-close") == 0)
+		return errno_after_close(l);
+	if (strcmp(how, "safety-net") == 0)
+		return safety_net(l);
+	if (strcmp(how, "listen-twice") == 0 && listen(l, 32) != 0)
+		return 2;
+	return close_case(how, l);
+}
