@@ -12,6 +12,8 @@
  *                             SECONDS; prints "bytes N eof|reset|error|timeout
  *                             intact|corrupt" (the pattern checked byte by
  *                             byte)
+ *   bulk dump PORT SECONDS    connect to 127.0.0.1:PORT and copy what arrives
+ *                             to stdout until EOF, an error or SECONDS
  *   bulk client PORT          connect to 127.0.0.1:PORT, print "local EPHEMERAL",
  *                             close first (this end keeps the TIME-WAIT
  *                             socket, on its ephemeral port) and exit
@@ -124,6 +126,28 @@ static int slow_read(int port, long pause_ms, long kb_per_s, int seconds)
 	return 0;
 }
 
+static int dump(int port, int seconds)
+{
+	struct sockaddr_in a = progs_loopback(port);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+		perror("bulk: connect");
+		return 1;
+	}
+	time_t deadline = time(NULL) + seconds;
+	while (time(NULL) < deadline) {
+		struct pollfd p = { .fd = fd, .events = POLLIN, .revents = 0 };
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		char buf[4096];
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n <= 0)
+			break;
+		fwrite(buf, 1, (size_t)n, stdout);
+	}
+	return 0;
+}
+
 static int client_closes_first(int port)
 {
 	struct sockaddr_in a = progs_loopback(port), local;
@@ -145,8 +169,10 @@ int main(int argc, char **argv)
 		return serve(atoi(argv[2]), strtoull(argv[3], NULL, 10));
 	if (argc == 6 && strcmp(argv[1], "read") == 0)
 		return slow_read(atoi(argv[2]), atol(argv[3]), atol(argv[4]), atoi(argv[5]));
+	if (argc == 4 && strcmp(argv[1], "dump") == 0)
+		return dump(atoi(argv[2]), atoi(argv[3]));
 	if (argc == 3 && strcmp(argv[1], "client") == 0)
 		return client_closes_first(atoi(argv[2]));
-	fprintf(stderr, "usage: bulk serve PORT BYTES | bulk read PORT PAUSE_MS KB_PER_S SECONDS | bulk client PORT\n");
+	fprintf(stderr, "usage: bulk serve PORT BYTES | bulk read PORT PAUSE_MS KB_PER_S SECONDS | bulk dump PORT SECONDS | bulk client PORT\n");
 	return 2;
 }
