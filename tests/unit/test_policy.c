@@ -269,9 +269,11 @@ START_TEST(test_ports_ranges_exact)
 			snprintf(text, sizeof text, "%u-%u", edges[i], edges[j]);
 			struct notw_policy p = policy_with(text);
 			ck_assert_uint_eq(count_ports(&p), edges[j] - edges[i] + 1u);
-			for (unsigned port = edges[i] > 1 ? edges[i] - 1 : 0; port <= edges[j] + 1 && port <= 65535; port++)
-				ck_assert_msg(notw_policy_port_matches(&p, port) == (port >= edges[i] && port <= edges[j]),
-					      "%s: port %u", text, port);
+			/* One assertion per range: Check's are slow by the million. */
+			unsigned wrong = 0;
+			for (unsigned port = 0; port <= 65535; port++)
+				wrong += notw_policy_port_matches(&p, port) != (port >= edges[i] && port <= edges[j]);
+			ck_assert_msg(wrong == 0, "%s: %u ports wrong", text, wrong);
 		}
 	}
 }
