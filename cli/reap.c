@@ -6,15 +6,12 @@
 #include "fmt.h"
 #include "json.h"
 #include "leftover.h"
-#include "netns.h"
-#include "options.h"
-#include "port_arg.h"
+#include "port_command.h"
 #include "port_listing.h"
 #include "reset.h"
 #include "sockdiag.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,14 +35,8 @@ static void reap_usage(FILE *out)
 		"still does (each with its cause), 2 usage error.\n");
 }
 
-struct reap_args {
-	bool json, dry_run;
-	const char *netns;
-	struct port_arg target;
-};
-
 /* Returns -1 to go on, else the exit status. */
-static int parse_reap_args(int argc, char **argv, struct reap_args *a)
+static int parse_reap_args(int argc, char **argv, struct port_command_args *a)
 {
 	static const struct option long_opts[] = {
 		{ "dry-run", no_argument, NULL, 'd' },
@@ -54,36 +45,7 @@ static int parse_reap_args(int argc, char **argv, struct reap_args *a)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	memset(a, 0, sizeof *a);
-	int c;
-	while ((c = getopt_long(argc, argv, OPTS_QUIET "h", long_opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			a->dry_run = true;
-			break;
-		case 'j':
-			a->json = true;
-			break;
-		case 'n':
-			a->netns = optarg;
-			break;
-		case 'h':
-			reap_usage(stdout);
-			return EXIT_DONE;
-		default:
-			option_error("reap", c, argv);
-			reap_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "notw reap: %s\n", optind >= argc ? "which port?" : "one port only");
-		reap_usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (!parse_port_arg(argv[optind], &a->target) || (a->netns != NULL && !enter_netns(a->netns)))
-		return EXIT_USAGE;
-	return -1;
+	return parse_port_command("reap", argc, argv, long_opts, reap_usage, a);
 }
 
 static const char *refusal_cause(int err)
@@ -150,7 +112,7 @@ static bool may_reset(const struct reap_item *item)
 
 /* Marks the items a new listing still shows (all of them when it cannot
  * be made or does not hold them all: unconfirmed). */
-static void confirm_resets(const struct reap_args *a, struct reap_item *items, int n)
+static void confirm_resets(const struct port_command_args *a, struct reap_item *items, int n)
 {
 	struct listing after;
 	if (!list_port(&a->target, NOTW_STATES_TIMEWAIT, &after)) {
@@ -170,7 +132,7 @@ static void confirm_resets(const struct reap_args *a, struct reap_item *items, i
 
 /* The reset method for what SOCK_DESTROY refused, then a new listing: the
  * kernel gives no answer to a reset, only the socket's absence shows it. */
-static void reset_refused(const struct reap_args *a, struct reap_item *items, int n)
+static void reset_refused(const struct port_command_args *a, struct reap_item *items, int n)
 {
 	struct notw_reset r;
 	int unusable_err;
@@ -290,7 +252,7 @@ static void add_up(const struct reap_item *item, enum outcome o, struct totals *
 	}
 }
 
-static void print_summary(const struct reap_args *a, const struct totals *t, int remaining, bool json)
+static void print_summary(const struct port_command_args *a, const struct totals *t, int remaining, bool json)
 {
 	if (json) {
 		printf("],\"destroyed\":%d,\"by_reset\":%d,\"refused\":%d,\"left\":%d,\"draining\":%d,\"live\":%d,"
@@ -309,7 +271,7 @@ static void print_summary(const struct reap_args *a, const struct totals *t, int
 
 /* The sockets reap was asked about: all on the port for a bare port, else
  * those that conflict with a bind to the address. */
-static int select_items(const struct reap_args *a, const struct listing *l, struct reap_item *items)
+static int select_items(const struct port_command_args *a, const struct listing *l, struct reap_item *items)
 {
 	int n = 0;
 	for (int i = 0; i < l->n; i++) {
@@ -332,7 +294,7 @@ static bool any_live(const struct reap_item *items, int n)
 
 int cmd_reap(int argc, char **argv)
 {
-	struct reap_args a;
+	struct port_command_args a;
 	struct listing l;
 	int status = parse_reap_args(argc, argv, &a);
 	if (status >= 0)

@@ -4,13 +4,10 @@
 #include "command.h"
 #include "fmt.h"
 #include "json.h"
-#include "netns.h"
-#include "options.h"
-#include "port_arg.h"
+#include "port_command.h"
 #include "port_listing.h"
 #include "sockdiag.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,14 +24,8 @@ static void status_usage(FILE *out)
 		"anything but printable ASCII as \\xNN.\n");
 }
 
-struct status_args {
-	bool json;
-	const char *netns;
-	struct port_arg target;
-};
-
 /* Returns -1 to go on, else the exit status. */
-static int parse_status_args(int argc, char **argv, struct status_args *a)
+static int parse_status_args(int argc, char **argv, struct port_command_args *a)
 {
 	static const struct option long_opts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -42,33 +33,7 @@ static int parse_status_args(int argc, char **argv, struct status_args *a)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	memset(a, 0, sizeof *a);
-	int c;
-	while ((c = getopt_long(argc, argv, OPTS_QUIET "h", long_opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			a->json = true;
-			break;
-		case 'n':
-			a->netns = optarg;
-			break;
-		case 'h':
-			status_usage(stdout);
-			return EXIT_DONE;
-		default:
-			option_error("status", c, argv);
-			status_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "notw status: %s\n", optind >= argc ? "which port?" : "one port only");
-		status_usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (!parse_port_arg(argv[optind], &a->target) || (a->netns != NULL && !enter_netns(a->netns)))
-		return EXIT_USAGE;
-	return -1;
+	return parse_port_command("status", argc, argv, long_opts, status_usage, a);
 }
 
 struct counts {
@@ -164,7 +129,7 @@ struct bind_now {
 	char without[32], with[32];
 };
 
-static void print_json(const struct status_args *a, const char *target, const struct listing *l,
+static void print_json(const struct port_command_args *a, const char *target, const struct listing *l,
 		       const struct counts *c, const struct bind_now *now)
 {
 	printf("{\"port\":%u,\"bind_address\":", a->target.port);
@@ -182,7 +147,7 @@ static void print_json(const struct status_args *a, const char *target, const st
 	printf("}}\n");
 }
 
-static void print_text(const struct status_args *a, const char *target, const struct listing *l,
+static void print_text(const struct port_command_args *a, const char *target, const struct listing *l,
 		       const struct counts *c, const struct bind_now *now)
 {
 	printf("TCP port %u:\n", a->target.port);
@@ -200,7 +165,7 @@ static void print_text(const struct status_args *a, const char *target, const st
 
 int cmd_status(int argc, char **argv)
 {
-	struct status_args a;
+	struct port_command_args a;
 	struct listing l;
 	struct counts c;
 	struct bind_now now;

@@ -396,6 +396,17 @@ outside_same "etc swapped for a link outside during 300 runs: the directory outs
 # a lock file others could have opened is replaced before use.
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
 nobody_holds() { ! flock -n "$1" true; }
+# nobody_holds_then DESCRIPTION EXPECTED-OUTPUT notw ARGS...: as root, while
+# nobody holds what they hold, the command is done at once.
+nobody_holds_then() {
+	local what=$1 expected=$2 start rc=0 ms
+	shift 2
+	start=$(date +%s%N)
+	"$NOTW_CLI" "$@" >"$WORK/lock.out" 2>&1 || rc=$?
+	ms=$((($(date +%s%N) - start) / 1000000))
+	check_eq "$what: done" "0 $expected" "$rc $(cat "$WORK/lock.out")"
+	check "... at once (${ms} ms)" [ "$ms" -lt 2000 ]
+}
 chmod 755 "$WORK"
 as_nobody flock "$LOCKROOT/etc" sleep 8 &
 BG_PIDS+=("$!")
@@ -406,25 +417,17 @@ wait_until nobody_holds "$LOCKROOT/etc/ld.so.preload"
 rc=0
 as_nobody flock -n "$LOCKFILE" true 2>/dev/null || rc=$?
 check "nobody cannot open the lock file" [ "$rc" != 0 ]
-start=$(date +%s%N)
-rc=0
-"$NOTW_CLI" disable --root "$LOCKROOT" --library /usr/lib/libnotw.so >"$WORK/lock.out" 2>&1 || rc=$?
-waited_ms=$((($(date +%s%N) - start) / 1000000))
-check_eq "disable while nobody holds etc and ld.so.preload: done" \
-	"0 notw: removed /usr/lib/libnotw.so from $LOCKROOT/etc/ld.so.preload" "$rc $(cat "$WORK/lock.out")"
-check "... at once (${waited_ms} ms)" [ "$waited_ms" -lt 2000 ]
+nobody_holds_then "disable while nobody holds etc and ld.so.preload" \
+	"notw: removed /usr/lib/libnotw.so from $LOCKROOT/etc/ld.so.preload" \
+	disable --root "$LOCKROOT" --library /usr/lib/libnotw.so
 chmod 644 "$LOCKFILE"
 old_lock=$(inode "$LOCKFILE")
 as_nobody flock "$LOCKFILE" sleep 8 &
 BG_PIDS+=("$!")
 wait_until nobody_holds "$LOCKFILE"
-start=$(date +%s%N)
-rc=0
-"$NOTW_CLI" enable --root "$LOCKROOT" --library /usr/lib/libnotw.so >"$WORK/lock.out" 2>&1 || rc=$?
-waited_ms=$((($(date +%s%N) - start) / 1000000))
-check_eq "a lock file others could open (0644), held by nobody: enable done" \
-	"0 notw: added /usr/lib/libnotw.so to $LOCKROOT/etc/ld.so.preload" "$rc $(cat "$WORK/lock.out")"
-check "... at once (${waited_ms} ms)" [ "$waited_ms" -lt 2000 ]
+nobody_holds_then "a lock file others could open (0644), held by nobody: enable" \
+	"notw: added /usr/lib/libnotw.so to $LOCKROOT/etc/ld.so.preload" \
+	enable --root "$LOCKROOT" --library /usr/lib/libnotw.so
 check "... the lock file replaced by one of mode 0600" \
 	[ "$(inode "$LOCKFILE") $(stat -c %a "$LOCKFILE")" != "$old_lock 600" -a "$(stat -c %a "$LOCKFILE")" = 600 ]
 
