@@ -62,6 +62,24 @@ static void put_hex_byte(struct notw_buf *b, unsigned char c)
 	notw_buf_putc(b, hex[c & 0xf]);
 }
 
+/* Foreign text in a line: a control byte (a newline would forge a line of
+ * its own, an escape sequence would reach the reader's terminal) becomes
+ * \xNN; everything else, UTF-8 included, is kept. */
+static void put_text(struct notw_buf *b, const char *s)
+{
+	if (s == NULL)
+		s = "(null)";
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f) {
+			notw_buf_puts(b, "\\x");
+			put_hex_byte(b, c);
+		} else {
+			notw_buf_putc(b, (char)c);
+		}
+	}
+}
+
 void notw_buf_put_quoted(struct notw_buf *b, const char *s, size_t max_chars)
 {
 	size_t i;
@@ -203,41 +221,37 @@ void notw_buf_put_sockaddr(struct notw_buf *b, const struct sockaddr *sa, sockle
 	}
 }
 
-struct errno_name {
-	int value;
-	const char *name;
+/* Every errno value Linux defines, by name, indexed by value: strerror() is
+ * not async-signal-safe and its text depends on the locale. Aliases
+ * (EWOULDBLOCK, EDEADLOCK, ENOTSUP) share a value with the name given. */
+#define N(e) [e] = #e
+static const char *const errno_names[] = {
+	N(EPERM), N(ENOENT), N(ESRCH), N(EINTR), N(EIO), N(ENXIO), N(E2BIG), N(ENOEXEC), N(EBADF),
+	N(ECHILD), N(EAGAIN), N(ENOMEM), N(EACCES), N(EFAULT), N(ENOTBLK), N(EBUSY), N(EEXIST), N(EXDEV),
+	N(ENODEV), N(ENOTDIR), N(EISDIR), N(EINVAL), N(ENFILE), N(EMFILE), N(ENOTTY), N(ETXTBSY),
+	N(EFBIG), N(ENOSPC), N(ESPIPE), N(EROFS), N(EMLINK), N(EPIPE), N(EDOM), N(ERANGE), N(EDEADLK),
+	N(ENAMETOOLONG), N(ENOLCK), N(ENOSYS), N(ENOTEMPTY), N(ELOOP), N(ENOMSG), N(EIDRM), N(ECHRNG),
+	N(EL2NSYNC), N(EL3HLT), N(EL3RST), N(ELNRNG), N(EUNATCH), N(ENOCSI), N(EL2HLT), N(EBADE),
+	N(EBADR), N(EXFULL), N(ENOANO), N(EBADRQC), N(EBADSLT), N(EBFONT), N(ENOSTR), N(ENODATA),
+	N(ETIME), N(ENOSR), N(ENONET), N(ENOPKG), N(EREMOTE), N(ENOLINK), N(EADV), N(ESRMNT), N(ECOMM),
+	N(EPROTO), N(EMULTIHOP), N(EDOTDOT), N(EBADMSG), N(EOVERFLOW), N(ENOTUNIQ), N(EBADFD), N(EREMCHG),
+	N(ELIBACC), N(ELIBBAD), N(ELIBSCN), N(ELIBMAX), N(ELIBEXEC), N(EILSEQ), N(ERESTART), N(ESTRPIPE),
+	N(EUSERS), N(ENOTSOCK), N(EDESTADDRREQ), N(EMSGSIZE), N(EPROTOTYPE), N(ENOPROTOOPT),
+	N(EPROTONOSUPPORT), N(ESOCKTNOSUPPORT), N(EOPNOTSUPP), N(EPFNOSUPPORT), N(EAFNOSUPPORT),
+	N(EADDRINUSE), N(EADDRNOTAVAIL), N(ENETDOWN), N(ENETUNREACH), N(ENETRESET), N(ECONNABORTED),
+	N(ECONNRESET), N(ENOBUFS), N(EISCONN), N(ENOTCONN), N(ESHUTDOWN), N(ETOOMANYREFS), N(ETIMEDOUT),
+	N(ECONNREFUSED), N(EHOSTDOWN), N(EHOSTUNREACH), N(EALREADY), N(EINPROGRESS), N(ESTALE),
+	N(EUCLEAN), N(ENOTNAM), N(ENAVAIL), N(EISNAM), N(EREMOTEIO), N(EDQUOT), N(ENOMEDIUM),
+	N(EMEDIUMTYPE), N(ECANCELED), N(ENOKEY), N(EKEYEXPIRED), N(EKEYREVOKED), N(EKEYREJECTED),
+	N(EOWNERDEAD), N(ENOTRECOVERABLE), N(ERFKILL), N(EHWPOISON),
 };
-
-/* The errno values a socket call can return, by name: strerror() is not
- * async-signal-safe and its text depends on the locale. */
-static const struct errno_name errno_names[] = {
-	{ EPERM, "EPERM" }, { ENOENT, "ENOENT" }, { EINTR, "EINTR" },
-	{ EIO, "EIO" }, { EBADF, "EBADF" }, { EAGAIN, "EAGAIN" },
-	{ ENOMEM, "ENOMEM" }, { EACCES, "EACCES" }, { EFAULT, "EFAULT" },
-	{ EBUSY, "EBUSY" }, { EEXIST, "EEXIST" }, { ENOTDIR, "ENOTDIR" },
-	{ EISDIR, "EISDIR" }, { EINVAL, "EINVAL" }, { ENFILE, "ENFILE" },
-	{ EMFILE, "EMFILE" }, { ENOSPC, "ENOSPC" }, { EPIPE, "EPIPE" },
-	{ ENAMETOOLONG, "ENAMETOOLONG" }, { ENOSYS, "ENOSYS" },
-	{ ENOTSOCK, "ENOTSOCK" }, { EDESTADDRREQ, "EDESTADDRREQ" },
-	{ EPROTOTYPE, "EPROTOTYPE" }, { ENOPROTOOPT, "ENOPROTOOPT" },
-	{ EPROTONOSUPPORT, "EPROTONOSUPPORT" }, { EOPNOTSUPP, "EOPNOTSUPP" },
-	{ EAFNOSUPPORT, "EAFNOSUPPORT" }, { EADDRINUSE, "EADDRINUSE" },
-	{ EADDRNOTAVAIL, "EADDRNOTAVAIL" }, { ENETDOWN, "ENETDOWN" },
-	{ ENETUNREACH, "ENETUNREACH" }, { ECONNABORTED, "ECONNABORTED" },
-	{ ECONNRESET, "ECONNRESET" }, { ENOBUFS, "ENOBUFS" },
-	{ EISCONN, "EISCONN" }, { ENOTCONN, "ENOTCONN" },
-	{ ETIMEDOUT, "ETIMEDOUT" }, { ECONNREFUSED, "ECONNREFUSED" },
-	{ EHOSTUNREACH, "EHOSTUNREACH" }, { EALREADY, "EALREADY" },
-	{ EINPROGRESS, "EINPROGRESS" }, { ELOOP, "ELOOP" },
-};
+#undef N
 
 void notw_buf_put_errno(struct notw_buf *b, int err)
 {
-	for (size_t i = 0; i < sizeof errno_names / sizeof errno_names[0]; i++) {
-		if (errno_names[i].value == err) {
-			notw_buf_puts(b, errno_names[i].name);
-			return;
-		}
+	if (err > 0 && (size_t)err < sizeof errno_names / sizeof errno_names[0] && errno_names[err] != NULL) {
+		notw_buf_puts(b, errno_names[err]);
+		return;
 	}
 	notw_buf_puts(b, "errno ");
 	notw_buf_put_i64(b, err);
@@ -253,7 +267,7 @@ void notw_buf_vformat(struct notw_buf *b, const char *fmt, va_list ap)
 		p++;
 		switch (*p) {
 		case 's':
-			notw_buf_puts(b, va_arg(ap, const char *));
+			put_text(b, va_arg(ap, const char *));
 			break;
 		case 'q':
 			notw_buf_put_quoted(b, va_arg(ap, const char *), 64);
@@ -264,9 +278,11 @@ void notw_buf_vformat(struct notw_buf *b, const char *fmt, va_list ap)
 		case 'u':
 			notw_buf_put_u64(b, va_arg(ap, unsigned));
 			break;
-		case 'c':
-			notw_buf_putc(b, (char)va_arg(ap, int));
+		case 'c': {
+			char text[2] = { (char)va_arg(ap, int), '\0' };
+			put_text(b, text);
 			break;
+		}
 		case 'E':
 			notw_buf_put_errno(b, va_arg(ap, int));
 			break;

@@ -28,7 +28,9 @@ void notw_buf_put_quoted(struct notw_buf *b, const char *s, size_t max_chars);
 void notw_buf_put_sockaddr(struct notw_buf *b, const struct sockaddr *sa, socklen_t len);
 
 /* printf-like, with only these directives:
- *   %s  string (NULL prints "(null)")     %q  quoted string, see put_quoted
+ *   %s  string (NULL prints "(null)"); control bytes (newline, escape...)
+ *       as \xNN, so no argument can start a line or steer a terminal
+ *                                         %q  quoted string, see put_quoted
  *   %d %u %ld %lu %zu  integers           %c  character
  *   %E  errno value as its name ("EADDRINUSE")
  *   %A  two arguments: const struct sockaddr *, socklen_t
@@ -37,8 +39,8 @@ void notw_buf_put_sockaddr(struct notw_buf *b, const struct sockaddr *sa, sockle
 void notw_buf_vformat(struct notw_buf *b, const char *fmt, va_list ap);
 void notw_buf_format(struct notw_buf *b, const char *fmt, ...);
 
-/* Symbolic name of an errno value ("ECONNREFUSED"); "errno 123" style
- * text is written for values it does not know. */
+/* Symbolic name of an errno value ("ECONNREFUSED"), for every value Linux
+ * defines; "errno 123" style text for any other. */
 void notw_buf_put_errno(struct notw_buf *b, int err);
 
 /* IPv4/IPv6 address only (no port), RFC 5952 text for IPv6. */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <signal.h>
 #include <stdint.h>
@@ -214,8 +215,53 @@ static void set_absolute_path(const char *path)
 		notw_buf_init(&b, sink.path, sizeof sink.path); /* too long: no file sink */
 }
 
+/* "DEV:INO" as systemd puts it in JOURNAL_STREAM. */
+static bool parse_dev_ino(const char *s, unsigned long long *dev, unsigned long long *ino)
+{
+	unsigned long long v[2] = { 0, 0 };
+	for (int i = 0; i < 2; i++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		for (; *s >= '0' && *s <= '9'; s++) {
+			if (v[i] > (~0ull - 9u) / 10u)
+				return false;
+			v[i] = v[i] * 10u + (unsigned)(*s - '0');
+		}
+		if (*s++ != (i == 0 ? ':' : '\0'))
+			return false;
+	}
+	*dev = v[0];
+	*ino = v[1];
+	return true;
+}
+
+/* Is the socket (dev, ino) the journal's stream, which systemd names in
+ * JOURNAL_STREAM for services whose stderr goes to the journal? */
+static bool is_journal_stream(dev_t dev, ino_t ino)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long jdev, jino;
+	return js != NULL && parse_dev_ino(js, &jdev, &jino) && jdev == (unsigned long long)dev &&
+	       jino == (unsigned long long)ino;
+}
+
+/* A socket on descriptor 2 is a peer's connection in an inetd-style service
+ * (inetd, xinetd, systemd Accept=yes hand the client connection over as 0,
+ * 1 and 2): a log line there would reach the client. Only the journal's
+ * stream is a log. */
+static bool stderr_is_foreign_socket(void)
+{
+	dev_t dev;
+	ino_t ino;
+	mode_t mode;
+	return fd_identity(2, &dev, &ino, &mode) && S_ISSOCK(mode) && !is_journal_stream(dev, ino);
+}
+
 void notw_log_configure(enum notw_sink which, const char *path, enum notw_level level)
 {
+	bool diverted = which == NOTW_SINK_STDERR && stderr_is_foreign_socket();
+	if (diverted)
+		which = NOTW_SINK_SYSLOG;
 	int old = __atomic_exchange_n(&sink.fd, -1, __ATOMIC_ACQ_REL);
 	if (old >= 0 && sink.sink != NOTW_SINK_STDERR && (notw_fd_get(old) & NOTW_FD_INTERNAL)) {
 		notw_fd_set(old, 0);
@@ -238,6 +284,9 @@ void notw_log_configure(enum notw_sink which, const char *path, enum notw_level 
 	 * notw_vlog()) sees the sink set up above. */
 	__atomic_store_n(&notw_log_threshold, which == NOTW_SINK_NONE ? -1 : (int)level,
 			 __ATOMIC_RELEASE);
+	if (diverted)
+		notw_log(NOTW_LEVEL_DEBUG, "descriptor 2 is a socket (a client's connection in an inetd-style "
+					   "service?): the log goes to syslog instead");
 }
 
 static const char *level_prefix(enum notw_level level)
@@ -283,6 +332,29 @@ static int syslog_priority(enum notw_level level)
 	return 8 + severity[level];
 }
 
+/* The syslog datagram for a line: "<PRI>notw[PID]: ...", no newline. */
+static size_t syslog_message(char *msg, size_t cap, enum notw_level level, const char *line, size_t len)
+{
+	struct notw_buf b;
+	notw_buf_init(&b, msg, cap);
+	notw_buf_format(&b, "<%d>", syslog_priority(level));
+	for (size_t i = 0; i + 1 < len; i++) /* without the newline */
+		notw_buf_putc(&b, line[i]);
+	return b.len;
+}
+
+/* For a line that cannot go where it should: syslog, if it is there. */
+static void send_to_syslog_once(enum notw_level level, const char *line, size_t len)
+{
+	char msg[NOTW_LOG_LINE_MAX + 8];
+	size_t n = syslog_message(msg, sizeof msg, level, line, len);
+	int fd = open_syslog_sink();
+	if (fd < 0)
+		return;
+	syscall(SYS_sendto, fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0);
+	sys_close(fd);
+}
+
 static void emit(enum notw_level level, const char *line, size_t len)
 {
 	mode_t mode = 0;
@@ -303,16 +375,12 @@ static void emit(enum notw_level level, const char *line, size_t len)
 	}
 	case NOTW_SINK_SYSLOG: {
 		char msg[NOTW_LOG_LINE_MAX + 8];
-		struct notw_buf b;
-		notw_buf_init(&b, msg, sizeof msg);
-		notw_buf_format(&b, "<%d>", syslog_priority(level));
-		for (size_t i = 0; i + 1 < len; i++) /* without the newline */
-			notw_buf_putc(&b, line[i]);
+		size_t n = syslog_message(msg, sizeof msg, level, line, len);
 		int fd = sink_fd_for_write(&mode);
-		if (fd >= 0 && syscall(SYS_sendto, fd, msg, b.len, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0) < 0 &&
+		if (fd >= 0 && syscall(SYS_sendto, fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0) < 0 &&
 		    (errno == ECONNREFUSED || errno == ENOTCONN)) {
 			reconnect_syslog(fd);
-			syscall(SYS_sendto, fd, msg, b.len, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0);
+			syscall(SYS_sendto, fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0);
 		}
 		return;
 	}
@@ -354,7 +422,9 @@ void notw_log_error_to_stderr(const char *fmt, ...)
 	size_t len = notw_log_format_line(line, sizeof line, (long)syscall(SYS_getpid),
 					  NOTW_LEVEL_ERROR, fmt, ap);
 	va_end(ap);
-	if (fd_identity(2, &dev, &ino, &mode))
+	if (stderr_is_foreign_socket())
+		send_to_syslog_once(NOTW_LEVEL_ERROR, line, len);
+	else if (fd_identity(2, &dev, &ino, &mode))
 		write_nonblocking(2, mode, line, len);
 	errno = saved_errno;
 }

@@ -34,7 +34,10 @@ static inline bool notw_log_enabled(enum notw_level level)
 
 /* Where lines go from now on. For NOTW_SINK_STDERR the identity of the
  * current fd 2 is remembered: if the program later closes or reuses fd 2,
- * lines are dropped instead of landing in whatever fd 2 has become. */
+ * lines are dropped instead of landing in whatever fd 2 has become. A
+ * socket on fd 2 (an inetd-style service's client connection) is never
+ * written to, except the journal's stream named by JOURNAL_STREAM: lines
+ * go to syslog instead (dropped when /dev/log is not there). */
 void notw_log_configure(enum notw_sink sink, const char *path, enum notw_level level);
 
 /* Format and write one line (see fmt.h for the directives). errno is kept. */
@@ -51,7 +54,8 @@ size_t notw_log_format_line(char *out, size_t cap, long pid, enum notw_level lev
 int notw_log_probe_sink(void);
 
 /* One error line on the process's stderr whatever the sink: for a sink
- * that cannot be opened. */
+ * that cannot be opened. To syslog instead when fd 2 is a socket (see
+ * notw_log_configure()). */
 void notw_log_error_to_stderr(const char *fmt, ...);
 
 /* The program is closing fd, which the log opened: forget it (the next line

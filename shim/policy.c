@@ -57,6 +57,23 @@ static bool parse_port_number(const char **s, unsigned *out)
 	return true;
 }
 
+/* Set the bits lo..hi a word at a time: a list of many wide ranges
+ * ("1-65535,1-65535,...") costs at most 1024 word writes per item. */
+static void set_port_range(uint64_t *bits, unsigned lo, unsigned hi)
+{
+	unsigned first = lo / 64u, last = hi / 64u;
+	uint64_t head = ~(uint64_t)0 << (lo % 64u);
+	uint64_t tail = ~(uint64_t)0 >> (63u - hi % 64u);
+	if (first == last) {
+		bits[first] |= head & tail;
+		return;
+	}
+	bits[first] |= head;
+	for (unsigned w = first + 1u; w < last; w++)
+		bits[w] = ~(uint64_t)0;
+	bits[last] |= tail;
+}
+
 /* Walk the list; with bits != NULL, set the bits of each item. */
 static bool walk_ports(const char *s, uint64_t *bits, const char **reason)
 {
@@ -88,8 +105,7 @@ static bool walk_ports(const char *s, uint64_t *bits, const char **reason)
 				p++;
 		}
 		if (bits != NULL)
-			for (unsigned port = lo; port <= hi; port++)
-				bits[port / 64u] |= (uint64_t)1 << (port % 64u);
+			set_port_range(bits, lo, hi);
 		if (*p == '\0')
 			return true;
 		if (*p != ',') {

@@ -1,6 +1,7 @@
 #include "sockdiag.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <linux/tcp.h>
@@ -174,15 +175,38 @@ bool notw_diag_is_timewait(const struct inet_diag_msg *m)
 
 struct scan_ctx {
 	const struct bind_target *t;
+	struct notw_port_range ephemeral;
 	struct notw_port_scan *out;
 };
 
-/* A socket no process holds any more, still closing (FIN-WAIT-1, CLOSING,
- * LAST-ACK...): what a crash leaves besides timewait sockets. */
-static bool is_orphan(const struct inet_diag_msg *m)
+static void keep_safe(struct notw_port_scan *out, const struct inet_diag_msg *m, const struct notw_leftover *l)
 {
-	return !notw_diag_is_timewait(m) && m->idiag_inode == 0 && m->idiag_state != ST_LISTEN &&
-	       m->idiag_state != ST_BOUND_INACTIVE;
+	out->safe++;
+	if (out->kept >= NOTW_SCAN_MAX)
+		return;
+	struct notw_tw_sock *tw = &out->tw[out->kept++];
+	tw->family = m->idiag_family;
+	tw->substate = m->idiag_state;
+	tw->kind = (uint8_t)l->kind;
+	tw->origin = (uint8_t)l->origin;
+	tw->id = m->id;
+	tw->expires_ms = m->idiag_expires;
+}
+
+static void count_leftover(struct notw_port_scan *out, const struct inet_diag_msg *m, const struct notw_leftover *l)
+{
+	out->timewait++;
+	out->outgoing += l->origin == NOTW_ORIGIN_OUTGOING;
+	if (m->idiag_timer != TIMER_TIMEWAIT)
+		out->orphans++;
+	if (m->idiag_expires > out->longest_ms)
+		out->longest_ms = m->idiag_expires;
+	if (l->safe_to_destroy) {
+		keep_safe(out, m, l);
+	} else {
+		out->draining++;
+		out->draining_bytes += l->unacked;
+	}
 }
 
 static void count_socket(const struct inet_diag_msg *m, bool v6only, void *ctx)
@@ -191,20 +215,13 @@ static void count_socket(const struct inet_diag_msg *m, bool v6only, void *ctx)
 	struct notw_port_scan *out = c->out;
 	if (!conflicts(c->t, m->idiag_family, m->id.idiag_src, v6only))
 		return;
-	if (notw_diag_is_timewait(m) || is_orphan(m)) {
-		if (is_orphan(m))
-			out->orphans++;
-		out->timewait++;
-		if (m->idiag_expires > out->longest_ms)
-			out->longest_ms = m->idiag_expires;
-		if (out->kept < NOTW_SCAN_MAX) {
-			struct notw_tw_sock *tw = &out->tw[out->kept++];
-			tw->family = m->idiag_family;
-			tw->substate = m->idiag_state;
-			tw->id = m->id;
-			tw->expires_ms = m->idiag_expires;
-		}
-	} else if (m->idiag_state == ST_LISTEN) {
+	struct notw_leftover_facts f;
+	struct notw_leftover l;
+	notw_leftover_facts_from_diag(m, &f);
+	notw_leftover_classify(&f, &c->ephemeral, &l);
+	if (l.leftover) {
+		count_leftover(out, m, &l);
+	} else if (l.kind == NOTW_LEFTOVER_LISTENER) {
 		if (out->listeners++ == 0)
 			out->listener_inode = m->idiag_inode;
 	} else {
@@ -304,7 +321,8 @@ int notw_scan_port(const struct sockaddr *addr, socklen_t len, bool v6only, stru
 	memset(out, 0, sizeof *out);
 	if (!read_target(addr, len, v6only, &t, &port) || port == 0)
 		return EINVAL;
-	struct scan_ctx c = { &t, out };
+	struct scan_ctx c = { &t, { 0, 0 }, out };
+	notw_read_ephemeral_range(&c.ephemeral);
 	int err = notw_list_port(port, NOTW_STATES_CONNECTED, count_socket, &c);
 	/* Nothing there: perhaps a socket bound but not listening yet (another
 	 * instance starting), which only the costlier listing shows. */
@@ -384,7 +402,7 @@ int notw_destroy_batch(const struct notw_tw_sock *tw, int n, int results[])
 	return err;
 }
 
-int notw_destroy_timewait(const struct notw_port_scan *scan, int *err)
+int notw_destroy_timewait(const struct notw_port_scan *scan, struct notw_reap_tally *tally, int *err)
 {
 	int results[NOTW_SCAN_MAX];
 	int destroyed = 0;
@@ -395,12 +413,38 @@ int notw_destroy_timewait(const struct notw_port_scan *scan, int *err)
 	for (int i = 0; i < scan->kept; i++) {
 		/* ENOENT: it expired or was destroyed meanwhile, which is what
 		 * was wanted. */
-		if (results[i] == 0 || results[i] == ENOENT)
+		if (results[i] == 0 || results[i] == ENOENT) {
 			destroyed++;
-		else if (*err == 0)
+			if (scan->tw[i].origin == NOTW_ORIGIN_OUTGOING)
+				tally->outgoing++;
+			else if (scan->tw[i].kind < NOTW_LEFTOVER_KINDS)
+				tally->by_kind[scan->tw[i].kind]++;
+		} else if (*err == 0) {
 			*err = results[i];
+		}
 	}
 	if (*err == 0)
 		*err = rc;
 	return destroyed;
+}
+
+int notw_read_ephemeral_range(struct notw_port_range *out)
+{
+	char text[64];
+	int saved_errno = errno;
+	out->lo = out->hi = 0;
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/sys/net/ipv4/ip_local_port_range", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int err = errno;
+		errno = saved_errno;
+		return err;
+	}
+	long n = syscall(SYS_read, fd, text, sizeof text - 1);
+	int err = n < 0 ? errno : 0;
+	syscall(SYS_close, fd);
+	errno = saved_errno;
+	if (n < 0)
+		return err;
+	text[n] = '\0';
+	return notw_parse_port_range(text, out) ? 0 : EINVAL;
 }

@@ -4,33 +4,45 @@
 #ifndef NOTW_SOCKDIAG_H
 #define NOTW_SOCKDIAG_H
 
+#include "leftover.h"
+
 #include <linux/inet_diag.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
-/* Timewait sockets kept per scan; a port with more is handled in rounds. */
+/* Leftovers kept per scan; a port with more is handled in rounds. */
 #define NOTW_SCAN_MAX 32
 
 struct notw_tw_sock {
 	uint8_t family;
-	uint8_t substate; /* TCP_TIME_WAIT or TCP_FIN_WAIT2 */
+	uint8_t substate;   /* its TCP state */
+	uint8_t kind;       /* enum notw_leftover_kind */
+	uint8_t origin;     /* enum notw_leftover_origin */
 	struct inet_diag_sockid id;
 	uint32_t expires_ms;
 };
 
 /* The sockets that conflict with one bind() under the kernel's rules
- * (wildcard against specific addresses, IPv4-mapped IPv6). */
+ * (wildcard against specific addresses, IPv4-mapped IPv6), classified by
+ * leftover.c. */
 struct notw_port_scan {
 	int listeners;            /* live listeners */
-	int timewait;             /* leftovers: timewait mini-sockets (both
-	                           * sub-states) and orphans (closing sockets
-	                           * no process holds any more) */
-	int orphans;              /* ... of which orphans */
-	int others;               /* anything else bound to the port */
+	int timewait;             /* leftovers (no process holds them): timewait
+	                           * mini-sockets (both sub-states) and orphans
+	                           * (closing sockets), draining ones included */
+	int orphans;              /* ... of which orphans (full closing sockets) */
+	int draining;             /* ... of which still sending data the peer has
+	                           * not acknowledged: never destroyed */
+	uint64_t draining_bytes;  /* that data, in bytes */
+	int outgoing;             /* ... of which a client's: outgoing connections
+	                           * that had this port as their ephemeral port */
+	int others;               /* anything else bound to the port: bound,
+	                           * pending or live connections */
 	uint32_t listener_inode;  /* of the first listener, to name its process */
-	uint32_t longest_ms;      /* remaining time of the longest-lived timewait */
-	int kept;                 /* timewait sockets stored in tw[] */
+	uint32_t longest_ms;      /* remaining time of the longest-lived leftover */
+	int kept;                 /* leftovers safe to destroy stored in tw[] */
+	int safe;                 /* leftovers safe to destroy, kept or not */
 	struct notw_tw_sock tw[NOTW_SCAN_MAX];
 };
 
@@ -68,10 +80,20 @@ int notw_destroy_batch(const struct notw_tw_sock *tw, int n, int results[]);
  * v6only as the binding socket has it). Returns 0, or an errno. */
 int notw_scan_port(const struct sockaddr *addr, socklen_t len, bool v6only, struct notw_port_scan *out);
 
-/* Destroy the timewait sockets stored in scan. Returns how many the kernel
- * destroyed; *err is 0, or the errno of the first refusal (EPERM without
- * CAP_NET_ADMIN, EOPNOTSUPP on kernels before 6.0 or without
- * CONFIG_INET_DIAG_DESTROY). A socket already gone counts as destroyed. */
-int notw_destroy_timewait(const struct notw_port_scan *scan, int *err);
+/* Destroy the leftovers stored in scan (only those leftover.c calls safe to
+ * destroy are stored). Returns how many the kernel destroyed and adds them
+ * to *tally (a client's in tally->outgoing, the others by kind); *err is
+ * 0, or the errno of the first refusal (EPERM without CAP_NET_ADMIN,
+ * EOPNOTSUPP on kernels before 6.0 or without CONFIG_INET_DIAG_DESTROY).
+ * A socket already gone counts as destroyed. */
+struct notw_reap_tally {
+	int by_kind[NOTW_LEFTOVER_KINDS]; /* not outgoing */
+	int outgoing;             /* a client's (outgoing connections) */
+};
+int notw_destroy_timewait(const struct notw_port_scan *scan, struct notw_reap_tally *tally, int *err);
+
+/* net.ipv4.ip_local_port_range of this network namespace, read from /proc
+ * (raw system calls); 0, or an errno (then *out is {0, 0}). */
+int notw_read_ephemeral_range(struct notw_port_range *out);
 
 #endif

@@ -10,6 +10,8 @@
  *   probe closerange FILE PORT close_range() from 3 up (not through close()),
  *                              open FILE (reusing those numbers), then bind
  *   probe binds N PORT         N binds of fresh sockets to PORT, PORT+1, ...
+ *   probe refused N PORT       N binds of fresh sockets to PORT (which a live
+ *                              listener holds): prints "refused R of N"
  *   probe bind-then-listen PORT SECONDS
  *                              bind, print "bound", wait, then listen: a
  *                              second instance starting at the same time
@@ -208,6 +210,15 @@ static int probe_binds(int n, int port)
 	return 0;
 }
 
+static int probe_refused(int n, int port)
+{
+	int refused = 0;
+	for (int i = 0; i < n; i++)
+		refused += bind_and_close(port) != 0 && errno == EADDRINUSE;
+	printf("refused %d of %d\n", refused, n);
+	return refused != n;
+}
+
 static int probe_bind_then_listen(int port, int seconds)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -247,6 +258,8 @@ int main(int argc, char **argv)
 		return probe_closerange(argv[2], atoi(argv[3]));
 	if (argc >= 4 && strcmp(argv[1], "binds") == 0)
 		return probe_binds(atoi(argv[2]), atoi(argv[3]));
+	if (argc >= 4 && strcmp(argv[1], "refused") == 0)
+		return probe_refused(atoi(argv[2]), atoi(argv[3]));
 	if (argc >= 3 && strcmp(argv[1], "timed-bind") == 0) {
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
 		struct timespec t0, t1;

@@ -774,6 +774,41 @@ END_TEST
 /* ------------------------------------------------------------------ */
 /* regressions: bugs found in shim/ and fixed; each test failed before.  */
 
+/* Issue 11, item 16: errno values outside the old table printed as
+ * "errno 6". Every value glibc names has its name now. */
+START_TEST(test_every_errno_named)
+{
+	int named = 0;
+	for (int e = 1; e < 4096; e++) {
+		const char *sys = strerrorname_np(e);
+		if (sys == NULL)
+			continue;
+		ck_assert_msg(strcmp(fmt("%E", e), sys) == 0, "%d: \"%s\", not \"%s\"", e, fmt("%E", e), sys);
+		named++;
+	}
+	ck_assert_int_ge(named, 130);
+	ck_assert_str_eq(fmt("%E", 6), "ENXIO");
+	ck_assert_str_eq(fmt("%E", ENOTSUP), "EOPNOTSUPP");
+	ck_assert_str_eq(fmt("%E", EWOULDBLOCK), "EAGAIN");
+}
+END_TEST
+
+/* Issue 11, item 9: a foreign string with a newline (a NOTW_CONFIG path)
+ * forged a "notw[1]: " line of its own. %s escapes control bytes. */
+START_TEST(test_foreign_text_cannot_forge_lines)
+{
+	ck_assert_str_eq(fmt("%s", "a\nnotw[1]: forged"), "a\\x0anotw[1]: forged");
+	ck_assert_str_eq(fmt("%s", "\x1b[2J\r\t\x7f"), "\\x1b[2J\\x0d\\x09\\x7f");
+	ck_assert_str_eq(fmt("%s", "/home/j\xc3\xb3zef/notw.ini"), "/home/j\xc3\xb3zef/notw.ini");
+	ck_assert_str_eq(fmt("%c", '\n'), "\\x0a");
+	char out[NOTW_LOG_LINE_MAX];
+	size_t n = line(out, sizeof out, 7, NOTW_LEVEL_WARN, "NOTW_CONFIG=%s: no such file",
+			"/tmp/x\nnotw[1]: error: forged\n");
+	ck_assert_str_eq(out, "notw[7]: warning: NOTW_CONFIG=/tmp/x\\x0anotw[1]: error: forged\\x0a: no such file\n");
+	ck_assert_ptr_eq(memchr(out, '\n', n), out + n - 1);
+}
+END_TEST
+
 /* notw_log_format_line: a message whose line is exactly cap-1 bytes long
  * (before the newline) used to lose its last character to the newline,
  * cut without the "..." mark. */
@@ -919,6 +954,8 @@ static Suite *fmt_log_suite(void)
 	tcase_add_test(tc, test_log_line_cut_is_always_marked);
 	tcase_add_test(tc, test_sockaddr_short_len_reads_nothing);
 	tcase_add_test(tc, test_sockaddr_in6_rfc2133_len);
+	tcase_add_test(tc, test_every_errno_named);
+	tcase_add_test(tc, test_foreign_text_cannot_forge_lines);
 	suite_add_tcase(s, tc);
 
 	return s;
