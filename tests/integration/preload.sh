@@ -397,7 +397,8 @@ outside_same "etc swapped for a link outside during 300 runs: the directory outs
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
 nobody_holds() { ! flock -n "$1" true; }
 # nobody_holds_then DESCRIPTION EXPECTED-OUTPUT notw ARGS...: as root, while
-# nobody holds what they hold, the command is done at once.
+# nobody holds what they hold, the command is done without waiting for the
+# lock (a run that waits gives up after 5 s; a loaded machine may take 2).
 nobody_holds_then() {
 	local what=$1 expected=$2 start rc=0 ms
 	shift 2
@@ -405,7 +406,7 @@ nobody_holds_then() {
 	"$NOTW_CLI" "$@" >"$WORK/lock.out" 2>&1 || rc=$?
 	ms=$((($(date +%s%N) - start) / 1000000))
 	check_eq "$what: done" "0 $expected" "$rc $(cat "$WORK/lock.out")"
-	check "... at once (${ms} ms)" [ "$ms" -lt 2000 ]
+	check "... without waiting for the lock (${ms} ms)" [ "$ms" -lt 4000 ]
 }
 chmod 755 "$WORK"
 as_nobody flock "$LOCKROOT/etc" sleep 8 &
