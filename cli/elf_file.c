@@ -1,5 +1,6 @@
 #include "elf_file.h"
 
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -90,4 +91,37 @@ bool notw_elf_is_pie(int fd, const native_ehdr *eh)
 			return (d.d_un.d_val & DF_1_PIE) != 0;
 	}
 	return false;
+}
+
+/* An unsigned field of n bytes (2, 4 or 8) in the file's byte order. */
+static uint64_t field(const unsigned char *p, size_t n, bool big_endian)
+{
+	uint64_t v = 0;
+	for (size_t i = 0; i < n; i++)
+		v = v << 8 | p[big_endian ? i : n - 1 - i];
+	return v;
+}
+
+enum notw_elf_linking notw_elf_linking(int fd)
+{
+	unsigned char h[sizeof(Elf64_Ehdr)];
+	ssize_t got = pread(fd, h, sizeof h, 0);
+	if (got < (ssize_t)sizeof(Elf32_Ehdr) || memcmp(h, ELFMAG, SELFMAG) != 0)
+		return NOTW_ELF_NONE;
+	bool wide = h[EI_CLASS] == ELFCLASS64, big = h[EI_DATA] == ELFDATA2MSB;
+	if ((!wide && h[EI_CLASS] != ELFCLASS32) || (!big && h[EI_DATA] != ELFDATA2LSB) ||
+	    (wide && got < (ssize_t)sizeof(Elf64_Ehdr)))
+		return NOTW_ELF_NONE;
+	/* e_phoff, e_phentsize, e_phnum: at their offsets in each class. */
+	uint64_t phoff = wide ? field(h + 32, 8, big) : field(h + 28, 4, big);
+	uint64_t phentsize = field(h + (wide ? 54 : 42), 2, big);
+	uint64_t phnum = field(h + (wide ? 56 : 44), 2, big);
+	for (uint64_t i = 0; i < phnum && i < MAX_PROGRAM_HEADERS; i++) {
+		unsigned char type[4];
+		if (pread(fd, type, sizeof type, (off_t)(phoff + i * phentsize)) != (ssize_t)sizeof type)
+			break;
+		if (field(type, sizeof type, big) == PT_INTERP)
+			return NOTW_ELF_DYNAMIC;
+	}
+	return NOTW_ELF_STATIC;
 }

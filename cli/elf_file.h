@@ -22,6 +22,16 @@ typedef Elf32_Dyn native_dyn;
 #error "elf_file.h: neither a 32-bit nor a 64-bit machine"
 #endif
 
+/* What the kernel does with a file, read from its ELF header whatever
+ * its class (32/64-bit) or byte order. */
+enum notw_elf_linking {
+	NOTW_ELF_NONE,    /* not an ELF file */
+	NOTW_ELF_STATIC,  /* ELF without an interpreter: no dynamic loader runs,
+	                   * so nothing is ever preloaded */
+	NOTW_ELF_DYNAMIC, /* ELF with an interpreter (PT_INTERP) */
+};
+enum notw_elf_linking notw_elf_linking(int fd);
+
 /* Reads the header of the file open on fd. NULL when it is an ELF file
  * this machine can run, else what is wrong with it ("not an ELF file",
  * "an ELF file for another machine", ...). */

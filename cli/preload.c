@@ -1,20 +1,24 @@
 /* notw enable and notw disable: add or remove libnotw in /etc/ld.so.preload,
  * the file of libraries the dynamic loader preloads into every dynamically
  * linked program. */
-#include "cli.h"
+#include "command.h"
 #include "elf_file.h"
+#include "library_trust.h"
+#include "options.h"
+#include "preload_lock.h"
+#include "preload_text.h"
+#include "root_path.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,13 +70,6 @@ static void preload_usage(FILE *out, const char *cmd)
 		NOTW_LIBDIR);
 }
 
-/* ld.so's rule (glibc, elf/rtld.c): names are separated by spaces, tabs,
- * newlines or ':'; '#' starts a comment that runs to the end of the line. */
-static bool is_separator(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == ':';
-}
-
 /* A name ld.so would read back as exactly this one entry. */
 static bool valid_library(const char *path)
 {
@@ -81,7 +78,7 @@ static bool valid_library(const char *path)
 		return false;
 	}
 	for (const char *c = path; *c != '\0'; c++) {
-		if (is_separator(*c) || *c == '#') {
+		if (notw_ldso_is_separator(*c) || *c == '#') {
 			fprintf(stderr, "notw: --library %s: ld.so.preload cannot hold a name with spaces, "
 					"tabs, ':' or '#'\n", path);
 			return false;
@@ -97,26 +94,38 @@ static bool valid_library(const char *path)
 /* Returns true to go on; otherwise *status is what the command returns. */
 static bool parse_options(int argc, char **argv, const char **root, const char **library, int *status)
 {
+	static const struct option long_opts[] = {
+		{ "root", required_argument, NULL, 'r' },
+		{ "library", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	*root = NULL;
 	*library = NOTW_LIBDIR "/libnotw.so";
 	*status = EXIT_USAGE;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0) {
+	int c;
+	while ((c = getopt_long(argc, argv, OPTS_QUIET "h", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			*root = optarg;
+			break;
+		case 'l':
+			*library = optarg;
+			break;
+		case 'h':
 			preload_usage(stdout, argv[0]);
 			*status = EXIT_DONE;
 			return false;
-		}
-		bool is_root = strcmp(argv[i], "--root") == 0;
-		if ((!is_root && strcmp(argv[i], "--library") != 0) || i + 1 >= argc) {
-			fprintf(stderr, "notw %s: unknown option, missing value or extra argument: %s\n", argv[0],
-				argv[i]);
+		default:
+			option_error(argv[0], c, argv);
 			preload_usage(stderr, argv[0]);
 			return false;
 		}
-		if (is_root)
-			*root = argv[++i];
-		else
-			*library = argv[++i];
+	}
+	if (optind < argc) {
+		fprintf(stderr, "notw %s: unexpected argument: %s\n", argv[0], argv[optind]);
+		preload_usage(stderr, argv[0]);
+		return false;
 	}
 	if (*root != NULL && **root == '\0') {
 		fprintf(stderr, "notw %s: --root: empty directory name\n", argv[0]);
@@ -133,44 +142,6 @@ static bool join(char *out, size_t cap, const char *a, const char *b)
 		return false;
 	}
 	return true;
-}
-
-/* openat2 with RESOLVE_IN_ROOT: path (absolute or not) is resolved as if
- * dirfd were "/", so absolute symbolic links and ".." never leave it;
- * magic links (/proc/PID/fd/N) are refused. -1 with errno ENOSYS where the
- * kernel has no openat2 (before Linux 5.6). */
-static int openat_in_root(int dirfd, const char *path, int flags)
-{
-#ifdef SYS_openat2
-	struct open_how how = {
-		.flags = (__u64)(flags | O_CLOEXEC),
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-	/* EAGAIN: a rename somewhere in the tree raced the ".." check. */
-	for (int tries = 0;; tries++) {
-		long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-		if (fd >= 0 || errno != EAGAIN || tries >= 16)
-			return (int)fd;
-	}
-#else
-	(void)dirfd, (void)path, (void)flags;
-	errno = ENOSYS;
-	return -1;
-#endif
-}
-
-/* Opens path as the target system resolves it: under --root, absolute
- * symbolic links and ".." stay inside the root. */
-static int open_in_root(const struct target *t, const char *path, int flags)
-{
-	if (t->root_fd < 0)
-		return open(path, flags | O_CLOEXEC);
-	int fd = openat_in_root(t->root_fd, path, flags);
-	if (fd >= 0 || errno != ENOSYS)
-		return fd;
-	/* Before Linux 5.6: relative to the root, without the confinement.
-	 * Only used to read the library and compare files, never to write. */
-	return openat(t->root_fd, path + strspn(path, "/"), flags | O_CLOEXEC);
 }
 
 /* The etc directory every later step works in. Under --root it is looked up
@@ -260,10 +231,11 @@ static const char *not_a_loadable_library(int fd)
 }
 
 /* enable: the library must be there and loadable, or every program on the
- * system would start with an error from ld.so. */
+ * system would start with an error from ld.so; and only root may be able
+ * to replace it, since it will run in every program (library_trust.h). */
 static bool check_library(struct target *t)
 {
-	int fd = open_in_root(t, t->library, O_RDONLY | O_NONBLOCK);
+	int fd = open_in_root(t->root_fd, t->library, O_RDONLY | O_NONBLOCK);
 	if (fd < 0) {
 		fprintf(stderr, "notw: %s%s: %s\n", t->root, t->library, strerror(errno));
 		return false;
@@ -280,18 +252,22 @@ static bool check_library(struct target *t)
 		fprintf(stderr, "notw: refusing %s%s: %s\n", t->root, t->library, why);
 		return false;
 	}
+	if (!library_trusted(t->root_fd, t->root, t->library))
+		return false;
 	t->lib_found = true;
 	return true;
 }
 
-/* disable: the library may be gone already; then only its name matches. */
-static void find_library_quietly(struct target *t)
+/* disable: the library may be gone already; then only its name matches.
+ * Always true: nothing here stops disable. */
+static bool find_library_quietly(struct target *t)
 {
-	int fd = open_in_root(t, t->library, O_PATH);
+	int fd = open_in_root(t->root_fd, t->library, O_PATH);
 	if (fd < 0)
-		return;
+		return true;
 	t->lib_found = fstat(fd, &t->lib_st) == 0;
 	close(fd);
+	return true;
 }
 
 /* Reads the whole file; a missing one reads as empty, with exists false. */
@@ -345,27 +321,10 @@ static bool read_preload(const struct target *t, struct preload *p)
 	return true;
 }
 
-/* The next name in line[*at, len): its bounds, or false when only
- * separators or a comment are left. */
-static bool next_name(const char *line, size_t len, size_t *at, size_t *start, size_t *end)
-{
-	size_t i = *at;
-	while (i < len && is_separator(line[i]))
-		i++;
-	if (i >= len || line[i] == '#') {
-		*at = len;
-		return false;
-	}
-	*start = i;
-	while (i < len && !is_separator(line[i]) && line[i] != '#')
-		i++;
-	*end = *at = i;
-	return true;
-}
-
 /* The same name, or (absolute names only) the same file under the root. */
-static bool is_our_entry(const struct target *t, const char *name, size_t n)
+static bool is_our_entry(const char *name, size_t n, void *ctx)
 {
+	const struct target *t = ctx;
 	size_t lib_len = strlen(t->library);
 	if (n == lib_len && memcmp(name, t->library, n) == 0)
 		return true;
@@ -374,111 +333,13 @@ static bool is_our_entry(const struct target *t, const char *name, size_t n)
 	char path[PATH_MAX];
 	memcpy(path, name, n);
 	path[n] = '\0';
-	int fd = open_in_root(t, path, O_PATH);
+	int fd = open_in_root(t->root_fd, path, O_PATH);
 	if (fd < 0)
 		return false;
 	struct stat st;
 	bool same = fstat(fd, &st) == 0 && st.st_dev == t->lib_st.st_dev && st.st_ino == t->lib_st.st_ino;
 	close(fd);
 	return same;
-}
-
-static size_t line_length(const char *text, size_t len)
-{
-	const char *nl = memchr(text, '\n', len);
-	return nl != NULL ? (size_t)(nl - text) + 1 : len;
-}
-
-/* The first entry that is ours: true and its bounds in *start, *end. */
-static bool find_entry(const struct target *t, const struct preload *p, size_t *start, size_t *end)
-{
-	for (size_t line = 0; line < p->len;) {
-		size_t len = line_length(p->text + line, p->len - line), at = 0;
-		while (next_name(p->text + line, len, &at, start, end)) {
-			if (is_our_entry(t, p->text + line + *start, *end - *start)) {
-				*start += line;
-				*end += line;
-				return true;
-			}
-		}
-		line += len;
-	}
-	return false;
-}
-
-/* The line (with its newline, if any) without our entries, into out;
- * returns its length, 0 for a line that held only our entries and no
- * comment. A kept name keeps the separator before it (the first kept, the
- * line's indentation); what follows the last name, comment and newline
- * included, stays. A line of only our entries and a comment keeps its
- * indentation and the comment. */
-static size_t rebuild_line(const struct target *t, const char *line, size_t len, char *out, size_t *removed)
-{
-	size_t at = 0, start, end, lead = 0, prev_end = 0, o = 0, kept = 0, ours = 0;
-	while (next_name(line, len, &at, &start, &end)) {
-		if (kept + ours == 0)
-			lead = start;
-		if (is_our_entry(t, line + start, end - start)) {
-			ours++;
-		} else {
-			size_t from = kept == 0 ? start : prev_end;
-			if (kept == 0) {
-				memcpy(out + o, line, lead);
-				o += lead;
-			}
-			memcpy(out + o, line + from, end - from);
-			o += end - from;
-			kept++;
-		}
-		prev_end = end;
-	}
-	*removed += ours;
-	if (ours == 0) {
-		memcpy(out, line, len);
-		return len;
-	}
-	if (kept == 0) {
-		/* Only separators lie between the last name and a '#'. */
-		const char *hash = memchr(line + prev_end, '#', len - prev_end);
-		if (hash == NULL)
-			return 0;
-		size_t from = (size_t)(hash - line);
-		memcpy(out, line, lead);
-		memcpy(out + lead, line + from, len - from);
-		return lead + len - from;
-	}
-	memcpy(out + o, line + prev_end, len - prev_end);
-	return o + len - prev_end;
-}
-
-/* The file without our entries, into out (at least p->len bytes); returns
- * its length and counts the entries removed. */
-static size_t remove_entries(const struct target *t, const struct preload *p, char *out, size_t *removed)
-{
-	size_t o = 0;
-	*removed = 0;
-	for (size_t line = 0; line < p->len;) {
-		size_t len = line_length(p->text + line, p->len - line);
-		o += rebuild_line(t, p->text + line, len, out + o, removed);
-		line += len;
-	}
-	return o;
-}
-
-/* The file with our entry on a line of its own at the end; out holds at
- * least p->len + strlen(library) + 2 bytes. */
-static size_t append_entry(const struct target *t, const struct preload *p, char *out)
-{
-	size_t o = p->len, n = strlen(t->library);
-	if (p->len > 0)
-		memcpy(out, p->text, p->len);
-	/* Without a newline the entry would join the last name, or its comment. */
-	if (o > 0 && out[o - 1] != '\n')
-		out[o++] = '\n';
-	memcpy(out + o, t->library, n);
-	o += n;
-	out[o++] = '\n';
-	return o;
 }
 
 static bool write_all(int fd, const char *text, size_t len)
@@ -610,13 +471,29 @@ static bool replace_file(const struct target *t, const struct preload *old, cons
 	return ok;
 }
 
+/* Says why an entry added to p could not count, or returns false: the
+ * loader stops reading the file at a NUL byte. */
+static bool nul_byte_in_the_way(const struct target *t, const struct preload *p)
+{
+	size_t active = notw_preload_active_length(p->text, p->len);
+	if (active == p->len)
+		return false;
+	fprintf(stderr,
+		"notw: %s has a NUL byte at offset %zu: the loader stops reading there, so an entry added "
+		"after it would never be loaded; remove the NUL byte first (nothing changed)\n",
+		t->file, active);
+	return true;
+}
+
 static int enable(struct target *t)
 {
 	struct preload p;
 	size_t start, end;
-	if (!check_library(t) || !read_preload(t, &p))
+	if (!read_preload(t, &p))
 		return EXIT_NOT_DONE;
-	if (find_entry(t, &p, &start, &end)) {
+	/* Only an entry the loader reads counts as there. */
+	size_t active = notw_preload_active_length(p.text, p.len);
+	if (notw_preload_find_entry(p.text, active, is_our_entry, t, &start, &end)) {
 		size_t n = end - start;
 		if (n == strlen(t->library) && memcmp(p.text + start, t->library, n) == 0)
 			printf("notw: %s already in %s\n", t->library, t->file);
@@ -625,11 +502,15 @@ static int enable(struct target *t)
 		free(p.text);
 		return EXIT_DONE;
 	}
+	if (nul_byte_in_the_way(t, &p)) {
+		free(p.text);
+		return EXIT_NOT_DONE;
+	}
 	int status = EXIT_NOT_DONE;
 	char *out = malloc(p.len + strlen(t->library) + 2);
 	if (out == NULL)
 		fprintf(stderr, "notw: %s\n", strerror(errno));
-	else if (replace_file(t, &p, out, append_entry(t, &p, out))) {
+	else if (replace_file(t, &p, out, notw_preload_append_entry(p.text, p.len, t->library, out))) {
 		printf("notw: added %s to %s\n", t->library, t->file);
 		status = EXIT_DONE;
 	}
@@ -641,7 +522,6 @@ static int enable(struct target *t)
 static int disable(struct target *t)
 {
 	struct preload p;
-	find_library_quietly(t);
 	if (!read_preload(t, &p))
 		return EXIT_NOT_DONE;
 	int status = EXIT_NOT_DONE;
@@ -651,7 +531,7 @@ static int disable(struct target *t)
 	if (out == NULL) {
 		fprintf(stderr, "notw: %s\n", strerror(errno));
 	} else {
-		size_t len = remove_entries(t, &p, out, &removed);
+		size_t len = notw_preload_remove_entries(p.text, p.len, is_our_entry, t, out, &removed);
 		if (removed == 0) {
 			printf("notw: %s was not in %s\n", t->library, t->file);
 			status = EXIT_DONE;
@@ -665,32 +545,6 @@ static int disable(struct target *t)
 	return status;
 }
 
-/* Two notw enable/disable runs at once would each read the file and the
- * later rename would drop the other's change: they take turns, on a lock
- * on the etc directory. Bounded: a run stuck holding it is reported. */
-#define LOCK_WAIT_MS 5000
-
-static bool lock_etc(const struct target *t)
-{
-	if (t->etc_fd < 0) /* nothing to change there */
-		return true;
-	for (int waited = 0;; waited += 20) {
-		if (flock(t->etc_fd, LOCK_EX | LOCK_NB) == 0)
-			return true;
-		if (errno != EWOULDBLOCK && errno != EINTR) {
-			fprintf(stderr, "notw: %s: cannot lock: %s\n", t->dir, strerror(errno));
-			return false;
-		}
-		if (waited >= LOCK_WAIT_MS)
-			break;
-		struct timespec ts = { 0, 20 * 1000000L };
-		nanosleep(&ts, NULL);
-	}
-	fprintf(stderr, "notw: %s: another notw enable or disable has held its lock for %d s; nothing changed\n",
-		t->dir, LOCK_WAIT_MS / 1000);
-	return false;
-}
-
 static int preload_command(int argc, char **argv, bool adding)
 {
 	const char *root, *library;
@@ -698,10 +552,15 @@ static int preload_command(int argc, char **argv, bool adding)
 	struct target t;
 	if (!parse_options(argc, argv, &root, &library, &status))
 		return status;
-	if (!setup_target(&t, root, library) || !lock_etc(&t))
+	int lock_fd = -1;
+	/* The library first: it needs no lock, and a refusal changes nothing. */
+	if (!setup_target(&t, root, library) || (adding ? !check_library(&t) : !find_library_quietly(&t)) ||
+	    !lock_preload(t.etc_fd, t.dir, &lock_fd))
 		status = EXIT_NOT_DONE;
 	else
 		status = adding ? enable(&t) : disable(&t);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	if (t.etc_fd >= 0)
 		close(t.etc_fd);
 	if (t.root_fd >= 0)

@@ -11,7 +11,6 @@
  * reset are written with raw sockets, the answer is read with a packet
  * socket (it may leave towards a remote peer, which a raw socket would not
  * see): all three need CAP_NET_RAW. */
-#include "cli.h"
 #include "reset.h"
 #include "sockdiag.h"
 

@@ -1,30 +1,44 @@
 /* notw run: run a program under the library. */
-#include "cli.h"
+#include "command.h"
 #include "config.h"
 #include "elf_file.h"
 #include "fmt.h"
+#include "options.h"
 #include "policy.h"
+#include "policy_file.h"
+#include "preload_text.h"
+#include "program.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+/* How deep the kernel follows "#!" interpreters that are scripts
+ * themselves (BINPRM_MAX_RECURSION + 1 files). */
+#define MAX_INTERPRETER_DEPTH 5
+
 static void run_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: notw run [--reuseaddr on|off] [--linger off|crash|exit|always] [--ports LIST]\n"
 		"                [--reap on|off] [--wait SECS] [--log DEST] [--log-level LEVEL]\n"
-		"                [--config FILE] -- PROGRAM [ARGS...]\n"
+		"                [--config FILE] [--] PROGRAM [ARGS...]\n"
 		"Runs PROGRAM with libnotw preloaded (prepended to any LD_PRELOAD); each option\n"
 		"sets the NOTW_* variable of the same name (--config: NOTW_CONFIG, after\n"
-		"checking the file as notw check-config does). Refuses (status 2) a program the\n"
-		"library could not load into: statically linked, set-user-ID or set-group-ID,\n"
-		"or with file capabilities.\n");
+		"checking the file as notw check-config does). Options end at PROGRAM.\n"
+		"Refuses (status 2) a program the library could not load into: statically\n"
+		"linked (of any word size), built for another word size or machine than the\n"
+		"library, set-user-ID or set-group-ID, or with file capabilities; for a script,\n"
+		"the same of its \"#!\" interpreter (a script without \"#!\" runs with /bin/sh, as\n"
+		"a shell runs it). Refuses a library path that LD_PRELOAD would split (a space or\n"
+		"a colon in it).\n");
 }
 
 /* libnotw.so: in the build tree next to this program, else the installed one. */
@@ -51,75 +65,74 @@ static bool find_library(char *out, size_t cap)
 	return access(out, R_OK) == 0;
 }
 
-bool find_in_path(const char *name, char *out, size_t cap)
+static int refuse(const char *program, const char *what, const char *why)
 {
-	if (strchr(name, '/') != NULL) {
-		snprintf(out, cap, "%s", name);
-		return access(out, X_OK) == 0;
-	}
-	const char *path = getenv("PATH");
-	if (path == NULL)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	while (*path != '\0') {
-		size_t n = strcspn(path, ":");
-		snprintf(out, cap, "%.*s/%s", (int)n, path, name);
-		if (n > 0 && access(out, X_OK) == 0)
-			return true;
-		path += n + (path[n] == ':');
-	}
-	return false;
+	fprintf(stderr, "notw run: refusing to run %s: %s%s, so libnotw would silently not load\n", program, what,
+		why);
+	return EXIT_USAGE;
 }
 
-/* An ELF executable without a PT_INTERP program header is statically
- * linked: the dynamic loader, and so LD_PRELOAD, never runs. */
-static bool is_static_elf(const char *file)
+/* Why the loader of this ELF file cannot preload libnotw, or NULL. */
+static const char *elf_problem(const char *file)
 {
 	/* O_NONBLOCK: a FIFO in the program's place must not hang us. */
 	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
-		return false;
+		return NULL; /* exec will say why */
 	native_ehdr eh;
-	bool is_static = notw_elf_read_native(fd, &eh) == NULL &&
-			 !notw_elf_has_segment(fd, &eh, PT_INTERP, NULL);
+	const char *why = NULL;
+	enum notw_elf_linking linking = notw_elf_linking(fd);
+	if (linking == NOTW_ELF_STATIC)
+		why = "statically linked";
+	else if (linking == NOTW_ELF_DYNAMIC && (why = notw_elf_read_native(fd, &eh)) != NULL)
+		why = "an ELF program libnotw cannot load into: not the library's word size or machine";
 	close(fd);
-	return is_static;
+	return why;
 }
 
-static int refuse(const char *program, const char *why)
-{
-	fprintf(stderr, "notw: refusing to run %s: %s, so libnotw would silently not load\n", program, why);
-	return EXIT_USAGE;
-}
-
-static int check_program(const char *file)
+/* The kernel's own refusals to preload anything: secure execution. */
+static const char *setid_problem(const char *file)
 {
 	struct stat st;
-	if (stat(file, &st) != 0) {
-		fprintf(stderr, "notw: %s: %s\n", file, strerror(errno));
-		return EXIT_USAGE;
-	}
+	if (stat(file, &st) != 0)
+		return NULL;
 	if ((st.st_mode & S_ISUID) != 0)
-		return refuse(file, "it is set-user-ID");
+		return "set-user-ID";
 	if ((st.st_mode & S_ISGID) != 0)
-		return refuse(file, "it is set-group-ID");
+		return "set-group-ID";
 	if (getxattr(file, "security.capability", NULL, 0) > 0)
-		return refuse(file, "it has file capabilities");
-	if (is_static_elf(file))
-		return refuse(file, "it is statically linked");
-	return EXIT_DONE;
+		return "with file capabilities";
+	return NULL;
 }
 
-struct option_map {
-	const char *option;
-	enum notw_setting setting; /* its NOTW_* variable gets the value */
-};
-
-static const struct option_map options[] = {
-	{ "--reuseaddr", NOTW_SET_REUSEADDR }, { "--linger", NOTW_SET_LINGER },
-	{ "--ports", NOTW_SET_PORTS },         { "--reap", NOTW_SET_REAP },
-	{ "--wait", NOTW_SET_WAIT },           { "--log", NOTW_SET_LOG },
-	{ "--log-level", NOTW_SET_LOG_LEVEL },
-};
+/* EXIT_DONE when libnotw would load into what the kernel runs for file,
+ * else the refusal's status, said on stderr. what: "it is " or "its
+ * interpreter ... is ". */
+static int check_program(const char *program, const char *file, const char *what, int depth)
+{
+	const char *why = setid_problem(file);
+	if (why == NULL)
+		why = elf_problem(file);
+	if (why != NULL)
+		return refuse(program, what, why);
+	if (depth >= MAX_INTERPRETER_DEPTH)
+		return EXIT_DONE;
+	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	bool elf = fd >= 0 && notw_elf_linking(fd) != NOTW_ELF_NONE;
+	if (fd >= 0)
+		close(fd);
+	if (elf)
+		return EXIT_DONE;
+	char interp[PATH_MAX], next_what[PATH_MAX + 64];
+	if (has_shebang(file)) {
+		if (!script_interpreter(file, interp, sizeof interp))
+			return EXIT_DONE; /* exec will say what is wrong */
+	} else {
+		snprintf(interp, sizeof interp, "%s", PLAIN_SCRIPT_SHELL);
+	}
+	snprintf(next_what, sizeof next_what, "its interpreter %s is ", interp);
+	return check_program(program, interp, next_what, depth + 1);
+}
 
 /* --config FILE: the library reads it as NOTW_CONFIG; a problem in it is
  * the user's to fix now, not a line in a log later. */
@@ -143,69 +156,75 @@ static bool use_config(const char *file)
 	return true;
 }
 
-/* One option and its value; false (usage printed) when it is not valid. */
-static bool take_option(const char *option, const char *value)
+/* The value must be one the library accepts: a typo here is the user's to
+ * fix now, not a line in a log later. */
+static bool set_variable(const char *option, enum notw_setting setting, const char *value)
 {
-	if (strcmp(option, "--config") == 0)
-		return use_config(value);
-	for (size_t k = 0; k < sizeof options / sizeof options[0]; k++) {
-		if (strcmp(option, options[k].option) != 0)
-			continue;
-		/* The value must be one the library accepts: a typo here is
-		 * the user's to fix now, not a line in a log later. */
-		const char *why = notw_policy_set(NULL, options[k].setting, value);
-		if (why != NULL) {
-			fprintf(stderr, "notw run: %s %s: %s\n", option, value, why);
-			return false;
-		}
-		setenv(notw_setting_env(options[k].setting), value, 1);
-		return true;
+	const char *why = notw_policy_set(NULL, setting, value);
+	if (why != NULL) {
+		fprintf(stderr, "notw run: --%s %s: %s\n", option, value, why);
+		return false;
 	}
-	fprintf(stderr, "notw run: unknown option: %s\n", option);
-	run_usage(stderr);
-	return false;
+	setenv(notw_setting_env(setting), value, 1);
+	return true;
 }
 
-int cmd_run(int argc, char **argv)
+/* getopt_long's val for --config; the others are their setting + 1. */
+#define OPT_CONFIG 1000
+
+/* Returns -1 and the program's index in *first, or the exit status. */
+static int parse_run_args(int argc, char **argv, int *first)
 {
-	int i = 1;
-	for (; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0) {
-			i++;
-			break;
-		}
-		if (strcmp(argv[i], "--help") == 0) {
+	static const struct option long_opts[] = {
+		{ "reuseaddr", required_argument, NULL, NOTW_SET_REUSEADDR + 1 },
+		{ "linger", required_argument, NULL, NOTW_SET_LINGER + 1 },
+		{ "ports", required_argument, NULL, NOTW_SET_PORTS + 1 },
+		{ "reap", required_argument, NULL, NOTW_SET_REAP + 1 },
+		{ "wait", required_argument, NULL, NOTW_SET_WAIT + 1 },
+		{ "log", required_argument, NULL, NOTW_SET_LOG + 1 },
+		{ "log-level", required_argument, NULL, NOTW_SET_LOG_LEVEL + 1 },
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, index = 0;
+	/* '+': options end at the program, whose own options are its own. */
+	while ((c = getopt_long(argc, argv, "+" OPTS_QUIET "h", long_opts, &index)) != -1) {
+		if (c == 'h') {
 			run_usage(stdout);
 			return EXIT_DONE;
 		}
-		if (argv[i][0] != '-')
-			break; /* the program, without "--" */
-		if (i + 1 >= argc) {
-			fprintf(stderr, "notw run: %s needs a value\n", argv[i]);
+		if (c == '?' || c == ':') {
+			option_error("run", c, argv);
 			run_usage(stderr);
 			return EXIT_USAGE;
 		}
-		if (!take_option(argv[i], argv[i + 1]))
+		bool ok = c == OPT_CONFIG ? use_config(optarg)
+					  : set_variable(long_opts[index].name, (enum notw_setting)(c - 1), optarg);
+		if (!ok)
 			return EXIT_USAGE;
-		i++;
 	}
-	if (i >= argc) {
+	if (optind >= argc) {
 		fprintf(stderr, "notw run: no program to run\n");
 		run_usage(stderr);
 		return EXIT_USAGE;
 	}
-	char program[PATH_MAX], library[PATH_MAX];
-	if (!find_in_path(argv[i], program, sizeof program)) {
-		fprintf(stderr, "notw run: %s: no such program\n", argv[i]);
-		return EXIT_USAGE;
-	}
-	int rc = check_program(program);
-	if (rc != EXIT_DONE)
-		return rc;
-	if (!find_library(library, sizeof library)) {
-		fprintf(stderr, "notw run: cannot find libnotw.so (looked next to this program and in %s)\n",
-			NOTW_LIBDIR);
-		return EXIT_USAGE;
+	*first = optind;
+	return -1;
+}
+
+/* LD_PRELOAD with the library first; false when ld.so would split the
+ * library's path (it separates names at spaces and colons) and load what
+ * the pieces name instead, relative to the current directory. */
+static bool set_preload(const char *library)
+{
+	if (notw_ldso_name_splits(library)) {
+		fprintf(stderr,
+			"notw run: refusing to preload %s: LD_PRELOAD would split its path at the space, tab, "
+			"newline or ':' in it and load other files; install the library (or move this build) "
+			"under a path without them\n",
+			library);
+		return false;
 	}
 	const char *old = getenv("LD_PRELOAD");
 	char preload[2 * PATH_MAX];
@@ -214,7 +233,62 @@ int cmd_run(int argc, char **argv)
 	else
 		snprintf(preload, sizeof preload, "%s", library);
 	setenv("LD_PRELOAD", preload, 1);
-	execv(program, argv + i);
+	return true;
+}
+
+/* execv(), and for a file without "#!" that is not ELF, sh, as execvp()
+ * and the shells do. */
+static void exec_program(char *program, char **argv)
+{
+	execv(program, argv);
+	if (errno != ENOEXEC)
+		return;
+	int argc = 0;
+	while (argv[argc] != NULL)
+		argc++;
+	char **sh_argv = calloc((size_t)argc + 2, sizeof *sh_argv);
+	if (sh_argv == NULL)
+		return;
+	static char sh_name[] = "sh";
+	sh_argv[0] = sh_name;
+	sh_argv[1] = program;
+	for (int i = 1; i < argc; i++)
+		sh_argv[i + 1] = argv[i];
+	execv(PLAIN_SCRIPT_SHELL, sh_argv);
+	int err = errno;
+	free(sh_argv);
+	errno = err;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	int first;
+	int status = parse_run_args(argc, argv, &first);
+	if (status >= 0)
+		return status;
+	char program[PATH_MAX], library[PATH_MAX];
+	int err = find_program(argv[first], program, sizeof program);
+	if (err == EINVAL) {
+		fprintf(stderr, "notw run: %s\n", find_program_problem(err));
+		run_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (err != 0) {
+		fprintf(stderr, "notw run: %s: %s\n", err == EACCES ? program : argv[first],
+			find_program_problem(err));
+		return EXIT_USAGE;
+	}
+	status = check_program(program, program, "it is ", 0);
+	if (status != EXIT_DONE)
+		return status;
+	if (!find_library(library, sizeof library)) {
+		fprintf(stderr, "notw run: cannot find libnotw.so (looked next to this program and in %s)\n",
+			NOTW_LIBDIR);
+		return EXIT_USAGE;
+	}
+	if (!set_preload(library))
+		return EXIT_USAGE;
+	exec_program(program, argv + first);
 	fprintf(stderr, "notw run: %s: %s\n", program, strerror(errno));
 	return 127;
 }

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The notw command, checked against the kernel's own view (ss).
 #
-#   cli.sh status-reap|reap-reset|netns|run
+#   cli.sh status-reap|reap-reset|reap-in-flight|status-under-library|status-names|netns|run|run-paths
 #
 # reap-reset: where SOCK_DESTROY is refused (CAP_NET_ADMIN dropped from the
 # bounding set), reap resets the sockets instead (CAP_NET_RAW): FIN-WAIT-2
@@ -78,7 +78,7 @@ reap-reset)
 	check_eq "reap without CAP_NET_ADMIN, with CAP_NET_RAW (and tcp_rfc1337 = 1): exit 0" 0 $?
 	sysctl -qw net.ipv4.tcp_rfc1337=0
 	check_eq "... each FIN-WAIT-2 socket reset" "$N" "$(grep -c '^reset FIN-WAIT-2 127\.0\.0\.1:49200 ' "$WORK/reset.txt")"
-	check "... and counted as such" grep -qx "port $PORT: $N destroyed ($N by reset), 0 refused, 0 timewait socket(s) remain" "$WORK/reset.txt"
+	check "... and counted as such" grep -qx "port $PORT: $N destroyed ($N by reset), 0 refused, 0 left (0 still sending data, 0 of live processes); nothing holds the port any more" "$WORK/reset.txt"
 	check_eq "the kernel agrees: no timewait socket left" 0 "$(timewait_on_port "$PORT")"
 
 	# A dual-stack server: v4-mapped sockets, reset with IPv4 segments.
@@ -141,6 +141,92 @@ reap-reset)
 		"$(json_get "$WORK/tw.json" '" ".join(str(d[k]) for k in ("destroyed", "by_reset", "remaining"))')"
 	check_eq "the kernel agrees" 0 "$(timewait_on_port "$PORT")"
 	;;
+reap-in-flight)
+	# A server without the library fills the send queues of clients that
+	# never read, then is killed: the kernel keeps each connection as an
+	# orphan in FIN-WAIT-1, still sending. reap must not destroy them (the
+	# clients would lose that data) nor report the port free.
+	start_bg "$WORK/fill.out" "$WORK/fill.err" python3 -c '
+import os, signal, socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(8)
+print("listening", flush=True)
+conns = [s.accept()[0] for _ in range(int(sys.argv[2]))]
+for c in conns:
+    c.setblocking(False)
+    try:
+        while True:
+            c.send(b"x" * 65536)
+    except BlockingIOError:
+        pass
+print("full", flush=True)
+os.kill(os.getpid(), signal.SIGKILL)' "$PORT" "$N"
+	wait_for_line "$WORK/fill.out" '^listening$'
+	start_bg "$WORK/slow.out" "$WORK/slow.err" python3 -c '
+import socket, sys, time
+cs = []
+for _ in range(int(sys.argv[2])):
+    c = socket.socket()
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    c.connect(("127.0.0.1", int(sys.argv[1])))
+    cs.append(c)
+print("connected", flush=True)
+time.sleep(60)' "$PORT" "$N"
+	wait_for_line "$WORK/fill.out" '^full$'
+	in_flight() { ss -tanH state fin-wait-1 "( sport = :$PORT )" | awk '$2 > 0' | grep -c .; }
+	wait_until at_least "$N" in_flight
+	check_eq "the kernel shows $N FIN-WAIT-1 orphans with data queued" "$N" "$(in_flight)"
+	"$NOTW_CLI" status --json "$PORT" >"$WORK/flight.json"
+	check_eq "status counts them as closing sockets still sending data" "$N $N" \
+		"$(json_get "$WORK/flight.json" '"%d %d" % (d["closing"], d["draining"])')"
+	"$NOTW_CLI" reap "$PORT" >"$WORK/flight.txt"
+	check_eq "reap: exit 1 (they still hold the port)" 1 $?
+	check_eq "... says for each that data is still in flight" "$N" \
+		"$(grep -c '^  cause: data still in flight' "$WORK/flight.txt")"
+	check_eq "... lists each as left" "$N" "$(grep -c '^left FIN-WAIT-1 127\.0\.0\.1:49200 ' "$WORK/flight.txt")"
+	check "... and does not call the port free" grep -q "^port $PORT: 0 destroyed .* $N socket(s) still hold it\$" "$WORK/flight.txt"
+	check_eq "the kernel still has them, still sending" "$N" "$(in_flight)"
+	"$NOTW_CLI" reap --json "$PORT" >"$WORK/flight-reap.json"
+	check_eq "reap --json: none destroyed, $N left, $N draining, $N remaining" "0 $N $N $N" \
+		"$(json_get "$WORK/flight-reap.json" '" ".join(str(d[k]) for k in ("destroyed", "left", "draining", "remaining"))')"
+	;;
+status-under-library)
+	# After notw enable every program loads the library, notw included: its
+	# probe bind must not go through the library's bind hook (which as root
+	# would destroy the leftovers to let the bind through).
+	leftovers
+	"$NOTW_CLI" status "$PORT" >"$WORK/plain.txt"
+	"${WITH_NOTW[@]}" NOTW_LOG=stderr "$NOTW_CLI" status "$PORT" >"$WORK/under.txt" 2>"$WORK/under.err"
+	check_eq "status under LD_PRELOAD=libnotw: exit 0" 0 $?
+	check_eq "... reports what it reports without the library" "$(grep -v '^  ' "$WORK/plain.txt")" \
+		"$(grep -v '^  ' "$WORK/under.txt")"
+	check "... a bind without SO_REUSEADDR fails now" grep -q 'without SO_REUSEADDR: EADDRINUSE' "$WORK/under.txt"
+	check_eq "... the library logged nothing about it" "" "$(grep 'notw\[' "$WORK/under.err")"
+	check_eq "... and destroyed nothing" "$N" "$(timewait_on_port "$PORT")"
+	;;
+status-names)
+	# A process name is anyone's to choose (prctl PR_SET_NAME): status must
+	# print it escaped, and --json must stay valid JSON.
+	start_bg "$WORK/named.out" "$WORK/named.err" python3 -c '
+import ctypes, socket, sys, time
+ctypes.CDLL(None).prctl(15, b"\x1b[2J\xff\xfe\x07ev\\il", 0, 0, 0)
+s = socket.socket()
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(1)
+print("listening", flush=True)
+time.sleep(60)' "$PORT"
+	wait_for_line "$WORK/named.out" '^listening$'
+	"$NOTW_CLI" status "$PORT" >"$WORK/names.txt"
+	check_eq "status: exit 0" 0 $?
+	check_eq "... no control byte reaches the terminal" 0 "$(tr -d '\n' <"$WORK/names.txt" | tr -dc '\000-\037\177' | wc -c)"
+	check_eq "... no byte that is not ASCII either" 0 "$(LC_ALL=C tr -d '\000-\177' <"$WORK/names.txt" | wc -c)"
+	check "... the name shown escaped" grep -qF 'pid '"$BG_PID"' ("\x1b[2J\xff\xfe\x07ev\x5cil")' "$WORK/names.txt"
+	"$NOTW_CLI" status --json "$PORT" >"$WORK/names.json"
+	check_eq "status --json: valid JSON (strict UTF-8), the name with U+FFFD for each invalid byte" \
+		"$(printf '%s' '"\u001b[2J\ufffd\ufffd\u0007ev\\il"')" \
+		"$(python3 -c 'import json, sys; d = json.loads(open(sys.argv[1], "rb").read().decode("utf-8")); print(json.dumps([s["program"] for s in d["sockets"] if s["program"]][0]))' "$WORK/names.json")"
+	;;
 status-reap)
 	check "--version" bash -c "'$NOTW_CLI' --version | grep -q '^notw [0-9]'"
 	check "--help exits 0" "$NOTW_CLI" --help
@@ -158,6 +244,17 @@ status-reap)
 	check_eq "status --json parses, and counts what ss counts" "$N" "$(json_get "$WORK/status.json" 'd["timewait"]')"
 	check_eq "status --json: each socket's sub-state" "FIN-WAIT-2" \
 		"$(json_get "$WORK/status.json" '",".join(sorted(set(s["state"] for s in d["sockets"])))')"
+	# Options anywhere: after ADDR:PORT they still count, and ADDR too.
+	"$NOTW_CLI" reap "127.0.0.1:$PORT" --dry-run >"$WORK/dry-after.txt"
+	check_eq "reap ADDR:PORT --dry-run (the option last): exit 1, they remain" 1 $?
+	check_eq "... it lists each as it would destroy it" "$N" "$(grep -c '^would destroy FIN-WAIT-2 ' "$WORK/dry-after.txt")"
+	check_eq "... and destroys none" "$N" "$(timewait_on_port "$PORT")"
+	"$NOTW_CLI" reap "127.0.0.2:$PORT" --dry-run >"$WORK/other-addr.txt"
+	check_eq "reap 127.0.0.2:PORT --dry-run: nothing there conflicts with that address: exit 0" 0 $?
+	check_eq "... and it lists none of 127.0.0.1's" 0 "$(grep -c '^would destroy' "$WORK/other-addr.txt")"
+	"$NOTW_CLI" reap "127.0.0.2:$PORT" --json >"$WORK/other-addr.json"
+	check_eq "reap 127.0.0.2:PORT --json: exit 0, nothing destroyed" "0 0" "$? $(json_get "$WORK/other-addr.json" 'd["destroyed"]')"
+	check_eq "... 127.0.0.1's leftovers are all still there" "$N" "$(timewait_on_port "$PORT")"
 	"$NOTW_CLI" reap --dry-run "$PORT" >"$WORK/dry.txt"
 	check_eq "reap --dry-run: exit 1 (they remain)" 1 $?
 	check_eq "reap --dry-run: lists each" "$N" "$(grep -c '^would destroy FIN-WAIT-2 ' "$WORK/dry.txt")"
@@ -203,6 +300,10 @@ netns)
 		"$(nsenter -t "$NS" -n -- ss -tanoH state time-wait state fin-wait-2 "( sport = :$PORT )" | grep -c timewait)"
 	"$NOTW_CLI" status --netns /nonexistent "$PORT" >/dev/null 2>"$WORK/bad-ns.err"
 	check_eq "--netns to nothing: usage error (2)" 2 $?
+	mkfifo "$WORK/fifo"
+	timeout 10 "$NOTW_CLI" status --netns "$WORK/fifo" "$PORT" >/dev/null 2>"$WORK/fifo.err"
+	check_eq "--netns FIFO: does not block, usage error (2)" 2 $?
+	check "... saying it is not a network namespace" grep -q 'is not a network namespace' "$WORK/fifo.err"
 	kill -TERM "$(cat "$WORK/cl.pid")" 2>/dev/null
 	;;
 run)
@@ -235,6 +336,71 @@ run)
 	"$NOTW_CLI" run -- "$WORK/probe-setuid" reuse tcp4 49203 >/dev/null 2>"$WORK/setuid.err"
 	check_eq "a set-user-ID program: refused, exit 2" 2 $?
 	check "... saying why" grep -q 'set-user-ID' "$WORK/setuid.err"
+	# A 32-bit statically linked program (a minimal i386 ELF that exits
+	# 42): no loader runs in it either, whatever its word size.
+	python3 -c '
+import struct, sys
+code = bytes([0xb8, 1, 0, 0, 0, 0xbb, 42, 0, 0, 0, 0xcd, 0x80])  # exit(42)
+base, eh_size, ph_size = 0x08048000, 52, 32
+size = eh_size + ph_size + len(code)
+eh = b"\x7fELF" + bytes([1, 1, 1, 0]) + bytes(8)
+eh += struct.pack("<HHIIIIIHHHHHH", 2, 3, 1, base + eh_size + ph_size, eh_size, 0, 0, eh_size, ph_size, 1, 0, 0, 0)
+ph = struct.pack("<IIIIIIII", 1, 0, base, base, size, size, 5, 0x1000)
+open(sys.argv[1], "wb").write(eh + ph + code)' "$WORK/static32"
+	chmod 755 "$WORK/static32"
+	"$NOTW_CLI" run -- "$WORK/static32" >"$WORK/static32.out" 2>"$WORK/static32.err"
+	check_eq "a 32-bit statically linked program: refused, exit 2" 2 $?
+	check "... saying why" grep -q 'refusing to run .*/static32: it is statically linked' "$WORK/static32.err"
+	printf '#!%s\n' "$NOTW_PROGS/static_hello" >"$WORK/static-script"
+	chmod 755 "$WORK/static-script"
+	"$NOTW_CLI" run -- "$WORK/static-script" >"$WORK/sscript.out" 2>"$WORK/sscript.err"
+	check_eq "a script whose #! interpreter is statically linked: refused, exit 2" 2 $?
+	check "... naming the interpreter" grep -q "refusing to run .*/static-script: its interpreter $NOTW_PROGS/static_hello is statically linked" "$WORK/sscript.err"
+	check_eq "... and not run" "" "$(cat "$WORK/sscript.out")"
+	printf '#!/usr/bin/env static_hello\n' >"$WORK/env-script"
+	printf '#!%s\n' "$WORK/static32" >"$WORK/script32"
+	printf '#!%s\n' "$WORK/static-script" >"$WORK/nested-script"
+	chmod 755 "$WORK/env-script" "$WORK/script32" "$WORK/nested-script"
+	PATH=$NOTW_PROGS:$PATH "$NOTW_CLI" run -- "$WORK/env-script" >/dev/null 2>"$WORK/escript.err"
+	check_eq "#!/usr/bin/env STATIC (found in PATH): refused, exit 2" 2 $?
+	"$NOTW_CLI" run -- "$WORK/script32" >/dev/null 2>&1
+	check_eq "a script whose interpreter is a 32-bit static program: refused, exit 2" 2 $?
+	"$NOTW_CLI" run -- "$WORK/nested-script" >/dev/null 2>"$WORK/nested.err"
+	check_eq "a script whose interpreter is such a script: refused, exit 2" 2 $?
+	printf 'echo not executable\n' >"$WORK/noexec"
+	chmod 644 "$WORK/noexec"
+	"$NOTW_CLI" run -- "$WORK/noexec" >/dev/null 2>"$WORK/noexec.err"
+	check_eq "a file that is not executable: exit 2" 2 $?
+	check_eq "... said so, not 'no such program'" "notw run: $WORK/noexec: not an executable file (Permission denied)" "$(cat "$WORK/noexec.err")"
+	"$NOTW_CLI" run -- "$WORK/missing" >/dev/null 2>"$WORK/missing.err"
+	check_eq "a missing file: exit 2, 'no such program'" "2 notw run: $WORK/missing: no such program" "$? $(cat "$WORK/missing.err")"
+	"$NOTW_CLI" run -- "" >/dev/null 2>"$WORK/empty.err"
+	check_eq "an empty program name: usage error (2)" 2 $?
+	check "... saying so, with the usage" grep -q '^notw run: an empty program name$' "$WORK/empty.err"
+	check "... not a directory of PATH refused" bash -c "! grep -q 'Permission denied' '$WORK/empty.err'"
+	printf 'echo "plain script ran: $1 $LD_PRELOAD"\n' >"$WORK/plain-script"
+	chmod 755 "$WORK/plain-script"
+	out=$("${runner[@]}" run -- "$WORK/plain-script" arg1 2>"$WORK/plain.err")
+	check_eq "a script without #!: run with sh, as a shell runs it (exit 0)" 0 $?
+	case $out in
+	"plain script ran: arg1 "*/libnotw.so*) ok "... with its arguments, under the library" ;;
+	*) not_ok "... with its arguments, under the library (got '$out', $(cat "$WORK/plain.err"))" ;;
+	esac
+	;;
+run-paths)
+	# LD_PRELOAD splits names at spaces and colons: a library whose path
+	# holds one would be loaded as other files, relative to the current
+	# directory. notw run refuses rather than hand ld.so such a path.
+	for dir in "my dir" "a:b"; do
+		mkdir -p "$WORK/$dir/cli" "$WORK/$dir/shim"
+		cp "$NOTW_CLI" "$WORK/$dir/cli/notw"
+		cp "$NOTW_LIB" "$WORK/$dir/shim/libnotw.so"
+		(cd "$WORK" && "$WORK/$dir/cli/notw" run -- "$NOTW_PROGS/probe" env LD_PRELOAD) \
+			>"$WORK/odd.out" 2>"$WORK/odd.err"
+		check_eq "notw run with the library under '$dir': refused, exit 2" 2 $?
+		check "... saying why" grep -q "refusing to preload $WORK/$dir/shim/libnotw.so: LD_PRELOAD would split its path" "$WORK/odd.err"
+		check_eq "... the program not run" "" "$(cat "$WORK/odd.out")"
+	done
 	;;
 esac
 finish

@@ -5,6 +5,12 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 : "${NOTW_CLI:?NOTW_CLI must name the notw command}"
+if [ "$(id -u)" != 0 ]; then
+	# notw enable accepts only a library root owns (the copies made here
+	# would be this user's), and the lock tests need a second user.
+	echo "# not root: skipped"
+	exit 77
+fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/notw-test.XXXXXX")
 trap cleanup EXIT
 
@@ -41,8 +47,10 @@ fingerprint() {
 
 inode() { stat -c %i "$1"; }
 
-# Everything in DIR but ld.so.preload: a temporary file left behind.
-leftovers() { find "$1" -mindepth 1 -maxdepth 1 ! -name ld.so.preload -printf '%f\n'; }
+# Everything in DIR but ld.so.preload and the lock file: a temporary file
+# left behind.
+LOCK_NAME=.notw-ld.so.preload.lock
+leftovers() { find "$1" -mindepth 1 -maxdepth 1 ! -name ld.so.preload ! -name "$LOCK_NAME" -printf '%f\n'; }
 
 enable() { notw enable --root "$ROOT" "$@"; }
 disable() { notw disable --root "$ROOT" "$@"; }
@@ -223,14 +231,17 @@ if [ "$(id -u)" = 0 ]; then
 	notw_as_nobody enable --root "$ROOT" --library /usr/lib/unreadable.so
 	refused "an unreadable library (as nobody)" ".*/usr/lib/unreadable.so: Permission denied"
 	# A failure after the temporary file exists: nobody may write into
-	# etc but cannot give the new file root's ownership.
+	# etc but cannot give the new file root's ownership. (The lock file
+	# is root's, which nobody cannot open: theirs is made afresh.)
 	chown 65534 "$ROOT/etc"
+	rm -f "$ROOT/etc/$LOCK_NAME"
 	notw_as_nobody enable --root "$ROOT" --library "$LIB"
 	refused "a new file that cannot keep the old owner (as nobody)" "cannot give the new file the owner and mode of .*ld.so.preload: Operation not permitted"
 	notw_as_nobody disable --root "$ROOT" --library "$LIB"
 	check_eq "disable as nobody of an absent entry: exit 0, not rewritten" \
 		"0 notw: $LIB was not in $FILE" "$RC $OUT"
 	chown 0 "$ROOT/etc"
+	rm -f "$ROOT/etc/$LOCK_NAME"
 else
 	echo "# not root: the unprivileged cases skipped"
 fi
@@ -323,14 +334,17 @@ check_eq "etc -> ../outside: '..' stops at the root, DIR/outside is written" \
 	"$RC $OUT $(cat "$REL/outside/ld.so.preload")"
 outside_same "... the directory outside untouched"
 
-# --- two runs at once take turns on a lock on etc: a run that finds it taken
-# waits (5 s at most), then says so and changes nothing.
+# --- two runs at once take turns on a lock file in etc, mode 0600: a run
+# that finds it taken waits (5 s at most), then says so and changes nothing.
 LOCKROOT=$WORK/lockroot
 mkdir -p "$LOCKROOT/usr/lib" "$LOCKROOT/etc"
 cp "$NOTW_LIB" "$LOCKROOT/usr/lib/libnotw.so"
 printf '/lib/a.so\n' >"$LOCKROOT/etc/ld.so.preload"
-lock_taken() { ! flock -n "$LOCKROOT/etc" true; }
-flock "$LOCKROOT/etc" sleep 1.5 &
+LOCKFILE=$LOCKROOT/etc/$LOCK_NAME
+"$NOTW_CLI" disable --root "$LOCKROOT" --library /usr/lib/other.so >/dev/null
+check_eq "the lock file: root's, mode 0600, a regular file" "0 600 regular empty file" "$(stat -c '%u %a %F' "$LOCKFILE")"
+lock_taken() { ! flock -n "$LOCKFILE" true; }
+flock "$LOCKFILE" sleep 1.5 &
 BG_PIDS+=("$!")
 wait_until lock_taken
 start=$(date +%s%N)
@@ -341,7 +355,7 @@ check_eq "enable while another run holds the lock: done" 0 "$rc"
 check "... once the lock was free (waited ${waited_ms} ms)" [ "$waited_ms" -ge 500 ]
 check_eq "... the entry added" "/lib/a.so
 /usr/lib/libnotw.so" "$(cat "$LOCKROOT/etc/ld.so.preload")"
-flock "$LOCKROOT/etc" sleep 8 &
+flock "$LOCKFILE" sleep 8 &
 BG_PIDS+=("$!")
 wait_until lock_taken
 before=$(fingerprint "$LOCKROOT/etc/ld.so.preload")
@@ -376,6 +390,111 @@ done
 kill -KILL "$swapper" 2>/dev/null || true
 wait "$swapper" 2>/dev/null || true
 outside_same "etc swapped for a link outside during 300 runs: the directory outside untouched"
+
+# --- an unprivileged user cannot hold the lock: not by the etc directory,
+# not by ld.so.preload (both readable by all), not by the lock file (0600);
+# a lock file others could have opened is replaced before use.
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
+nobody_holds() { ! flock -n "$1" true; }
+# nobody_holds_then DESCRIPTION EXPECTED-OUTPUT notw ARGS...: as root, while
+# nobody holds what they hold, the command is done without waiting for the
+# lock (a run that waits gives up after 5 s; a loaded machine may take 2).
+nobody_holds_then() {
+	local what=$1 expected=$2 start rc=0 ms
+	shift 2
+	start=$(date +%s%N)
+	"$NOTW_CLI" "$@" >"$WORK/lock.out" 2>&1 || rc=$?
+	ms=$((($(date +%s%N) - start) / 1000000))
+	check_eq "$what: done" "0 $expected" "$rc $(cat "$WORK/lock.out")"
+	check "... without waiting for the lock (${ms} ms)" [ "$ms" -lt 4000 ]
+}
+chmod 755 "$WORK"
+as_nobody flock "$LOCKROOT/etc" sleep 8 &
+BG_PIDS+=("$!")
+as_nobody flock "$LOCKROOT/etc/ld.so.preload" sleep 8 &
+BG_PIDS+=("$!")
+wait_until nobody_holds "$LOCKROOT/etc"
+wait_until nobody_holds "$LOCKROOT/etc/ld.so.preload"
+rc=0
+as_nobody flock -n "$LOCKFILE" true 2>/dev/null || rc=$?
+check "nobody cannot open the lock file" [ "$rc" != 0 ]
+nobody_holds_then "disable while nobody holds etc and ld.so.preload" \
+	"notw: removed /usr/lib/libnotw.so from $LOCKROOT/etc/ld.so.preload" \
+	disable --root "$LOCKROOT" --library /usr/lib/libnotw.so
+chmod 644 "$LOCKFILE"
+old_lock=$(inode "$LOCKFILE")
+as_nobody flock "$LOCKFILE" sleep 8 &
+BG_PIDS+=("$!")
+wait_until nobody_holds "$LOCKFILE"
+nobody_holds_then "a lock file others could open (0644), held by nobody: enable" \
+	"notw: added /usr/lib/libnotw.so to $LOCKROOT/etc/ld.so.preload" \
+	enable --root "$LOCKROOT" --library /usr/lib/libnotw.so
+check "... the lock file replaced by one of mode 0600" \
+	[ "$(inode "$LOCKFILE") $(stat -c %a "$LOCKFILE")" != "$old_lock 600" -a "$(stat -c %a "$LOCKFILE")" = 600 ]
+
+# --- enable refuses a library an unprivileged user could replace, or one
+# others cannot read; the file stays as it is.
+TRUST=$WORK/trustroot
+mkdir -p "$TRUST/etc" "$TRUST/usr/lib" "$TRUST/opt/open" "$TRUST/opt/sticky" "$TRUST/opt/safe"
+chmod 755 "$TRUST" "$TRUST/etc" "$TRUST/usr" "$TRUST/usr/lib" "$TRUST/opt" "$TRUST/opt/safe"
+chmod 777 "$TRUST/opt/open"
+chmod 1777 "$TRUST/opt/sticky"
+printf '/lib/a.so\n' >"$TRUST/etc/ld.so.preload"
+install -m 755 -o 0 "$NOTW_LIB" "$TRUST/usr/lib/good.so"
+FILE=$TRUST/etc/ld.so.preload
+ROOT=$TRUST
+before=$(fingerprint "$FILE")
+# untrusted NAME MODE OWNER DIR: a copy of the library, enabled.
+untrusted() {
+	install -m "$2" -o "$3" "$NOTW_LIB" "$TRUST$4/$1"
+	enable --library "$4/$1"
+}
+untrusted nobody.so 755 65534 /usr/lib
+refused "a library owned by nobody" "refusing .*/usr/lib/nobody.so: not owned by root"
+untrusted groupw.so 775 0 /usr/lib
+refused "a group-writable library" "refusing .*/usr/lib/groupw.so: writable by group or others"
+untrusted otherw.so 757 0 /usr/lib
+refused "an other-writable library" "refusing .*/usr/lib/otherw.so: writable by group or others"
+untrusted open.so 755 0 /opt/open
+refused "a library under a 0777 directory" "refusing .*/opt/open/open.so: /opt/open: a directory writable by group or others"
+untrusted sticky.so 755 0 /opt/sticky
+refused "a library under a sticky 1777 directory" "refusing .*/opt/sticky/sticky.so: /opt/sticky: a directory writable"
+untrusted private.so 600 0 /usr/lib
+refused "a library others cannot read (0600)" "refusing .*/usr/lib/private.so: others cannot read it"
+ln -s /opt/open/open.so "$TRUST/usr/lib/link-to-open.so"
+enable --library /usr/lib/link-to-open.so
+refused "a root-owned link to a library under a 0777 directory" "refusing .*/usr/lib/link-to-open.so: /opt/open: a directory writable"
+ln -s /usr/lib "$TRUST/opt/open/lib"
+enable --library /opt/open/lib/good.so
+refused "a path through a 0777 directory (a link there)" "refusing .*: /opt/open: a directory writable"
+chmod 750 "$TRUST/opt/safe"
+untrusted hidden.so 755 0 /opt/safe
+refused "a library in a directory others cannot search" "refusing .*/opt/safe/hidden.so: /opt/safe: others cannot search it"
+chmod 755 "$TRUST/opt/safe"
+chmod 775 "$TRUST"
+untrusted top.so 755 0 /usr/lib
+refused "a root directory (--root) writable by group" "refusing .*/usr/lib/top.so: a directory above it: a directory writable"
+chmod 755 "$TRUST"
+enable --library /usr/lib/top.so
+check_eq "a root-owned 0755 library in root-owned 0755 directories: added" \
+	"0 notw: added /usr/lib/top.so to $FILE" "$RC $OUT"
+
+# --- the loader stops reading ld.so.preload at a NUL byte: an entry after
+# it would never load, so enable does not add one there.
+printf '/lib/a.so\n\0/lib/b.so\n' >"$FILE"
+before=$(fingerprint "$FILE")
+enable --library /usr/lib/top.so
+refused "enable on a file with a NUL byte" ".*ld.so.preload has a NUL byte at offset 10: the loader stops reading there"
+printf '/lib/a.so\n\0/usr/lib/top.so\n' >"$FILE"
+before=$(fingerprint "$FILE")
+enable --library /usr/lib/top.so
+refused "an entry after the NUL byte is not 'already there'" ".*ld.so.preload has a NUL byte at offset 10"
+printf '/usr/lib/top.so\n\0junk' >"$FILE"
+enable --library /usr/lib/top.so
+check_eq "an entry before the NUL byte is there" "0 notw: /usr/lib/top.so already in $FILE" "$RC $OUT"
+disable --library /usr/lib/top.so
+check_eq "disable removes an entry before the NUL byte" "0 notw: removed /usr/lib/top.so from $FILE" "$RC $OUT"
+check_eq "... and keeps the rest, the NUL byte included" "$(printf '\0junk' | sha256sum)" "$(sha256sum <"$FILE")"
 
 # lib.sh's finish relies on commands failing in the open.
 set +e

@@ -1,11 +1,16 @@
 /* notw check-config: the policy file's problems, and what it makes of a
  * program's policy. */
-#include "cli.h"
+#include "command.h"
 #include "config.h"
+#include "options.h"
 #include "policy.h"
+#include "policy_file.h"
+#include "program.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,30 +29,6 @@ static void check_usage(FILE *out)
 		NOTW_DEFAULT_CONFIG);
 }
 
-/* A script's first line, "#!INTERPRETER [ARG]": the program the kernel
- * runs is the interpreter (through env, the ARG found in PATH). */
-static bool script_interpreter(const char *file, char *out, size_t cap)
-{
-	char line[512];
-	FILE *f = fopen(file, "re");
-	if (f == NULL)
-		return false;
-	bool got = fgets(line, sizeof line, f) != NULL;
-	fclose(f);
-	if (!got || strncmp(line, "#!", 2) != 0)
-		return false;
-	char *save = NULL;
-	char *interp = strtok_r(line + 2, " \t\r\n", &save);
-	char *arg = strtok_r(NULL, " \t\r\n", &save);
-	if (interp == NULL)
-		return false;
-	const char *slash = strrchr(interp, '/');
-	if (strcmp(slash != NULL ? slash + 1 : interp, "env") == 0 && arg != NULL && arg[0] != '-')
-		return find_in_path(arg, out, cap);
-	snprintf(out, cap, "%s", interp);
-	return true;
-}
-
 /* What the library will see as /proc/self/exe when NAME is run: the file
  * found in PATH (or named), its links resolved; for a script, its
  * interpreter. Sets *script when NAME is one. */
@@ -57,7 +38,7 @@ static bool identify(const char *name, char *path, size_t cap, struct notw_progr
 	*script = false;
 	prog->name = name;
 	prog->path = NULL;
-	if (!find_in_path(name, found, sizeof found)) {
+	if (find_program(name, found, sizeof found) != 0) {
 		if (strchr(name, '/') != NULL) { /* not there (yet): take it as given */
 			prog->path = name;
 			prog->name = strrchr(name, '/') + 1;
@@ -114,35 +95,6 @@ static void print_policy(FILE *out, const struct notw_policy *p)
 	fprintf(out, "  log_level = %s\n", notw_level_name(p->log_level));
 }
 
-int load_config_for(const char *path, const struct notw_program *prog, struct notw_policy *p,
-		    struct notw_config_report *r)
-{
-	struct notw_config_text text;
-	int err = notw_config_read(path, &text);
-	if (err != 0) {
-		const char *problem = notw_config_read_problem(err);
-		fprintf(stderr, "%s: error: cannot be read: %s\n", path,
-			problem != NULL ? problem : strerror(err));
-		return -1;
-	}
-	if (strcmp(path, NOTW_DEFAULT_CONFIG) == 0 && !notw_config_trusted_for_setid(&text))
-		fprintf(stderr, "%s: warning: set-id programs ignore this file: it must be owned by root and "
-				"writable by nobody else\n", path);
-	int problems = notw_config_apply(p, text.mem, text.len, prog, r);
-	for (int i = 0; i < r->count; i++)
-		fprintf(stderr, "%s:%u: error: %s\n", path, r->diags[i].line, r->diags[i].text);
-	if (r->dropped > 0)
-		fprintf(stderr, "%s: error: %d more problems not shown (at most %d are kept)\n", path,
-			r->dropped, NOTW_CONFIG_DIAG_MAX);
-	if (text.truncated) {
-		fprintf(stderr, "%s: error: larger than %u bytes: everything after line %u is ignored\n",
-			path, NOTW_CONFIG_FILE_MAX, r->lines);
-		problems++;
-	}
-	notw_config_release(&text);
-	return problems;
-}
-
 static void print_sections(FILE *out, const struct notw_config_report *r)
 {
 	fputs("  from      = built-in defaults, [defaults]", out);
@@ -155,21 +107,34 @@ static void print_sections(FILE *out, const struct notw_config_report *r)
 
 int cmd_check_config(int argc, char **argv)
 {
+	static const struct option long_opts[] = {
+		{ "program", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *program = NULL, *file = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0) {
+	int c;
+	while ((c = getopt_long(argc, argv, OPTS_QUIET "h", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			program = optarg;
+			break;
+		case 'h':
 			check_usage(stdout);
 			return EXIT_DONE;
-		}
-		if (strcmp(argv[i], "--program") == 0 && i + 1 < argc && program == NULL) {
-			program = argv[++i];
-		} else if (argv[i][0] != '-' && file == NULL) {
-			file = argv[i];
-		} else {
+		default:
+			option_error("check-config", c, argv);
 			check_usage(stderr);
 			return EXIT_USAGE;
 		}
 	}
+	if (optind < argc - 1) {
+		fprintf(stderr, "notw check-config: one file only\n");
+		check_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (optind == argc - 1)
+		file = argv[optind];
 	const char *named = getenv("NOTW_CONFIG");
 	if (file == NULL)
 		file = named != NULL && *named != '\0' ? named : NOTW_DEFAULT_CONFIG;
