@@ -83,21 +83,22 @@ static void print_ports(FILE *out, const struct notw_policy *p)
 static void print_policy(FILE *out, const struct notw_policy *p)
 {
 	static const char *const sinks[] = { "stderr", "syslog", "none", "file:" };
-	fprintf(out, "  enabled   = %s\n", p->enabled ? "on" : "off");
-	fprintf(out, "  reuseaddr = %s\n", p->reuseaddr ? "on" : "off");
-	fprintf(out, "  linger    = %s\n", notw_linger_name(p->linger));
-	fputs("  ports     = ", out);
+	fprintf(out, "  enabled         = %s\n", p->enabled ? "on" : "off");
+	fprintf(out, "  reuseaddr       = %s\n", p->reuseaddr ? "on" : "off");
+	fprintf(out, "  linger          = %s\n", notw_linger_name(p->linger));
+	fprintf(out, "  linger_outgoing = %s\n", p->linger_outgoing ? "on" : "off");
+	fputs("  ports           = ", out);
 	print_ports(out, p);
-	fprintf(out, "\n  reap      = %s\n", p->reap ? "on" : "off");
-	fprintf(out, "  wait      = %u\n", p->wait_seconds);
-	fprintf(out, "  log       = %s%s\n", sinks[p->log_sink],
+	fprintf(out, "\n  reap            = %s\n", p->reap ? "on" : "off");
+	fprintf(out, "  wait            = %u\n", p->wait_seconds);
+	fprintf(out, "  log             = %s%s\n", sinks[p->log_sink],
 		p->log_sink == NOTW_SINK_FILE ? p->log_path : "");
-	fprintf(out, "  log_level = %s\n", notw_level_name(p->log_level));
+	fprintf(out, "  log_level       = %s\n", notw_level_name(p->log_level));
 }
 
 static void print_sections(FILE *out, const struct notw_config_report *r)
 {
-	fputs("  from      = built-in defaults, [defaults]", out);
+	fputs("  from            = built-in defaults, [defaults]", out);
 	for (int i = 0; i < r->matched && i < NOTW_CONFIG_MATCH_MAX; i++)
 		fprintf(out, ", [program:%s] (line %u)", r->matched_names[i], r->matched_lines[i]);
 	if (r->matched > NOTW_CONFIG_MATCH_MAX)

@@ -27,7 +27,8 @@
 static void run_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: notw run [--reuseaddr on|off] [--linger off|crash|exit|always] [--ports LIST]\n"
+		"usage: notw run [--reuseaddr on|off] [--linger off|crash|exit|always]\n"
+		"                [--linger-outgoing on|off] [--ports LIST]\n"
 		"                [--reap on|off] [--wait SECS] [--log DEST] [--log-level LEVEL]\n"
 		"                [--config FILE] [--] PROGRAM [ARGS...]\n"
 		"Runs PROGRAM with libnotw preloaded (prepended to any LD_PRELOAD); each option\n"
@@ -178,6 +179,7 @@ static int parse_run_args(int argc, char **argv, int *first)
 	static const struct option long_opts[] = {
 		{ "reuseaddr", required_argument, NULL, NOTW_SET_REUSEADDR + 1 },
 		{ "linger", required_argument, NULL, NOTW_SET_LINGER + 1 },
+		{ "linger-outgoing", required_argument, NULL, NOTW_SET_LINGER_OUTGOING + 1 },
 		{ "ports", required_argument, NULL, NOTW_SET_PORTS + 1 },
 		{ "reap", required_argument, NULL, NOTW_SET_REAP + 1 },
 		{ "wait", required_argument, NULL, NOTW_SET_WAIT + 1 },

@@ -180,11 +180,11 @@ check-config)
 	"$NOTW_CLI" check-config "$example" >"$WORK/example.out" 2>"$WORK/example.err"
 	check_eq "the shipped example has no problem: exit 0" 0 $?
 	check_eq "... and nothing on stderr" "" "$(cat "$WORK/example.err")"
-	check "... its [defaults] policy is shown" grep -qx '  linger    = off' "$WORK/example.out"
+	check "... its [defaults] policy is shown" grep -qx '  linger          = off' "$WORK/example.out"
 	"$NOTW_CLI" check-config --program myserver "$example" >"$WORK/myserver.out"
-	check "the example's policy for myserver: linger = crash" grep -qx '  linger    = crash' "$WORK/myserver.out"
-	check "... ports = 49200" grep -qx '  ports     = 49200' "$WORK/myserver.out"
-	check "... from its section" grep -q 'from      = built-in defaults, \[defaults\], \[program:myserver\] (line [0-9]*)' "$WORK/myserver.out"
+	check "the example's policy for myserver: linger = crash" grep -qx '  linger          = crash' "$WORK/myserver.out"
+	check "... ports = 49200" grep -qx '  ports           = 49200' "$WORK/myserver.out"
+	check "... from its section" grep -q 'from            = built-in defaults, \[defaults\], \[program:myserver\] (line [0-9]*)' "$WORK/myserver.out"
 
 	printf '[defaults]\nlinger = sometimes\nports = 80,90-95\n[program:real]\nwait = 7\nbogus\n' >"$CONF"
 	"$NOTW_CLI" check-config "$CONF" >"$WORK/broken.out" 2>"$WORK/broken.err"
@@ -192,18 +192,18 @@ check-config)
 	check_eq "... each problem as FILE:LINE: error:" \
 		"$CONF:2: error: linger = \"sometimes\": expected off, crash, exit or always; ignored
 $CONF:6: error: expected 'key = value', a [section] header or a comment" "$(cat "$WORK/broken.err")"
-	check "... the valid rest is shown" grep -qx '  ports     = 80,90-95' "$WORK/broken.out"
+	check "... the valid rest is shown" grep -qx '  ports           = 80,90-95' "$WORK/broken.out"
 
 	# The library matches the executable the kernel runs: a link's target.
 	cp "$NOTW_PROGS/probe" "$WORK/bin/real"
 	ln -s real "$WORK/bin/alias"
 	PATH=$WORK/bin:$PATH "$NOTW_CLI" check-config --program alias "$CONF" >"$WORK/alias.out" 2>/dev/null
-	check "--program alias (a link to real) gets [program:real]" grep -qx '  wait      = 7' "$WORK/alias.out"
+	check "--program alias (a link to real) gets [program:real]" grep -qx '  wait            = 7' "$WORK/alias.out"
 	check "... and says which file it is" grep -q "policy for real ($WORK/bin/real)" "$WORK/alias.out"
 	printf '#!%s\n' "$WORK/bin/alias" >"$WORK/bin/script"
 	chmod +x "$WORK/bin/script"
 	"$NOTW_CLI" check-config --program "$WORK/bin/script" "$CONF" >"$WORK/script.out" 2>/dev/null
-	check "--program SCRIPT gets its interpreter's section" grep -qx '  wait      = 7' "$WORK/script.out"
+	check "--program SCRIPT gets its interpreter's section" grep -qx '  wait            = 7' "$WORK/script.out"
 	check "... and says so" grep -q "policy for real ($WORK/bin/real, the interpreter of the script $WORK/bin/script)" "$WORK/script.out"
 	out=$(NOTW_LOG_LEVEL=warn NOTW_CONFIG=$CONF "${WITH_NOTW[@]}" "$WORK/bin/alias" env NOTW_CONFIG 2>/dev/null)
 	check_eq "control: the program itself runs" "$CONF" "$out"

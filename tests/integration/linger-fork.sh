@@ -58,6 +58,7 @@ for linger in off crash; do
 	# Every client has seen its connection end: every copy of it is closed
 	# (the killed processes may linger on as zombies, holding no socket).
 	wait_for_line "$WORK/held.$linger.out" '^summary ' 10
+	wait_until fin_wait_1_settled "$PORT"
 	tw=$(timewait_of_peers "$PORT" "$peers")
 	summary=$(grep '^summary ' "$WORK/held.$linger.out")
 	kill -TERM "$client"
@@ -95,6 +96,7 @@ for linger in off crash; do
 	kill -KILL -- -"$server"
 	wait_exit "$server" 10
 	wait_for_line "$WORK/pre-held.$linger.out" '^summary ' 10
+	wait_until fin_wait_1_settled "$PORT"
 	tw=$(timewait_of_peers "$PORT" "$peers")
 	summary=$(grep '^summary ' "$WORK/pre-held.$linger.out")
 	kill -TERM "$client"

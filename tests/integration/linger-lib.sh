@@ -28,8 +28,11 @@ established_peers() {
 # (from established_peers) are now timewait sockets on local port PORT.
 # Unlike a count of the whole port it ignores older timewait sockets, and
 # those a new connection reused (a client may pick the same port again).
+# A dead server's orphan may also stay a full FIN-WAIT-2 socket (keepalive
+# timer) when the ACK of its FIN lands while close() still holds it: every
+# socket in either state counts, whatever its timer.
 timewait_of_peers() {
-	ss -tanoH state time-wait state fin-wait-2 "( sport = :$1 )" | grep 'timewait' | _peer_ports "$1" |
+	ss -tanH state time-wait state fin-wait-2 "( sport = :$1 )" | _peer_ports "$1" |
 		comm -12 - <(printf '%s\n' "$2") | grep -c .
 }
 
