@@ -24,8 +24,9 @@
 
 static void open_sockets(unsigned long m)
 {
-	struct rlimit rl = { m + 64, m + 64 };
-	if (m > 0 && setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+	struct rlimit rl;
+	if (m > 0 && (getrlimit(RLIMIT_NOFILE, &rl) != 0 || (rl.rlim_cur = m + 64) > rl.rlim_max ||
+		      setrlimit(RLIMIT_NOFILE, &rl) != 0)) {
 		fprintf(stderr, "bench_count: RLIMIT_NOFILE %lu: %s\n", m + 64, strerror(errno));
 		exit(1);
 	}

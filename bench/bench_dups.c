@@ -1,9 +1,10 @@
 /* What duplicated connections cost, and whether it grows with their
  * number: K loopback connections are made in this process, the accepted
  * end of each dup()ed; then, timed, a setsockopt(SO_LINGER {0,0}) on each
- * duplicate, and the close of both descriptors of each (duplicate first).
+ * duplicate (unless --close-only), and the close of both descriptors of
+ * each (duplicate first).
  *
- *   bench_dups --conns K [--port P]
+ *   bench_dups --conns K [--port P] [--close-only]
  *
  * Prints "<ns> ns/conn setsockopt <ns> ns/conn close": per connection,
  * over all K. Run by scripts/bench in a network namespace of its own. */
@@ -34,16 +35,23 @@ static int listen_on(int port)
 int main(int argc, char **argv)
 {
 	unsigned long k = 2000, port = 49310;
-	for (int i = 1; i + 1 < argc; i += 2) {
-		if (strcmp(argv[i], "--conns") == 0)
+	int close_only = 0;
+	for (int i = 1; i < argc; i += 2) {
+		if (strcmp(argv[i], "--close-only") == 0) {
+			close_only = 1;
+			i--;
+		} else if (i + 1 >= argc)
+			bench_usage("bench_dups", " --conns K [--port P] [--close-only]");
+		else if (strcmp(argv[i], "--conns") == 0)
 			k = bench_parse_ulong("bench_dups", "--conns", argv[i + 1], 1, 100000);
 		else if (strcmp(argv[i], "--port") == 0)
 			port = bench_parse_ulong("bench_dups", "--port", argv[i + 1], 1, 65535);
 		else
-			bench_usage("bench_dups", " --conns K [--port P]");
+			bench_usage("bench_dups", " --conns K [--port P] [--close-only]");
 	}
-	struct rlimit rl = { 4 * k + 64, 4 * k + 64 };
-	if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || (rl.rlim_cur = 3 * k + 64) > rl.rlim_max ||
+	    setrlimit(RLIMIT_NOFILE, &rl) != 0) {
 		fprintf(stderr, "bench_dups: RLIMIT_NOFILE: %s\n", strerror(errno));
 		return 1;
 	}
@@ -64,7 +72,7 @@ int main(int argc, char **argv)
 	}
 	const struct linger off = { 0, 0 };
 	uint64_t t0 = bench_now_ns();
-	for (unsigned long i = 0; i < k; i++)
+	for (unsigned long i = 0; i < k && !close_only; i++)
 		if (setsockopt(copy[i], SOL_SOCKET, SO_LINGER, &off, sizeof off) != 0)
 			return 1;
 	uint64_t t1 = bench_now_ns();
