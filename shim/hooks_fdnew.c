@@ -6,7 +6,12 @@
  * state is dropped, and if it was an armed socket, zero linger is switched
  * off for the whole process (linger.c), since more such closes may come.
  * socket(), accept() and dup() look at their numbers in their own hooks;
- * these are the others. The check is one table load per call. */
+ * these are the others. The check is one table load per call.
+ *
+ * recvmsg() may carry descriptors from another process (SCM_RIGHTS): a
+ * socket that arrives with zero linger is taken as armed (hooks_socket.c),
+ * since a graceful close of it would otherwise be a reset. Only a message
+ * with control data costs more than a compare. */
 #undef _FILE_OFFSET_BITS /* open and open64 are both defined here */
 #define _GNU_SOURCE
 #include "hooks.h"
@@ -24,6 +29,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <string.h>
 #include <unistd.h>
 
 int open64(const char *path, int flags, ...);
@@ -60,6 +66,7 @@ static void *next_of(void **cache, const char *name)
 		next_.function;                                                 \
 	})
 
+typedef ssize_t recvmsg_fn(int, struct msghdr *, int);
 typedef int pipe_fn(int *);
 typedef int pipe2_fn(int *, int);
 typedef int socketpair_fn(int, int, int, int *);
@@ -185,4 +192,32 @@ NOTW_EXPORT int eventfd(unsigned int initval, int flags)
 	eventfd_fn *fn = NEXT(eventfd_fn, "eventfd");
 	return after_one(fn != NULL ? fn(initval, flags) : (int)syscall(SYS_eventfd2, initval, flags),
 			 "eventfd()");
+}
+
+static void adopt_passed_descriptors(struct msghdr *msg)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0))
+			continue;
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		const unsigned char *data = CMSG_DATA(c);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, data + i * sizeof fd, sizeof fd);
+			notw_adopt_received(fd);
+		}
+	}
+}
+
+NOTW_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	recvmsg_fn *fn = NEXT(recvmsg_fn, "recvmsg");
+	ssize_t rc = fn != NULL ? fn(fd, msg, flags) : (ssize_t)syscall(SYS_recvmsg, fd, msg, flags);
+	if (rc >= 0 && msg != NULL && msg->msg_controllen >= sizeof(struct cmsghdr) &&
+	    !notw_in_vfork_child()) {
+		int saved_errno = errno;
+		adopt_passed_descriptors(msg);
+		errno = saved_errno;
+	}
+	return rc;
 }

@@ -245,6 +245,29 @@ static uint32_t adopt_listener(int fd)
 	return flags;
 }
 
+/* A descriptor received from another process (SCM_RIGHTS). Zero linger on
+ * it is the sender's library's more likely than a program's: taken as
+ * armed, so that this program's own close of it (or of a connection
+ * accepted from it) stays graceful. */
+void notw_adopt_received(int fd)
+{
+	if (notw_in_vfork_child() || !notw_ensure_ready())
+		return;
+	int saved_errno = errno;
+	uint32_t flags = adopt_tcp_socket(fd);
+	if ((flags & NOTW_FD_OWN_LINGER) != 0)
+		flags = (flags & ~(uint32_t)NOTW_FD_OWN_LINGER) | NOTW_FD_ARMED | NOTW_FD_MANAGED;
+	int listening = 0;
+	socklen_t len = sizeof listening;
+	if (flags != 0 && notw_call_getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 &&
+	    listening != 0)
+		flags |= NOTW_FD_LISTENER;
+	notw_fresh_descriptor(fd, flags, "recvmsg()");
+	if ((flags & NOTW_FD_ARMED) != 0)
+		notw_log(NOTW_LEVEL_DEBUG, "recvmsg: fd=%d arrived with zero linger: taken as armed", fd);
+	errno = saved_errno;
+}
+
 NOTW_EXPORT int listen(int fd, int backlog)
 {
 	int rc = notw_call_listen(fd, backlog);

@@ -12,8 +12,8 @@
 #         syscall(SYS_execve); vfork + exec (busybox nc -e), with and
 #         without the library in the new program; a listener shared with a
 #         parent handed to a program without the library (nginx binary
-#         upgrade); the program's own SO_LINGER{1,0} on a listener kept
-#         across exec
+#         upgrade); a listener passed to another program (SCM_RIGHTS); the
+#         program's own SO_LINGER{1,0} on a listener kept across exec
 # exits   quick_exit(), syscall(SYS_exit_group), a connection accepted by a
 #         library's destructor after libnotw's ran
 # net     a close the library cannot see, then the number reused by
@@ -64,6 +64,10 @@ execs)
 	# waiting in the listener's queue at exec carries the old linger
 	# (README, Limits).
 	graceful fork-exec-listener '^accepting$'
+	# A listener armed by one process and passed to another (SCM_RIGHTS,
+	# as haproxy's seamless reload does): the receiver's closes stay
+	# graceful.
+	graceful passed-listener '^accepting$'
 	before=$(out_rsts)
 	start_server crash own-reset-exec
 	wait_for_line "$S_OUT" '^accepting$'

@@ -43,7 +43,11 @@
  *                         B written and closed with the instruction too
  *   listen-twice          listen() twice on the listener (nginx), then as
  *                         the default case
+ *   passed-listener       the listener made after a fork() and passed over a
+ *                         socketpair (SCM_RIGHTS) to the child, which execs this
+ *                         program (receive-accept) with the library
  *   accept-write FD       (internal) accept on FD, write, close
+ *   receive-accept FD     (internal) receive a listener on FD, accept-write
  *
  * Exits 0 when it did what it was told, 2 otherwise. */
 #define _GNU_SOURCE
@@ -198,6 +202,64 @@ static int accept_write(int l)
 	return close(c) == 0 ? 0 : 2;
 }
 
+static int passed_listener(int port, char *self)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+		return 2;
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		char number[16];
+		snprintf(number, sizeof number, "%d", sv[1]);
+		static char verb[] = "receive-accept";
+		char *argv[] = { self, verb, number, NULL };
+		execve(self, argv, environ);
+		_exit(127);
+	}
+	close(sv[1]);
+	int l = listener(port);
+	char byte = 'l';
+	struct iovec iov = { &byte, 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+			      .msg_controllen = sizeof control.buf };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &l, sizeof l);
+	if (sendmsg(sv[0], &msg, 0) != 1)
+		return 2;
+	int status = 0;
+	waitpid(pid, &status, 0);
+	close(l);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 2;
+}
+
+static int receive_accept(int sock)
+{
+	char byte;
+	struct iovec iov = { &byte, 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+			      .msg_controllen = sizeof control.buf };
+	if (recvmsg(sock, &msg, 0) != 1)
+		return 2;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	int l;
+	if (c == NULL || c->cmsg_type != SCM_RIGHTS)
+		return 2;
+	memcpy(&l, CMSG_DATA(c), sizeof l);
+	return accept_write(l);
+}
+
 static int own_reset_exec(int l, char *self)
 {
 	struct linger z = { 1, 0 };
@@ -272,6 +334,10 @@ int main(int argc, char **argv)
 	const char *how = argv[1];
 	if (strcmp(how, "accept-write") == 0)
 		return accept_write(atoi(argv[2]));
+	if (strcmp(how, "receive-accept") == 0)
+		return receive_accept(atoi(argv[2]));
+	if (strcmp(how, "passed-listener") == 0)
+		return passed_listener(atoi(argv[2]), argv[0]);
 	int l = listener(atoi(argv[2]));
 	if (strcmp(how, "syscall-accept") == 0) {
 		int c = (int)syscall(SYS_accept4, l, NULL, NULL, 0);
