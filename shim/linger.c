@@ -13,6 +13,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -206,6 +208,19 @@ static bool linger_set_by_child(int fd, uint32_t flags)
 	return kernel_linger(fd, &l) && !(l.l_onoff != 0 && l.l_linger == 0);
 }
 
+/* Everything this process wrote on the socket has been acknowledged by the
+ * peer (SIOCOUTQ: written but not yet acknowledged). Only then may the
+ * socket stay armed for a child: if that child is then killed, the reset
+ * destroys none of this process's data. */
+static bool nothing_unacknowledged(int fd)
+{
+	int pending = -1;
+	int saved_errno = errno;
+	bool empty = ioctl(fd, SIOCOUTQ, &pending) == 0 && pending == 0;
+	errno = saved_errno;
+	return empty;
+}
+
 bool notw_linger_before_close(int fd, uint32_t flags, uint64_t aux, bool other_local_holder)
 {
 	/* A listener's close never lingers (tcp_close() stops a listener
@@ -218,7 +233,7 @@ bool notw_linger_before_close(int fd, uint32_t flags, uint64_t aux, bool other_l
 		return false;
 	}
 	uint32_t birth = notw_aux_birth(aux);
-	if (notw_family_child_holds(fd, birth)) {
+	if (nothing_unacknowledged(fd) && notw_family_child_holds(fd, birth)) {
 		notw_log(NOTW_LEVEL_DEBUG, "close fd=%d: a child process holds the socket, stays armed", fd);
 		return false;
 	}
@@ -327,7 +342,8 @@ static bool disarm_one_for_exec(int fd, bool vfork_child)
 	if ((fdflags & FD_CLOEXEC) != 0) {
 		/* Closed by exec: a vfork child's parent still holds it; a child
 		 * forked since it was born may hold it and disarms it itself. */
-		if (vfork_child || notw_family_child_holds(fd, notw_aux_birth(notw_fd_aux(fd))))
+		if (vfork_child || (nothing_unacknowledged(fd) &&
+				    notw_family_child_holds(fd, notw_aux_birth(notw_fd_aux(fd)))))
 			return false;
 	}
 	disarm(fd, (flags & NOTW_FD_ARMED) != 0 ? flags : 0u, true);

@@ -15,7 +15,8 @@
 #         upgrade); a listener passed to another program (SCM_RIGHTS); the
 #         program's own SO_LINGER{1,0} on a listener kept across exec
 # exits   quick_exit(), syscall(SYS_exit_group), a connection accepted by a
-#         library's destructor after libnotw's ran
+#         library's destructor after libnotw's ran; a child holding a
+#         connection killed after the parent's close
 # net     a close the library cannot see, then the number reused by
 #         open(): one warning, every armed socket disarmed; errno after a
 #         successful close; listen() twice logs the arming once
@@ -80,6 +81,17 @@ exits)
 	for how in quick-exit syscall-exit-group late-destructor; do
 		graceful "$how"
 	done
+	# A child forked while a connection is open (a snapshot child) is
+	# killed after the parent's own close, with the parent's data not yet
+	# acknowledged: that data must still arrive (the parent disarms).
+	before=$(out_rsts)
+	start_server crash fork-snapshot
+	RESULT=$("$NOTW_PROGS/linger_client" --delay-ms 500 --timeout 10 127.0.0.1 "$PORT" | grep '^bytes ')
+	wait_exit "$SERVER" 10
+	wrote=$(sed -n 's/^wrote //p' "$S_OUT")
+	check_eq "fork-snapshot: the child killed after the parent's close: the parent's $wrote bytes arrive, clean EOF" \
+		"bytes $wrote eof" "$RESULT"
+	check_eq "fork-snapshot: the kernel sent no reset" 0 $(($(out_rsts) - before))
 	;;
 net)
 	start_server crash safety-net

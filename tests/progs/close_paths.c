@@ -43,6 +43,10 @@
  *                         B written and closed with the instruction too
  *   listen-twice          listen() twice on the listener (nginx), then as
  *                         the default case
+ *   fork-snapshot         nonblocking write of what fits (a large send buffer),
+ *                         fork() (the child holds every connection, as a
+ *                         snapshot child does), close(), then the child is
+ *                         SIGKILLed: the data the parent wrote must still arrive
  *   passed-listener       the listener made after a fork() and passed over a
  *                         socketpair (SCM_RIGHTS) to the child, which execs this
  *                         program (receive-accept) with the library
@@ -61,6 +65,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "progs.h"
@@ -200,6 +205,27 @@ static int accept_write(int l)
 	int c = accept_one(l, 0);
 	write_big(c);
 	return close(c) == 0 ? 0 : 2;
+}
+
+static int fork_snapshot(int l)
+{
+	int c = accept_one(l, 0);
+	int size = BIG;
+	setsockopt(c, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+	fcntl(c, F_SETFL, O_NONBLOCK);
+	static char big[BIG];
+	ssize_t n = write(c, big, sizeof big);
+	printf("wrote %zd\n", n);
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	close(c); /* the program's own graceful close, its data still queued */
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return n > 0 ? 0 : 2;
 }
 
 static int passed_listener(int port, char *self)
@@ -352,6 +378,8 @@ int main(int argc, char **argv)
 		return fork_exec_listener(l, argv[0]);
 	if (strcmp(how, "own-reset-exec") == 0)
 		return own_reset_exec(l, argv[0]);
+	if (strcmp(how, "fork-snapshot") == 0)
+		return fork_snapshot(l);
 	if (strcmp(how, "late-destructor") == 0) {
 		late_lib_serve_at_exit(l);
 		return 0;
