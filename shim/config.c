@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include "rawsys.h"
 #include "config.h"
 
 #include "fmt.h"
@@ -25,7 +26,7 @@ static int read_all(int fd, struct notw_config_text *t)
 {
 	size_t want = NOTW_CONFIG_FILE_MAX + 1; /* one more byte: is there more? */
 	while (t->len < want) {
-		long n = syscall(SYS_read, fd, t->mem + t->len, want - t->len);
+		long n = notw_syscall(SYS_read, fd, t->mem + t->len, want - t->len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -47,7 +48,7 @@ static int read_all(int fd, struct notw_config_text *t)
 static int check_regular(int fd, struct notw_config_text *t)
 {
 	struct stat st;
-	if (syscall(SYS_fstat, fd, &st) != 0)
+	if (notw_syscall(SYS_fstat, fd, &st) != 0)
 		return errno;
 	if (S_ISDIR(st.st_mode))
 		return EISDIR;
@@ -63,7 +64,7 @@ int notw_config_read(const char *path, struct notw_config_text *t)
 	int saved_errno = errno;
 	memset(t, 0, sizeof *t);
 	/* O_NONBLOCK: a FIFO put in the file's place must not hang the program. */
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, path,
+	int fd = (int)notw_syscall(SYS_openat, AT_FDCWD, path,
 			      O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		int err = errno;
@@ -83,7 +84,7 @@ int notw_config_read(const char *path, struct notw_config_text *t)
 			err = read_all(fd, t);
 		}
 	}
-	syscall(SYS_close, fd);
+	notw_syscall(SYS_close, fd);
 	if (err != 0)
 		notw_config_release(t);
 	errno = saved_errno;

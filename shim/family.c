@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include "rawsys.h"
 #include "family.h"
 
 #include <errno.h>
@@ -62,13 +63,13 @@ void notw_family_child_forked(void)
 {
 	memset(children, 0, sizeof children);
 	__atomic_store_n(&gen, forking_gen, __ATOMIC_RELEASE);
-	notw_family_set_pid((pid_t)syscall(SYS_getpid));
+	notw_family_set_pid((pid_t)notw_syscall(SYS_getpid));
 }
 
 static bool same_file_in(pid_t child, int fd)
 {
 	int saved_errno = errno;
-	long same = syscall(SYS_kcmp, (long)notw_family_pid(), (long)child, KCMP_FILE, (long)fd, (long)fd);
+	long same = notw_syscall(SYS_kcmp, (long)notw_family_pid(), (long)child, KCMP_FILE, (long)fd, (long)fd);
 	errno = saved_errno;
 	return same == 0;
 }

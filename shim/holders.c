@@ -1,3 +1,4 @@
+#include "rawsys.h"
 #include "holders.h"
 
 #include "fdtable.h"
@@ -89,7 +90,7 @@ static bool socket_identity(int fd, uint64_t *dev, uint64_t *ino)
 {
 	struct stat st;
 	int saved_errno = errno;
-	bool ok = syscall(SYS_fstat, fd, &st) == 0;
+	bool ok = notw_syscall(SYS_fstat, fd, &st) == 0;
 	errno = saved_errno;
 	if (ok) {
 		*dev = (uint64_t)st.st_dev;

@@ -2,6 +2,7 @@
  * through here, so the path for descriptors the library does not track is
  * one table load and the call to the real close(). */
 #define _GNU_SOURCE /* close_range, closefrom */
+#include "rawsys.h"
 #include "hooks.h"
 
 #include "fdtable.h"
@@ -116,7 +117,7 @@ int notw_close_range_hook(unsigned first, unsigned last, int flags)
 	int (*fn)(unsigned, unsigned, int) = NOTW_REAL(close_range);
 	if (fn != NULL || (notw_real_bind() && (fn = NOTW_REAL(close_range)) != NULL))
 		return fn(first, last, flags);
-	return (int)syscall(SYS_close_range, first, last, flags);
+	return (int)notw_syscall(SYS_close_range, first, last, flags);
 }
 
 NOTW_EXPORT int close_range(unsigned first, unsigned last, int flags)
@@ -131,5 +132,5 @@ NOTW_EXPORT void closefrom(int lowfd)
 	if (fn != NULL || (notw_real_bind() && (fn = NOTW_REAL(closefrom)) != NULL))
 		fn(lowfd);
 	else
-		syscall(SYS_close_range, lowfd < 0 ? 0u : (unsigned)lowfd, ~0u, 0);
+		notw_syscall(SYS_close_range, lowfd < 0 ? 0u : (unsigned)lowfd, ~0u, 0);
 }

@@ -4,6 +4,7 @@
  * turned into their vector forms, as glibc does; fexecve() and execveat()
  * are entry points of their own. */
 #define _GNU_SOURCE /* execvpe, execveat */
+#include "rawsys.h"
 #include "hooks.h"
 
 #include "linger.h"
@@ -105,7 +106,7 @@ int notw_execveat_hook(int dirfd, const char *path, char *const argv[], char *co
 	} next = { .object = next_symbol("execveat") };
 	prepare_exec();
 	int rc = next.function != NULL ? next.function(dirfd, path, argv, envp, flags)
-				       : (int)syscall(SYS_execveat, dirfd, path, argv, envp, flags);
+				       : (int)notw_syscall(SYS_execveat, dirfd, path, argv, envp, flags);
 	return exec_failed(rc);
 }
 

@@ -14,6 +14,7 @@
  * with control data costs more than a compare. */
 #undef _FILE_OFFSET_BITS /* open and open64 are both defined here */
 #define _GNU_SOURCE
+#include "rawsys.h"
 #include "hooks.h"
 
 #include "fdtable.h"
@@ -87,7 +88,7 @@ static int open_common(const char *sym, int dirfd, const char *path, int flags, 
 	if (fn != NULL)
 		fd = fn(dirfd, path, flags, mode);
 	else
-		fd = (int)syscall(SYS_openat, dirfd, path, flags, mode);
+		fd = (int)notw_syscall(SYS_openat, dirfd, path, flags, mode);
 	if (fd >= 0)
 		check_number(fd, "open()");
 	return fd;
@@ -98,7 +99,7 @@ typedef int open_fn(const char *, int, ...);
 static int open_plain(const char *sym, const char *path, int flags, mode_t mode)
 {
 	open_fn *fn = NEXT(open_fn, sym);
-	int fd = fn != NULL ? fn(path, flags, mode) : (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode);
+	int fd = fn != NULL ? fn(path, flags, mode) : (int)notw_syscall(SYS_openat, AT_FDCWD, path, flags, mode);
 	if (fd >= 0)
 		check_number(fd, "open()");
 	return fd;
@@ -149,14 +150,14 @@ static int after_pair(int rc, const int fds[2], const char *call)
 NOTW_EXPORT int pipe(int fds[2])
 {
 	pipe_fn *fn = NEXT(pipe_fn, "pipe");
-	int rc = fn != NULL ? fn(fds) : (int)syscall(SYS_pipe2, fds, 0);
+	int rc = fn != NULL ? fn(fds) : (int)notw_syscall(SYS_pipe2, fds, 0);
 	return after_pair(rc, fds, "pipe()");
 }
 
 NOTW_EXPORT int pipe2(int fds[2], int flags)
 {
 	pipe2_fn *fn = NEXT(pipe2_fn, "pipe2");
-	int rc = fn != NULL ? fn(fds, flags) : (int)syscall(SYS_pipe2, fds, flags);
+	int rc = fn != NULL ? fn(fds, flags) : (int)notw_syscall(SYS_pipe2, fds, flags);
 	return after_pair(rc, fds, "pipe2()");
 }
 
@@ -164,7 +165,7 @@ NOTW_EXPORT int socketpair(int domain, int type, int protocol, int fds[2])
 {
 	socketpair_fn *fn = NEXT(socketpair_fn, "socketpair");
 	int rc = fn != NULL ? fn(domain, type, protocol, fds)
-			    : (int)syscall(SYS_socketpair, domain, type, protocol, fds);
+			    : (int)notw_syscall(SYS_socketpair, domain, type, protocol, fds);
 	return after_pair(rc, fds, "socketpair()");
 }
 
@@ -178,19 +179,19 @@ static int after_one(int fd, const char *call)
 NOTW_EXPORT int epoll_create1(int flags)
 {
 	int_fn *fn = NEXT(int_fn, "epoll_create1");
-	return after_one(fn != NULL ? fn(flags) : (int)syscall(SYS_epoll_create1, flags), "epoll_create1()");
+	return after_one(fn != NULL ? fn(flags) : (int)notw_syscall(SYS_epoll_create1, flags), "epoll_create1()");
 }
 
 NOTW_EXPORT int epoll_create(int size)
 {
 	int_fn *fn = NEXT(int_fn, "epoll_create");
-	return after_one(fn != NULL ? fn(size) : (int)syscall(SYS_epoll_create1, 0), "epoll_create()");
+	return after_one(fn != NULL ? fn(size) : (int)notw_syscall(SYS_epoll_create1, 0), "epoll_create()");
 }
 
 NOTW_EXPORT int eventfd(unsigned int initval, int flags)
 {
 	eventfd_fn *fn = NEXT(eventfd_fn, "eventfd");
-	return after_one(fn != NULL ? fn(initval, flags) : (int)syscall(SYS_eventfd2, initval, flags),
+	return after_one(fn != NULL ? fn(initval, flags) : (int)notw_syscall(SYS_eventfd2, initval, flags),
 			 "eventfd()");
 }
 
@@ -212,7 +213,7 @@ static void adopt_passed_descriptors(struct msghdr *msg)
 NOTW_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	recvmsg_fn *fn = NEXT(recvmsg_fn, "recvmsg");
-	ssize_t rc = fn != NULL ? fn(fd, msg, flags) : (ssize_t)syscall(SYS_recvmsg, fd, msg, flags);
+	ssize_t rc = fn != NULL ? fn(fd, msg, flags) : (ssize_t)notw_syscall(SYS_recvmsg, fd, msg, flags);
 	if (rc >= 0 && msg != NULL && msg->msg_controllen >= sizeof(struct cmsghdr) &&
 	    !notw_in_vfork_child()) {
 		int saved_errno = errno;

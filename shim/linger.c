@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include "rawsys.h"
 #include "linger.h"
 
 #include "family.h"
@@ -43,7 +44,7 @@ static bool can_arm(void)
 static int setsockopt_linger(int fd, const struct linger *l, bool raw)
 {
 	int saved_errno = errno;
-	int rc = raw ? (int)syscall(SYS_setsockopt, fd, SOL_SOCKET, SO_LINGER, l, sizeof *l)
+	int rc = raw ? (int)notw_syscall(SYS_setsockopt, fd, SOL_SOCKET, SO_LINGER, l, sizeof *l)
 		     : notw_call_setsockopt(fd, SOL_SOCKET, SO_LINGER, l, sizeof *l);
 	errno = saved_errno;
 	return rc;
@@ -233,7 +234,7 @@ bool notw_linger_before_close(int fd, uint32_t flags, uint64_t aux, bool other_l
 		return false;
 	}
 	uint32_t birth = notw_aux_birth(aux);
-	if (nothing_unacknowledged(fd) && notw_family_child_holds(fd, birth)) {
+	if (notw_family_child_holds(fd, birth) && nothing_unacknowledged(fd)) {
 		notw_log(NOTW_LEVEL_DEBUG, "close fd=%d: a child process holds the socket, stays armed", fd);
 		return false;
 	}
@@ -336,14 +337,14 @@ static bool disarm_one_for_exec(int fd, bool vfork_child)
 	uint32_t flags = notw_fd_get(fd);
 	if ((flags & NOTW_FD_OWN_LINGER) != 0 || !kernel_linger_is_zero(fd))
 		return false;
-	int fdflags = (int)syscall(SYS_fcntl, fd, F_GETFD);
+	int fdflags = (int)notw_syscall(SYS_fcntl, fd, F_GETFD);
 	if (fdflags < 0)
 		return false;
 	if ((fdflags & FD_CLOEXEC) != 0) {
 		/* Closed by exec: a vfork child's parent still holds it; a child
 		 * forked since it was born may hold it and disarms it itself. */
-		if (vfork_child || (nothing_unacknowledged(fd) &&
-				    notw_family_child_holds(fd, notw_aux_birth(notw_fd_aux(fd)))))
+		if (vfork_child || (notw_family_child_holds(fd, notw_aux_birth(notw_fd_aux(fd))) &&
+				    nothing_unacknowledged(fd)))
 			return false;
 	}
 	disarm(fd, (flags & NOTW_FD_ARMED) != 0 ? flags : 0u, true);
@@ -393,12 +394,12 @@ static int parse_fd_name(const char *name)
  * Returns false when /proc cannot be read. */
 static bool walk_open_descriptors(struct exec_walk *w)
 {
-	int dir = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dir = (int)notw_syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
 		return false;
 	char buf[2048] __attribute__((aligned(8)));
 	for (int rounds = 0; rounds < 1 << 20; rounds++) {
-		long n = syscall(SYS_getdents64, dir, buf, sizeof buf);
+		long n = notw_syscall(SYS_getdents64, dir, buf, sizeof buf);
 		if (n <= 0)
 			break;
 		for (long off = 0; off < n;) {
@@ -409,7 +410,7 @@ static bool walk_open_descriptors(struct exec_walk *w)
 			off += d->d_reclen;
 		}
 	}
-	syscall(SYS_close, dir);
+	notw_syscall(SYS_close, dir);
 	return true;
 }
 

@@ -1,4 +1,5 @@
 #define _GNU_SOURCE /* RWF_NOWAIT */
+#include "rawsys.h"
 #include "log.h"
 
 #include "fdtable.h"
@@ -19,7 +20,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-/* All I/O here goes through syscall(): it is async-signal-safe, never a
+/* All I/O here goes through notw_syscall(): it is async-signal-safe, never a
  * cancellation point, and does not re-enter the library's own hooks. */
 
 __attribute__((visibility("hidden"))) int notw_log_threshold = NOTW_LEVEL_INFO;
@@ -35,13 +36,13 @@ static struct {
 
 static long sys_close(int fd)
 {
-	return syscall(SYS_close, fd);
+	return notw_syscall(SYS_close, fd);
 }
 
 static bool fd_identity(int fd, dev_t *dev, ino_t *ino, mode_t *mode)
 {
 	struct stat st;
-	if (syscall(SYS_fstat, fd, &st) != 0)
+	if (notw_syscall(SYS_fstat, fd, &st) != 0)
 		return false;
 	*dev = st.st_dev;
 	*ino = st.st_ino;
@@ -73,35 +74,35 @@ static void write_to_stream(int fd, const char *data, size_t len)
 	sigset_t pipe_only, old_mask, pending;
 	sigemptyset(&pipe_only);
 	sigaddset(&pipe_only, SIGPIPE);
-	if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, &pipe_only, &old_mask, KERNEL_SIGSET_SIZE) != 0)
+	if (notw_syscall(SYS_rt_sigprocmask, SIG_BLOCK, &pipe_only, &old_mask, KERNEL_SIGSET_SIZE) != 0)
 		return;
 	sigemptyset(&pending);
-	syscall(SYS_rt_sigpending, &pending, KERNEL_SIGSET_SIZE);
+	notw_syscall(SYS_rt_sigpending, &pending, KERNEL_SIGSET_SIZE);
 	bool was_pending = sigismember(&pending, SIGPIPE) == 1;
 
 	struct iovec iov = { .iov_base = (void *)(uintptr_t)data, .iov_len = len };
 	/* Offset -1: the file position, as write() uses it. */
-	long rc = syscall(SYS_pwritev2, fd, &iov, 1, -1L, 0L, RWF_NOWAIT);
+	long rc = notw_syscall(SYS_pwritev2, fd, &iov, 1, -1L, 0L, RWF_NOWAIT);
 	if (rc < 0 && errno == EOPNOTSUPP) {
 		struct pollfd pfd = { .fd = fd, .events = POLLOUT, .revents = 0 };
 		struct timespec zero = { 0, 0 };
-		if (syscall(SYS_ppoll, &pfd, 1, &zero, NULL, 0) == 1 && (pfd.revents & POLLOUT) != 0 &&
+		if (notw_syscall(SYS_ppoll, &pfd, 1, &zero, NULL, 0) == 1 && (pfd.revents & POLLOUT) != 0 &&
 		    (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) == 0)
-			rc = syscall(SYS_write, fd, data, len);
+			rc = notw_syscall(SYS_write, fd, data, len);
 	}
 	if (rc < 0 && errno == EPIPE && !was_pending) {
 		struct timespec zero = { 0, 0 };
-		syscall(SYS_rt_sigtimedwait, &pipe_only, NULL, &zero, KERNEL_SIGSET_SIZE);
+		notw_syscall(SYS_rt_sigtimedwait, &pipe_only, NULL, &zero, KERNEL_SIGSET_SIZE);
 	}
-	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old_mask, NULL, KERNEL_SIGSET_SIZE);
+	notw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old_mask, NULL, KERNEL_SIGSET_SIZE);
 }
 
 static void write_nonblocking(int fd, mode_t mode, const char *data, size_t len)
 {
 	if (S_ISSOCK(mode))
-		syscall(SYS_sendto, fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0);
+		notw_syscall(SYS_sendto, fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0);
 	else if (S_ISREG(mode)) /* a file: no reader to wait for, no SIGPIPE */
-		syscall(SYS_write, fd, data, len);
+		notw_syscall(SYS_write, fd, data, len);
 	else
 		write_to_stream(fd, data, len);
 }
@@ -114,9 +115,9 @@ static int move_high(int fd)
 {
 	struct rlimit rl;
 	long floor = 3;
-	if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) == 0 && rl.rlim_cur > 1024)
+	if (notw_syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) == 0 && rl.rlim_cur > 1024)
 		floor = 512;
-	int high = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, floor);
+	int high = (int)notw_syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, floor);
 	if (high < 0)
 		return fd; /* keep the low one rather than nothing */
 	sys_close(fd);
@@ -125,7 +126,7 @@ static int move_high(int fd)
 
 static int open_file_sink(void)
 {
-	return (int)syscall(SYS_openat, AT_FDCWD, sink.path,
+	return (int)notw_syscall(SYS_openat, AT_FDCWD, sink.path,
 			    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
 }
 
@@ -135,10 +136,10 @@ static int open_syslog_sink(void)
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
 	memcpy(sun.sun_path, "/dev/log", sizeof "/dev/log");
-	int fd = (int)syscall(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int fd = (int)notw_syscall(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -1;
-	if (syscall(SYS_connect, fd, &sun, sizeof sun) != 0) {
+	if (notw_syscall(SYS_connect, fd, &sun, sizeof sun) != 0) {
 		sys_close(fd);
 		return -1;
 	}
@@ -181,7 +182,7 @@ static void reconnect_syslog(int fd)
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
 	memcpy(sun.sun_path, "/dev/log", sizeof "/dev/log");
-	syscall(SYS_connect, fd, &sun, sizeof sun);
+	notw_syscall(SYS_connect, fd, &sun, sizeof sun);
 }
 
 void notw_log_forget_fd(int fd)
@@ -205,7 +206,7 @@ static void set_absolute_path(const char *path)
 	notw_buf_init(&b, sink.path, sizeof sink.path);
 	if (path[0] != '/') {
 		char cwd[NOTW_LOG_PATH_MAX];
-		if (syscall(SYS_getcwd, cwd, sizeof cwd) > 0) {
+		if (notw_syscall(SYS_getcwd, cwd, sizeof cwd) > 0) {
 			notw_buf_puts(&b, cwd);
 			notw_buf_putc(&b, '/');
 		}
@@ -351,7 +352,7 @@ static void send_to_syslog_once(enum notw_level level, const char *line, size_t 
 	int fd = open_syslog_sink();
 	if (fd < 0)
 		return;
-	syscall(SYS_sendto, fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0);
+	notw_syscall(SYS_sendto, fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0);
 	sys_close(fd);
 }
 
@@ -377,10 +378,10 @@ static void emit(enum notw_level level, const char *line, size_t len)
 		char msg[NOTW_LOG_LINE_MAX + 8];
 		size_t n = syslog_message(msg, sizeof msg, level, line, len);
 		int fd = sink_fd_for_write(&mode);
-		if (fd >= 0 && syscall(SYS_sendto, fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0) < 0 &&
+		if (fd >= 0 && notw_syscall(SYS_sendto, fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0) < 0 &&
 		    (errno == ECONNREFUSED || errno == ENOTCONN)) {
 			reconnect_syslog(fd);
-			syscall(SYS_sendto, fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0);
+			notw_syscall(SYS_sendto, fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0);
 		}
 		return;
 	}
@@ -393,7 +394,7 @@ void notw_vlog(enum notw_level level, const char *fmt, va_list ap)
 		return;
 	int saved_errno = errno;
 	char line[NOTW_LOG_LINE_MAX];
-	size_t len = notw_log_format_line(line, sizeof line, (long)syscall(SYS_getpid), level, fmt, ap);
+	size_t len = notw_log_format_line(line, sizeof line, (long)notw_syscall(SYS_getpid), level, fmt, ap);
 	emit(level, line, len);
 	errno = saved_errno;
 }
@@ -419,7 +420,7 @@ void notw_log_error_to_stderr(const char *fmt, ...)
 	mode_t mode;
 	va_list ap;
 	va_start(ap, fmt);
-	size_t len = notw_log_format_line(line, sizeof line, (long)syscall(SYS_getpid),
+	size_t len = notw_log_format_line(line, sizeof line, (long)notw_syscall(SYS_getpid),
 					  NOTW_LEVEL_ERROR, fmt, ap);
 	va_end(ap);
 	if (stderr_is_foreign_socket())

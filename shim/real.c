@@ -1,4 +1,5 @@
 #define _GNU_SOURCE /* RTLD_NEXT */
+#include "rawsys.h"
 #include "real.h"
 
 #include <dlfcn.h>
@@ -96,21 +97,21 @@ int notw_real_socket_slow(int domain, int type, int protocol)
 {
 	if (notw_real_bind() && NOTW_REAL(socket) != NULL)
 		return NOTW_REAL(socket)(domain, type, protocol);
-	return (int)syscall(SYS_socket, domain, type, protocol);
+	return (int)notw_syscall(SYS_socket, domain, type, protocol);
 }
 
 int notw_real_bind_slow(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	if (notw_real_bind() && NOTW_REAL(bind) != NULL)
 		return NOTW_REAL(bind)(fd, addr, len);
-	return (int)syscall(SYS_bind, fd, addr, len);
+	return (int)notw_syscall(SYS_bind, fd, addr, len);
 }
 
 int notw_real_listen_slow(int fd, int backlog)
 {
 	if (notw_real_bind() && NOTW_REAL(listen) != NULL)
 		return NOTW_REAL(listen)(fd, backlog);
-	return (int)syscall(SYS_listen, fd, backlog);
+	return (int)notw_syscall(SYS_listen, fd, backlog);
 }
 
 int notw_real_accept4_slow(int fd, struct sockaddr *addr, socklen_t *len, int flags, bool four)
@@ -121,42 +122,42 @@ int notw_real_accept4_slow(int fd, struct sockaddr *addr, socklen_t *len, int fl
 		if (!four && NOTW_REAL(accept) != NULL)
 			return NOTW_REAL(accept)(fd, addr, len);
 	}
-	return (int)syscall(SYS_accept4, fd, addr, len, flags);
+	return (int)notw_syscall(SYS_accept4, fd, addr, len, flags);
 }
 
 int notw_real_close_slow(int fd)
 {
 	if (notw_real_bind() && NOTW_REAL(close) != NULL)
 		return NOTW_REAL(close)(fd);
-	return (int)syscall(SYS_close, fd);
+	return (int)notw_syscall(SYS_close, fd);
 }
 
 int notw_real_connect_slow(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	if (notw_real_bind() && NOTW_REAL(connect) != NULL)
 		return NOTW_REAL(connect)(fd, addr, len);
-	return (int)syscall(SYS_connect, fd, addr, len);
+	return (int)notw_syscall(SYS_connect, fd, addr, len);
 }
 
 int notw_real_getsockopt_slow(int fd, int level, int name, void *val, socklen_t *len)
 {
 	if (notw_real_bind() && NOTW_REAL(getsockopt) != NULL)
 		return NOTW_REAL(getsockopt)(fd, level, name, val, len);
-	return (int)syscall(SYS_getsockopt, fd, level, name, val, len);
+	return (int)notw_syscall(SYS_getsockopt, fd, level, name, val, len);
 }
 
 int notw_real_setsockopt_slow(int fd, int level, int name, const void *val, socklen_t len)
 {
 	if (notw_real_bind() && NOTW_REAL(setsockopt) != NULL)
 		return NOTW_REAL(setsockopt)(fd, level, name, val, len);
-	return (int)syscall(SYS_setsockopt, fd, level, name, val, len);
+	return (int)notw_syscall(SYS_setsockopt, fd, level, name, val, len);
 }
 
 int notw_real_dup_slow(int fd)
 {
 	if (notw_real_bind() && NOTW_REAL(dup) != NULL)
 		return NOTW_REAL(dup)(fd);
-	return (int)syscall(SYS_dup, fd);
+	return (int)notw_syscall(SYS_dup, fd);
 }
 
 int notw_real_dup3_slow(int oldfd, int newfd, int flags, bool three)
@@ -168,8 +169,8 @@ int notw_real_dup3_slow(int oldfd, int newfd, int flags, bool three)
 			return NOTW_REAL(dup2)(oldfd, newfd);
 	}
 	if (!three && oldfd == newfd) /* dup2 checks oldfd and returns it */
-		return (int)syscall(SYS_fcntl, oldfd, F_GETFD) < 0 ? -1 : newfd;
-	return (int)syscall(SYS_dup3, oldfd, newfd, flags);
+		return (int)notw_syscall(SYS_fcntl, oldfd, F_GETFD) < 0 ? -1 : newfd;
+	return (int)notw_syscall(SYS_dup3, oldfd, newfd, flags);
 }
 
 int notw_real_fcntl_slow(int fd, int cmd, void *arg, bool is64)
@@ -181,14 +182,14 @@ int notw_real_fcntl_slow(int fd, int cmd, void *arg, bool is64)
 		if (fn != NULL)
 			return fn(fd, cmd, arg);
 	}
-	return (int)syscall(SYS_fcntl, fd, cmd, arg);
+	return (int)notw_syscall(SYS_fcntl, fd, cmd, arg);
 }
 
 int notw_real_shutdown_slow(int fd, int how)
 {
 	if (notw_real_bind() && NOTW_REAL(shutdown) != NULL)
 		return NOTW_REAL(shutdown)(fd, how);
-	return (int)syscall(SYS_shutdown, fd, how);
+	return (int)notw_syscall(SYS_shutdown, fd, how);
 }
 
 void notw_real_exit_now(int status, bool upper)
@@ -199,5 +200,5 @@ void notw_real_exit_now(int status, bool upper)
 			fn(status);
 	}
 	for (;;)
-		syscall(SYS_exit_group, status);
+		notw_syscall(SYS_exit_group, status);
 }

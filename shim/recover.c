@@ -1,3 +1,4 @@
+#include "rawsys.h"
 #include "recover.h"
 
 #include "fmt.h"
@@ -59,7 +60,7 @@ static void for_each_entry(int dirfd, bool (*fn)(const char *name, void *ctx), v
 {
 	char buf[4096] __attribute__((aligned(8)));
 	for (;;) {
-		long n = syscall(SYS_getdents64, dirfd, buf, sizeof buf);
+		long n = notw_syscall(SYS_getdents64, dirfd, buf, sizeof buf);
 		if (n <= 0)
 			return;
 		for (long off = 0; off < n;) {
@@ -98,7 +99,7 @@ static bool check_fd_link(const char *name, void *ctx)
 		return false;
 	notw_buf_init(&b, path, sizeof path);
 	notw_buf_format(&b, "%s/%s", o->path, name);
-	long n = syscall(SYS_readlinkat, AT_FDCWD, path, link, sizeof link - 1);
+	long n = notw_syscall(SYS_readlinkat, AT_FDCWD, path, link, sizeof link - 1);
 	if (n > 0) {
 		link[n] = '\0';
 		if (strcmp(link, o->want) == 0) {
@@ -119,11 +120,11 @@ static bool check_process(const char *name, void *ctx)
 		return false; /* every process counts, readable or not */
 	notw_buf_init(&b, o->path, sizeof o->path);
 	notw_buf_format(&b, "/proc/%s/fd", name);
-	int dfd = (int)syscall(SYS_openat, AT_FDCWD, o->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dfd = (int)notw_syscall(SYS_openat, AT_FDCWD, o->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return o->budget > 0;
 	for_each_entry(dfd, check_fd_link, o);
-	syscall(SYS_close, dfd);
+	notw_syscall(SYS_close, dfd);
 	if (o->found) {
 		int pid = 0;
 		for (const char *p = name; *p != '\0'; p++)
@@ -142,11 +143,11 @@ static bool find_owner(uint32_t inode, int *pid, char *comm, size_t comm_cap)
 	if (inode == 0)
 		return false;
 	socket_link_text(inode, o.want, sizeof o.want);
-	int proc = (int)syscall(SYS_openat, AT_FDCWD, "/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int proc = (int)notw_syscall(SYS_openat, AT_FDCWD, "/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (proc < 0)
 		return false;
 	for_each_entry(proc, check_process, &o);
-	syscall(SYS_close, proc);
+	notw_syscall(SYS_close, proc);
 	if (!o.found)
 		return false;
 	char path[64];
@@ -154,10 +155,10 @@ static bool find_owner(uint32_t inode, int *pid, char *comm, size_t comm_cap)
 	notw_buf_init(&b, path, sizeof path);
 	notw_buf_format(&b, "/proc/%d/comm", o.pid);
 	comm[0] = '\0';
-	int cfd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	int cfd = (int)notw_syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
 	if (cfd >= 0) {
-		long n = syscall(SYS_read, cfd, comm, comm_cap - 1);
-		syscall(SYS_close, cfd);
+		long n = notw_syscall(SYS_read, cfd, comm, comm_cap - 1);
+		notw_syscall(SYS_close, cfd);
 		if (n > 0) {
 			comm[n] = '\0';
 			if (comm[n - 1] == '\n')
@@ -193,7 +194,7 @@ static unsigned seconds_up(uint32_t ms)
 static void sleep_ms(uint32_t ms)
 {
 	struct timespec t = { .tv_sec = ms / 1000u, .tv_nsec = (long)(ms % 1000u) * 1000000L };
-	while (syscall(SYS_nanosleep, &t, &t) != 0 && errno == EINTR)
+	while (notw_syscall(SYS_nanosleep, &t, &t) != 0 && errno == EINTR)
 		;
 }
 

@@ -1,3 +1,4 @@
+#include "rawsys.h"
 #include "sockdiag.h"
 
 #include <errno.h>
@@ -38,7 +39,7 @@ struct nl_dump_request {
 static int open_diag_socket(int *err)
 {
 	int saved_errno = errno;
-	int fd = (int)syscall(SYS_socket, AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	int fd = (int)notw_syscall(SYS_socket, AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	*err = fd < 0 ? errno : 0;
 	errno = saved_errno;
 	return fd;
@@ -47,7 +48,7 @@ static int open_diag_socket(int *err)
 static void close_diag_socket(int fd)
 {
 	int saved_errno = errno;
-	syscall(SYS_close, fd);
+	notw_syscall(SYS_close, fd);
 	errno = saved_errno;
 }
 
@@ -81,7 +82,7 @@ static int send_dump_request(int fd, uint8_t family, uint16_t port, uint32_t sta
 	build_port_filter(r.ops, port);
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	for (int tries = 0; tries < 8; tries++) {
-		long rc = syscall(SYS_sendto, fd, &r, sizeof r, 0, &kernel, sizeof kernel);
+		long rc = notw_syscall(SYS_sendto, fd, &r, sizeof r, 0, &kernel, sizeof kernel);
 		if (rc == (long)sizeof r)
 			return 0;
 		if (rc < 0 && errno != EINTR)
@@ -263,7 +264,7 @@ static int read_dump(int fd, notw_diag_fn fn, void *ctx)
 {
 	char buf[RECV_BUFFER] __attribute__((aligned(NLMSG_ALIGNTO)));
 	for (int round = 0; round < RECV_ROUNDS; round++) {
-		long n = syscall(SYS_recvfrom, fd, buf, sizeof buf, 0, NULL, NULL);
+		long n = notw_syscall(SYS_recvfrom, fd, buf, sizeof buf, 0, NULL, NULL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -343,7 +344,7 @@ static int read_acks(int fd, int expected, int results[])
 	char buf[RECV_BUFFER] __attribute__((aligned(NLMSG_ALIGNTO)));
 	int seen = 0;
 	for (int round = 0; round < RECV_ROUNDS && seen < expected; round++) {
-		long n = syscall(SYS_recvfrom, fd, buf, sizeof buf, 0, NULL, NULL);
+		long n = notw_syscall(SYS_recvfrom, fd, buf, sizeof buf, 0, NULL, NULL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -391,7 +392,7 @@ int notw_destroy_batch(const struct notw_tw_sock *tw, int n, int results[])
 	size_t bytes = (size_t)n * sizeof batch[0];
 	long sent;
 	do {
-		sent = syscall(SYS_sendto, fd, batch, bytes, 0, &kernel, sizeof kernel);
+		sent = notw_syscall(SYS_sendto, fd, batch, bytes, 0, &kernel, sizeof kernel);
 	} while (sent < 0 && errno == EINTR);
 	if (sent != (long)bytes)
 		err = sent < 0 ? errno : EIO;
@@ -433,15 +434,15 @@ int notw_read_ephemeral_range(struct notw_port_range *out)
 	char text[64];
 	int saved_errno = errno;
 	out->lo = out->hi = 0;
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/sys/net/ipv4/ip_local_port_range", O_RDONLY | O_CLOEXEC);
+	int fd = (int)notw_syscall(SYS_openat, AT_FDCWD, "/proc/sys/net/ipv4/ip_local_port_range", O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		int err = errno;
 		errno = saved_errno;
 		return err;
 	}
-	long n = syscall(SYS_read, fd, text, sizeof text - 1);
+	long n = notw_syscall(SYS_read, fd, text, sizeof text - 1);
 	int err = n < 0 ? errno : 0;
-	syscall(SYS_close, fd);
+	notw_syscall(SYS_close, fd);
 	errno = saved_errno;
 	if (n < 0)
 		return err;

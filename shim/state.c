@@ -1,9 +1,9 @@
 #define _GNU_SOURCE /* secure_getenv */
+#include "rawsys.h"
 #include "state.h"
 
 #include "config.h"
 #include "family.h"
-#include "linger.h"
 #include "log.h"
 #include "real.h"
 
@@ -81,7 +81,7 @@ static void strip_deleted_suffix(char *path, size_t len)
 /* The executable, for [program:] sections: its path as the kernel has it. */
 static void identify_program(char *path, size_t cap, struct notw_program *prog)
 {
-	long n = syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", path, cap - 1);
+	long n = notw_syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", path, cap - 1);
 	if (n <= 0) {
 		/* no /proc: the name execve() was given */
 		const char *execfn = (const char *)getauxval(AT_EXECFN);
@@ -199,7 +199,7 @@ static void make_ready(void)
 	int saved_errno = errno;
 	pthread_atfork(before_fork, NULL, after_fork_in_child);
 	notw_real_bind();
-	notw_family_set_pid((pid_t)syscall(SYS_getpid));
+	notw_family_set_pid((pid_t)notw_syscall(SYS_getpid));
 	load_policy();
 	__atomic_store_n(&ready, true, __ATOMIC_RELEASE);
 	errno = saved_errno;
@@ -230,7 +230,7 @@ bool notw_disabled(void)
 bool notw_in_vfork_child(void)
 {
 	pid_t pid = notw_family_pid();
-	return pid != 0 && (pid_t)syscall(SYS_getpid) != pid;
+	return pid != 0 && (pid_t)notw_syscall(SYS_getpid) != pid;
 }
 #endif
 
