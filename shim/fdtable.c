@@ -31,45 +31,37 @@ static void *install_chunk(void **top, size_t bytes)
 	return mem;
 }
 
-/* The state slot for fd, mapping its chunk when create is set. */
-static uint32_t *fd_slot(int fd, bool create)
+/* The slot of fd in a two-level table (direct: the first NOTW_FD_DIRECT
+ * slots; chunks: the rest, elem bytes each), mapping its chunk when create
+ * is set. */
+static void *slot_in(void *direct, void **chunks, size_t elem, int fd, bool create)
 {
 	unsigned u = (unsigned)fd;
 	if (u < NOTW_FD_DIRECT)
-		return &notw_fd_direct[u];
+		return (char *)direct + (size_t)u * elem;
 	if (u >= NOTW_FD_LIMIT)
 		return NULL;
 	u -= NOTW_FD_DIRECT;
-	uint32_t **top = &notw_fd_chunks[u >> NOTW_FD_CHUNK_SHIFT];
-	uint32_t *chunk = __atomic_load_n(top, __ATOMIC_ACQUIRE);
+	void **top = &chunks[u >> NOTW_FD_CHUNK_SHIFT];
+	char *chunk = __atomic_load_n(top, __ATOMIC_ACQUIRE);
 	if (chunk == NULL) {
 		if (!create)
 			return NULL;
-		chunk = install_chunk((void **)top, NOTW_FD_CHUNK_SIZE * sizeof(uint32_t));
+		chunk = install_chunk(top, NOTW_FD_CHUNK_SIZE * elem);
 		if (chunk == NULL)
 			return NULL;
 	}
-	return &chunk[u & (NOTW_FD_CHUNK_SIZE - 1)];
+	return chunk + (size_t)(u & (NOTW_FD_CHUNK_SIZE - 1)) * elem;
+}
+
+static uint32_t *fd_slot(int fd, bool create)
+{
+	return slot_in(notw_fd_direct, (void **)notw_fd_chunks, sizeof(uint32_t), fd, create);
 }
 
 static uint64_t *aux_slot(int fd, bool create)
 {
-	unsigned u = (unsigned)fd;
-	if (u < NOTW_FD_DIRECT)
-		return &aux_direct[u];
-	if (u >= NOTW_FD_LIMIT)
-		return NULL;
-	u -= NOTW_FD_DIRECT;
-	uint64_t **top = &aux_chunks[u >> NOTW_FD_CHUNK_SHIFT];
-	uint64_t *chunk = __atomic_load_n(top, __ATOMIC_ACQUIRE);
-	if (chunk == NULL) {
-		if (!create)
-			return NULL;
-		chunk = install_chunk((void **)top, NOTW_FD_CHUNK_SIZE * sizeof(uint64_t));
-		if (chunk == NULL)
-			return NULL;
-	}
-	return &chunk[u & (NOTW_FD_CHUNK_SIZE - 1)];
+	return slot_in(aux_direct, (void **)aux_chunks, sizeof(uint64_t), fd, create);
 }
 
 bool notw_fd_set(int fd, uint32_t flags)

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "hooks.h"
 
+#include "rawsys.h"
 #include "real.h"
 #include "state.h"
 
@@ -64,12 +65,8 @@ __attribute__((visibility("hidden"))) syscall_fn notw_syscall_next = bind_then_c
 
 static long bind_then_call(long nr, ...)
 {
-	va_list ap;
 	long a[6];
-	va_start(ap, nr);
-	for (int i = 0; i < 6; i++)
-		a[i] = va_arg(ap, long);
-	va_end(ap);
+	NOTW_SYSCALL_ARGS(nr, a);
 	syscall_fn fn = notw_real_bind() ? __atomic_load_n(&notw_syscall_next, __ATOMIC_RELAXED) : NULL;
 	if (fn == NULL || fn == bind_then_call) {
 		errno = ENOSYS;
@@ -126,12 +123,8 @@ long notw_syscall_intercept(long nr, long a1, long a2, long a3, long a4, long a5
 #if !NOTW_OWN_SYSCALL
 NOTW_EXPORT long syscall(long nr, ...)
 {
-	va_list ap;
 	long a[6];
-	va_start(ap, nr);
-	for (int i = 0; i < 6; i++)
-		a[i] = va_arg(ap, long);
-	va_end(ap);
+	NOTW_SYSCALL_ARGS(nr, a);
 	if ((unsigned long)nr < WATCH_BITS && (notw_syscall_watched[nr / 64] >> (nr % 64) & 1u) != 0)
 		return notw_syscall_intercept(nr, a[0], a[1], a[2], a[3], a[4]);
 	return next_syscall()(nr, a[0], a[1], a[2], a[3], a[4], a[5]);

@@ -2,6 +2,7 @@
 #include "rawsys.h"
 #include "linger.h"
 
+#include "dirwalk.h"
 #include "family.h"
 #include "fdtable.h"
 #include "fmt.h"
@@ -11,7 +12,6 @@
 #include "real.h"
 #include "state.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sockios.h>
@@ -368,25 +368,18 @@ static bool disarm_tracked_for_exec(int fd, uint32_t flags, void *ctx)
 	return true;
 }
 
-struct linux_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
+struct exec_dir_walk {
+	struct exec_walk *walk;
+	int dir;
 };
 
-static int parse_fd_name(const char *name)
+static bool disarm_entry_for_exec(const char *name, void *ctx)
 {
-	int fd = 0;
-	if (*name == '\0')
-		return -1;
-	for (; *name != '\0'; name++) {
-		if (*name < '0' || *name > '9' || fd > 100000000)
-			return -1;
-		fd = fd * 10 + (*name - '0');
-	}
-	return fd;
+	struct exec_dir_walk *d = ctx;
+	int fd = notw_dir_entry_number(name);
+	if (fd >= 0 && fd != d->dir && disarm_one_for_exec(fd, d->walk->vfork_child))
+		d->walk->count++;
+	return true;
 }
 
 /* Every open descriptor, from the kernel's list: it also shows sockets the
@@ -397,19 +390,8 @@ static bool walk_open_descriptors(struct exec_walk *w)
 	int dir = (int)notw_syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
 		return false;
-	char buf[2048] __attribute__((aligned(8)));
-	for (int rounds = 0; rounds < 1 << 20; rounds++) {
-		long n = notw_syscall(SYS_getdents64, dir, buf, sizeof buf);
-		if (n <= 0)
-			break;
-		for (long off = 0; off < n;) {
-			struct linux_dirent64 *d = (struct linux_dirent64 *)(void *)(buf + off);
-			int fd = parse_fd_name(d->d_name);
-			if (fd >= 0 && fd != dir && disarm_one_for_exec(fd, w->vfork_child))
-				w->count++;
-			off += d->d_reclen;
-		}
-	}
+	struct exec_dir_walk d = { w, dir };
+	notw_for_each_dir_entry(dir, disarm_entry_for_exec, &d);
 	notw_syscall(SYS_close, dir);
 	return true;
 }

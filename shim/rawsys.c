@@ -49,11 +49,7 @@ static long bare_call(long nr, const long a[6])
 
 long notw_syscall(long nr, ...)
 {
-	va_list ap;
 	long a[6];
-	va_start(ap, nr);
-	for (int i = 0; i < 6; i++)
-		a[i] = va_arg(ap, long);
-	va_end(ap);
+	NOTW_SYSCALL_ARGS(nr, a);
 	return bare_call(nr, a);
 }

@@ -1,9 +1,10 @@
-#include "rawsys.h"
 #include "recover.h"
 
+#include "dirwalk.h"
 #include "fmt.h"
 #include "log.h"
 #include "policy.h"
+#include "rawsys.h"
 #include "real.h"
 #include "sockdiag.h"
 #include "state.h"
@@ -46,32 +47,6 @@ static void socket_link_text(uint32_t inode, char *out, size_t cap)
 	notw_buf_format(&b, "socket:[%u]", (unsigned)inode);
 }
 
-struct linux_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
-
-/* Calls fn(name, ctx) for each entry of the open directory dirfd; stops when
- * fn returns false. Raw getdents64: no allocation. */
-static void for_each_entry(int dirfd, bool (*fn)(const char *name, void *ctx), void *ctx)
-{
-	char buf[4096] __attribute__((aligned(8)));
-	for (;;) {
-		long n = notw_syscall(SYS_getdents64, dirfd, buf, sizeof buf);
-		if (n <= 0)
-			return;
-		for (long off = 0; off < n;) {
-			const struct linux_dirent64 *d = (const void *)(buf + off);
-			if (d->d_name[0] != '.' && !fn(d->d_name, ctx))
-				return;
-			off += d->d_reclen;
-		}
-	}
-}
-
 struct owner_search {
 	char want[32];
 	char path[64];
@@ -79,16 +54,6 @@ struct owner_search {
 	long budget;
 	bool found;
 };
-
-static bool is_number(const char *s)
-{
-	if (*s == '\0')
-		return false;
-	for (; *s != '\0'; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
 
 static bool check_fd_link(const char *name, void *ctx)
 {
@@ -114,7 +79,7 @@ static bool check_process(const char *name, void *ctx)
 {
 	struct owner_search *o = ctx;
 	struct notw_buf b;
-	if (!is_number(name))
+	if (notw_dir_entry_number(name) < 0)
 		return true;
 	if (o->budget-- <= 0)
 		return false; /* every process counts, readable or not */
@@ -123,7 +88,7 @@ static bool check_process(const char *name, void *ctx)
 	int dfd = (int)notw_syscall(SYS_openat, AT_FDCWD, o->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return o->budget > 0;
-	for_each_entry(dfd, check_fd_link, o);
+	notw_for_each_dir_entry(dfd, check_fd_link, o);
 	notw_syscall(SYS_close, dfd);
 	if (o->found) {
 		int pid = 0;
@@ -146,7 +111,7 @@ static bool find_owner(uint32_t inode, int *pid, char *comm, size_t comm_cap)
 	int proc = (int)notw_syscall(SYS_openat, AT_FDCWD, "/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (proc < 0)
 		return false;
-	for_each_entry(proc, check_process, &o);
+	notw_for_each_dir_entry(proc, check_process, &o);
 	notw_syscall(SYS_close, proc);
 	if (!o.found)
 		return false;
