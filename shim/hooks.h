@@ -9,11 +9,15 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-int notw_close_hook(int fd);
+/* What the close() hook does around the real call, for a descriptor in
+ * state flags (0: untracked, nothing to do). */
+void notw_before_close_call(int fd, uint32_t flags);
+void notw_after_close_call(int fd, uint32_t flags, long rc);
 int notw_close_range_hook(unsigned first, unsigned last, int flags);
 int notw_dup_hook(int fd);
 int notw_dup3_hook(int oldfd, int newfd, int flags, bool three);
-int notw_accept4_hook(int fd, struct sockaddr *addr, socklen_t *len, int flags, bool four);
+/* conn was just accepted from listener. */
+void notw_after_accept(int listener, int conn);
 int notw_shutdown_hook(int fd, int how);
 int notw_execve_hook(const char *path, char *const argv[], char *const envp[]);
 int notw_execveat_hook(int dirfd, const char *path, char *const argv[], char *const envp[], int flags);

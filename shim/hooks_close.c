@@ -40,27 +40,30 @@ bool notw_forget_before_close(int fd, uint32_t flags)
 	return disarmed;
 }
 
-__attribute__((noinline, cold)) static int close_tracked(int fd, uint32_t flags)
+void notw_before_close_call(int fd, uint32_t flags)
 {
 	/* A vfork() child closes its own copy: the table is the parent's. */
-	if (notw_in_vfork_child())
-		return notw_call_close(fd);
-	notw_forget_before_close(fd, flags);
-	int rc = notw_call_close(fd);
-	if (rc != 0 && errno == EBADF) {
+	if (flags != 0 && !notw_in_vfork_child())
+		notw_forget_before_close(fd, flags);
+}
+
+void notw_after_close_call(int fd, uint32_t flags, long rc)
+{
+	/* EBADF for a descriptor the table held: it was closed behind the
+	 * library's back. */
+	if (rc != 0 && errno == EBADF && flags != 0 && !notw_in_vfork_child()) {
 		int saved_errno = errno;
 		notw_linger_close_found_closed(fd, flags);
 		errno = saved_errno;
 	}
-	return rc;
 }
 
-int notw_close_hook(int fd)
+__attribute__((noinline, cold)) static int close_tracked(int fd, uint32_t flags)
 {
-	uint32_t flags = notw_fd_get(fd);
-	if (__builtin_expect(flags != 0, 0))
-		return close_tracked(fd, flags);
-	return notw_call_close(fd);
+	notw_before_close_call(fd, flags);
+	int rc = notw_call_close(fd);
+	notw_after_close_call(fd, flags, rc);
+	return rc;
 }
 
 NOTW_EXPORT int close(int fd)

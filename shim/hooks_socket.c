@@ -290,7 +290,7 @@ NOTW_EXPORT int listen(int fd, int backlog)
 
 /* The connection inherits what the library knows of its listener; any
  * stale state under the new number is dropped. */
-static void note_accepted(int listener, int conn)
+void notw_after_accept(int listener, int conn)
 {
 	if (notw_in_vfork_child() || notw_disabled())
 		return;
@@ -315,22 +315,20 @@ static void note_accepted(int listener, int conn)
 	errno = saved_errno;
 }
 
-int notw_accept4_hook(int fd, struct sockaddr *addr, socklen_t *len, int flags, bool four)
-{
-	int conn = four ? notw_call_accept4(fd, addr, len, flags) : notw_call_accept(fd, addr, len);
-	if (conn >= 0)
-		note_accepted(fd, conn);
-	return conn;
-}
-
 NOTW_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
-	return notw_accept4_hook(fd, addr, len, 0, false);
+	int conn = notw_call_accept(fd, addr, len);
+	if (conn >= 0)
+		notw_after_accept(fd, conn);
+	return conn;
 }
 
 NOTW_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
-	return notw_accept4_hook(fd, addr, len, flags, true);
+	int conn = notw_call_accept4(fd, addr, len, flags);
+	if (conn >= 0)
+		notw_after_accept(fd, conn);
+	return conn;
 }
 
 /* Armed once the kernel has taken the address (so a bad pointer is the

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "hooks.h"
 
+#include "fdtable.h"
 #include "rawsys.h"
 #include "real.h"
 #include "state.h"
@@ -82,12 +83,35 @@ static syscall_fn next_syscall(void)
 	return __atomic_load_n(&notw_syscall_next, __ATOMIC_RELAXED);
 }
 
+/* close and accept are cancellation points as libc functions and not as
+ * system calls through syscall(): those two keep the system call and get
+ * the hooks' work around it. */
+static long close_call(long nr, long fd)
+{
+	uint32_t flags = notw_fd_get((int)fd);
+	notw_before_close_call((int)fd, flags);
+	long rc = next_syscall()(nr, fd);
+	notw_after_close_call((int)fd, flags, rc);
+	return rc;
+}
+
+static long accept_call(long nr, long fd, long addr, long len, long flags)
+{
+	long conn = next_syscall()(nr, fd, addr, len, flags);
+	if (conn >= 0) {
+		int saved_errno = errno;
+		notw_after_accept((int)fd, (int)conn);
+		errno = saved_errno;
+	}
+	return conn;
+}
+
 long notw_syscall_intercept(long nr, long a1, long a2, long a3, long a4, long a5);
 long notw_syscall_intercept(long nr, long a1, long a2, long a3, long a4, long a5)
 {
 	switch (nr) {
 	case SYS_close:
-		return notw_close_hook((int)a1);
+		return close_call(nr, a1);
 	case SYS_close_range:
 		return notw_close_range_hook((unsigned)a1, (unsigned)a2, (int)a3);
 	case SYS_dup:
@@ -100,10 +124,9 @@ long notw_syscall_intercept(long nr, long a1, long a2, long a3, long a4, long a5
 		return notw_dup3_hook((int)a1, (int)a2, (int)a3, true);
 #ifdef SYS_accept
 	case SYS_accept:
-		return notw_accept4_hook((int)a1, (struct sockaddr *)a2, (socklen_t *)a3, 0, false);
 #endif
 	case SYS_accept4:
-		return notw_accept4_hook((int)a1, (struct sockaddr *)a2, (socklen_t *)a3, (int)a4, true);
+		return accept_call(nr, a1, a2, a3, a4);
 	case SYS_shutdown:
 		return notw_shutdown_hook((int)a1, (int)a2);
 	case SYS_execve:
