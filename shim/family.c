@@ -66,12 +66,18 @@ void notw_family_child_forked(void)
 	notw_family_set_pid((pid_t)notw_syscall(SYS_getpid));
 }
 
-static bool same_file_in(pid_t child, int fd)
+static bool same_file_in(pid_t other, int fd)
 {
 	int saved_errno = errno;
-	long same = notw_syscall(SYS_kcmp, (long)notw_family_pid(), (long)child, KCMP_FILE, (long)fd, (long)fd);
+	long same = notw_syscall(SYS_kcmp, (long)notw_family_pid(), (long)other, KCMP_FILE, (long)fd, (long)fd);
 	errno = saved_errno;
 	return same == 0;
+}
+
+bool notw_family_parent_holds(int fd)
+{
+	pid_t parent = (pid_t)notw_syscall(SYS_getppid);
+	return parent > 1 && same_file_in(parent, fd);
 }
 
 bool notw_family_child_holds(int fd, uint32_t birth)

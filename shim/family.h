@@ -33,6 +33,9 @@ bool notw_family_forked_since(uint32_t birth);
  * number (kcmp): it will disarm the socket at its own last close. */
 bool notw_family_child_holds(int fd, uint32_t birth);
 
+/* The parent process holds the file of fd under the same number (kcmp). */
+bool notw_family_parent_holds(int fd);
+
 /* The fork handlers: prepare (before the fork system call), and after it
  * in the parent (with the child's pid, from the fork() hook) and the
  * child. */

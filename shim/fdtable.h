@@ -38,6 +38,8 @@ enum notw_fd_flag {
 	NOTW_FD_EXEC_DISARMED = 1u << 9, /* disarmed for an exec() under way */
 	NOTW_FD_SEEN = 1u << 10,         /* looked at once, nothing to do (not TCP, ...) */
 	NOTW_FD_CHECK_QUEUED = 1u << 11, /* a listener handed over: check what it queued */
+	NOTW_FD_ADOPTED = 1u << 12,      /* met already open (exec, activation, SCM_RIGHTS) */
+	NOTW_FD_NO_ARM = 1u << 13,       /* a duplicate the library cannot list: never armed */
 };
 
 /* The program's own SO_LINGER, kept in the high half of the state while

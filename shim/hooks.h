@@ -30,7 +30,4 @@ void notw_before_exit_now(void);
  * drop stale state (the safety net looks at it), then record flags. */
 void notw_fresh_descriptor(int fd, uint32_t flags, const char *call);
 
-/* fd arrived in an SCM_RIGHTS message (recvmsg). */
-void notw_adopt_received(int fd);
-
 #endif

@@ -114,8 +114,11 @@ static void forget_range(unsigned first, unsigned last)
 
 int notw_close_range_hook(unsigned first, unsigned last, int flags)
 {
-	/* CLOSE_RANGE_CLOEXEC only marks them: exec() takes care of those. */
-	if (((unsigned)flags & CLOSE_RANGE_CLOEXEC) == 0 && first <= last)
+	/* CLOSE_RANGE_CLOEXEC only marks them: exec() takes care of those. A
+	 * call the kernel will refuse (an unknown flag, first > last) closes
+	 * nothing, so nothing is forgotten. */
+	const unsigned known = CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC;
+	if (((unsigned)flags & ~known) == 0 && ((unsigned)flags & CLOSE_RANGE_CLOEXEC) == 0 && first <= last)
 		forget_range(first, last);
 	int (*fn)(unsigned, unsigned, int) = NOTW_REAL(close_range);
 	if (fn != NULL || (notw_real_bind() && (fn = NOTW_REAL(close_range)) != NULL))

@@ -31,6 +31,12 @@ int fcntl64(int fd, int cmd, ...);
 /* newfd now refers to what oldfd refers to. */
 static void note_duplicate(int oldfd, int newfd, const char *call)
 {
+	if (notw_in_vfork_child()) {
+		int saved_errno = errno;
+		notw_linger_vfork_dup(newfd);
+		errno = saved_errno;
+		return;
+	}
 	uint32_t stale = notw_fd_get(newfd);
 	if (stale != 0) {
 		/* dup() and F_DUPFD hand out a free number: a stale entry there is
@@ -46,9 +52,10 @@ static void note_duplicate(int oldfd, int newfd, const char *call)
 	unsigned rec = notw_holders_join(oldfd, newfd);
 	notw_fd_set_aux(newfd, notw_aux_make(notw_family_gen(), rec));
 	notw_fd_set(newfd, flags);
+	if (rec == 0 && (flags & NOTW_FD_TCP) != 0)
+		notw_linger_cannot_list(oldfd, newfd);
 	if ((flags & NOTW_FD_MANAGED) != 0 && notw_log_enabled(NOTW_LEVEL_DEBUG))
-		notw_log(NOTW_LEVEL_DEBUG, "dup fd=%d -> fd=%d%s", oldfd, newfd,
-			 rec != 0 ? "" : " (not listed: its close disarms)");
+		notw_log(NOTW_LEVEL_DEBUG, "dup fd=%d -> fd=%d", oldfd, newfd);
 	errno = saved_errno;
 }
 
@@ -56,7 +63,7 @@ int notw_dup_hook(int fd)
 {
 	int (*fn)(int) = NOTW_REAL(dup);
 	int newfd = fn != NULL ? fn(fd) : notw_real_dup_slow(fd);
-	if (newfd >= 0 && !notw_in_vfork_child())
+	if (newfd >= 0)
 		note_duplicate(fd, newfd, "dup()");
 	return newfd;
 }
@@ -70,8 +77,12 @@ NOTW_EXPORT int dup(int fd)
  * if the call fails, newfd is still open and gets its state back. */
 static int dup_onto(int oldfd, int newfd, int flags, bool three)
 {
-	if (notw_in_vfork_child())
-		return notw_real_dup3_slow(oldfd, newfd, flags, three);
+	if (notw_in_vfork_child()) {
+		int rc = notw_real_dup3_slow(oldfd, newfd, flags, three);
+		if (rc >= 0)
+			note_duplicate(oldfd, newfd, NULL);
+		return rc;
+	}
 	uint32_t target = oldfd != newfd ? notw_fd_get(newfd) : 0u;
 	uint64_t target_aux = target != 0 ? notw_fd_aux(newfd) : 0u;
 	bool disarmed = false;
@@ -115,7 +126,7 @@ NOTW_EXPORT int dup3(int oldfd, int newfd, int flags)
 static int fcntl_common(int fd, int cmd, void *arg, bool is64)
 {
 	int rc = notw_real_fcntl_slow(fd, cmd, arg, is64);
-	if (rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && !notw_in_vfork_child())
+	if (rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
 		note_duplicate(fd, rc, "fcntl(F_DUPFD)");
 	return rc;
 }

@@ -16,7 +16,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <sys/mman.h>
+#include <stdint.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -45,11 +45,11 @@ static void prepare_exec(void)
 		notw_log(NOTW_LEVEL_DEBUG, "exec: disarmed %d socket(s) the new program inherits or closes", n);
 }
 
-/* exec returned: it failed, and this program goes on with its sockets. */
+/* exec returned: it failed, and this program (or the vfork child's
+ * parent) goes on with its sockets. */
 static int exec_failed(int rc)
 {
-	if (!notw_in_vfork_child())
-		notw_linger_exec_failed();
+	notw_linger_exec_failed(notw_in_vfork_child());
 	return rc;
 }
 
@@ -115,10 +115,8 @@ NOTW_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *
 	return notw_execveat_hook(dirfd, path, argv, envp, flags);
 }
 
-/* The arguments of a list form, as a vector in memory from mmap (exec
- * must stay usable where malloc is not, e.g. after fork in a threaded
- * program). Returns NULL with errno set. */
-static char **collect_args(const char *arg0, va_list ap, size_t *bytes, char *const **envp)
+/* How many arguments a list form has, up to the terminating NULL. */
+static size_t count_args(va_list ap)
 {
 	va_list count_ap;
 	size_t n = 1;
@@ -126,29 +124,32 @@ static char **collect_args(const char *arg0, va_list ap, size_t *bytes, char *co
 	while (va_arg(count_ap, const char *) != NULL)
 		n++;
 	va_end(count_ap);
-	*bytes = (n + 1) * sizeof(char *);
-	char **argv = mmap(NULL, *bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (argv == MAP_FAILED)
-		return NULL;
-	argv[0] = (char *)(uintptr_t)arg0;
-	for (size_t i = 1; i <= n; i++)
-		argv[i] = va_arg(ap, char *);
-	if (envp != NULL)
-		*envp = va_arg(ap, char *const *);
-	return argv;
+	return n;
 }
 
 enum list_form { LIST_EXECL, LIST_EXECLP, LIST_EXECLE };
 
 /* execl, execlp, execle: the same as their vector forms, which do the
- * disarming. */
-static int exec_list_form(enum list_form form, const char *path, const char *arg, va_list ap)
+ * disarming. The vector is on the stack, as glibc builds it: exec must stay
+ * usable where malloc is not (after fork in a threaded program), and in a
+ * vfork() child memory mapped here would stay behind in the parent. */
+#define LIST_FORM_HOOK(name, form)                                              \
+	NOTW_EXPORT int name(const char *path, const char *arg, ...)           \
+	{                                                                       \
+		va_list ap;                                                     \
+		va_start(ap, arg);                                              \
+		size_t n_ = count_args(ap);                                     \
+		char **argv_ = __builtin_alloca((n_ + 1) * sizeof(char *));     \
+		argv_[0] = (char *)(uintptr_t)arg;                              \
+		for (size_t i_ = 1; i_ <= n_; i_++)                             \
+			argv_[i_] = va_arg(ap, char *);                         \
+		char *const *envp_ = form == LIST_EXECLE ? va_arg(ap, char *const *) : NULL; \
+		va_end(ap);                                                     \
+		return exec_vector_form(form, path, argv_, envp_);              \
+	}
+
+static int exec_vector_form(enum list_form form, const char *path, char **argv, char *const *envp)
 {
-	size_t bytes;
-	char *const *envp = NULL;
-	char **argv = collect_args(arg, ap, &bytes, form == LIST_EXECLE ? &envp : NULL);
-	if (argv == NULL)
-		return -1;
 	int rc;
 	switch (form) {
 	case LIST_EXECL:
@@ -162,21 +163,8 @@ static int exec_list_form(enum list_form form, const char *path, const char *arg
 		rc = notw_execve_hook(path, argv, envp);
 		break;
 	}
-	int saved_errno = errno;
-	munmap(argv, bytes);
-	errno = saved_errno;
 	return rc;
 }
-
-#define LIST_FORM_HOOK(name, form)                                              \
-	NOTW_EXPORT int name(const char *path, const char *arg, ...)           \
-	{                                                                       \
-		va_list ap;                                                     \
-		va_start(ap, arg);                                              \
-		int rc = exec_list_form(form, path, arg, ap);                   \
-		va_end(ap);                                                     \
-		return rc;                                                      \
-	}
 
 LIST_FORM_HOOK(execl, LIST_EXECL)
 LIST_FORM_HOOK(execlp, LIST_EXECLP)

@@ -16,12 +16,15 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* A vfork() child's exit must not disarm the parent's sockets (nor tell
+ * the parent's memory that the process is exiting): a child whose exec
+ * failed and that calls exit() instead of _exit() runs destructors. */
 __attribute__((destructor)) static void notw_destructor(void)
 {
-	notw_linger_at_normal_exit();
+	if (!notw_in_vfork_child())
+		notw_linger_at_normal_exit();
 }
 
-/* A vfork() child's exit must not disarm the parent's sockets. */
 void notw_before_exit_now(void)
 {
 	if (!notw_in_vfork_child())

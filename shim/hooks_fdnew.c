@@ -8,16 +8,17 @@
  * socket(), accept() and dup() look at their numbers in their own hooks;
  * these are the others. The check is one table load per call.
  *
- * recvmsg() may carry descriptors from another process (SCM_RIGHTS): a
- * socket that arrives with zero linger is taken as armed (hooks_socket.c),
- * since a graceful close of it would otherwise be a reset. Only a message
- * with control data costs more than a compare. */
+ * recvmsg() may carry descriptors from another process (SCM_RIGHTS): their
+ * numbers are new too. sendmsg() may hand a socket to a program without the
+ * library: an armed one is disarmed first, as at exec (linger.c). Only a
+ * message with control data costs more than a compare. */
 #undef _FILE_OFFSET_BITS /* open and open64 are both defined here */
 #define _GNU_SOURCE
 #include "rawsys.h"
 #include "hooks.h"
 
 #include "fdtable.h"
+#include "linger.h"
 #include "real.h"
 #include "state.h"
 
@@ -25,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -68,6 +70,7 @@ static void *next_of(void **cache, const char *name)
 	})
 
 typedef ssize_t recvmsg_fn(int, struct msghdr *, int);
+typedef ssize_t sendmsg_fn(int, const struct msghdr *, int);
 typedef int pipe_fn(int *);
 typedef int pipe2_fn(int *, int);
 typedef int socketpair_fn(int, int, int, int *);
@@ -195,7 +198,8 @@ NOTW_EXPORT int eventfd(unsigned int initval, int flags)
 			 "eventfd()");
 }
 
-static void adopt_passed_descriptors(struct msghdr *msg)
+/* Calls fn(fd, call) for each descriptor an SCM_RIGHTS message carries. */
+static void for_each_passed(struct msghdr *msg, void (*fn)(int fd, const char *call), const char *call)
 {
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0))
@@ -205,20 +209,42 @@ static void adopt_passed_descriptors(struct msghdr *msg)
 		for (size_t i = 0; i < n; i++) {
 			int fd;
 			memcpy(&fd, data + i * sizeof fd, sizeof fd);
-			notw_adopt_received(fd);
+			fn(fd, call);
 		}
 	}
+}
+
+static bool carries_control(const struct msghdr *msg)
+{
+	return msg != NULL && msg->msg_control != NULL && msg->msg_controllen >= sizeof(struct cmsghdr) &&
+	       !notw_in_vfork_child();
+}
+
+static void disarm_passed(int fd, const char *call)
+{
+	(void)call;
+	notw_linger_before_handing_over(fd);
 }
 
 NOTW_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	recvmsg_fn *fn = NEXT(recvmsg_fn, "recvmsg");
 	ssize_t rc = fn != NULL ? fn(fd, msg, flags) : (ssize_t)notw_syscall(SYS_recvmsg, fd, msg, flags);
-	if (rc >= 0 && msg != NULL && msg->msg_controllen >= sizeof(struct cmsghdr) &&
-	    !notw_in_vfork_child()) {
+	if (rc >= 0 && carries_control(msg)) {
 		int saved_errno = errno;
-		adopt_passed_descriptors(msg);
+		for_each_passed(msg, check_number, "recvmsg()");
 		errno = saved_errno;
 	}
 	return rc;
+}
+
+NOTW_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	if (carries_control(msg)) {
+		int saved_errno = errno;
+		for_each_passed((struct msghdr *)(uintptr_t)msg, disarm_passed, "sendmsg()");
+		errno = saved_errno;
+	}
+	sendmsg_fn *fn = NEXT(sendmsg_fn, "sendmsg");
+	return fn != NULL ? fn(fd, msg, flags) : (ssize_t)notw_syscall(SYS_sendmsg, fd, msg, flags);
 }

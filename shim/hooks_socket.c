@@ -229,7 +229,7 @@ static uint32_t adopt_tcp_socket(int fd)
 			   : -1;
 	if (port > 0 && notw_policy_port_matches(&notw_active_policy, (unsigned)port))
 		flags |= NOTW_FD_MANAGED;
-	return flags | notw_linger_adopt(fd);
+	return flags | NOTW_FD_ADOPTED | notw_linger_adopt(fd);
 }
 
 /* A listener met for the first time at listen() or accept(): remembered,
@@ -243,29 +243,6 @@ static uint32_t adopt_listener(int fd)
 	notw_fresh_descriptor(fd, flags, "listen()");
 	errno = saved_errno;
 	return flags;
-}
-
-/* A descriptor received from another process (SCM_RIGHTS). Zero linger on
- * it is the sender's library's more likely than a program's: taken as
- * armed, so that this program's own close of it (or of a connection
- * accepted from it) stays graceful. */
-void notw_adopt_received(int fd)
-{
-	if (notw_in_vfork_child() || !notw_ensure_ready())
-		return;
-	int saved_errno = errno;
-	uint32_t flags = adopt_tcp_socket(fd);
-	if ((flags & NOTW_FD_OWN_LINGER) != 0)
-		flags = (flags & ~(uint32_t)NOTW_FD_OWN_LINGER) | NOTW_FD_ARMED | NOTW_FD_MANAGED;
-	int listening = 0;
-	socklen_t len = sizeof listening;
-	if (flags != 0 && notw_call_getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 &&
-	    listening != 0)
-		flags |= NOTW_FD_LISTENER;
-	notw_fresh_descriptor(fd, flags, "recvmsg()");
-	if ((flags & NOTW_FD_ARMED) != 0)
-		notw_log(NOTW_LEVEL_DEBUG, "recvmsg: fd=%d arrived with zero linger: taken as armed", fd);
-	errno = saved_errno;
 }
 
 NOTW_EXPORT int listen(int fd, int backlog)
@@ -296,12 +273,8 @@ void notw_after_accept(int listener, int conn)
 		return;
 	int saved_errno = errno;
 	uint32_t lflags = notw_fd_get(listener);
-	if (lflags == 0 && notw_ensure_ready()) {
+	if (lflags == 0 && notw_ensure_ready())
 		lflags = adopt_listener(listener);
-		/* A connection made before the library arms the listener now. */
-		notw_linger_after_listen(listener, lflags);
-		lflags = notw_fd_get(listener);
-	}
 	uint32_t cflags = 0;
 	if ((lflags & NOTW_FD_MANAGED) != 0)
 		/* The kernel copies the listener's options into the connection,
@@ -310,6 +283,8 @@ void notw_after_accept(int listener, int conn)
 		cflags = NOTW_FD_TCP | NOTW_FD_MANAGED | (lflags & (NOTW_FD_V6 | NOTW_FD_REUSEADDR)) |
 			 notw_linger_accepted(listener, lflags, conn);
 	notw_fresh_descriptor(conn, cflags, "accept()");
+	if ((cflags & NOTW_FD_ARMED) != 0)
+		notw_linger_recheck_accepted(conn);
 	if (cflags != 0 && notw_log_enabled(NOTW_LEVEL_DEBUG))
 		notw_log(NOTW_LEVEL_DEBUG, "accept fd=%d: connection fd=%d", listener, conn);
 	errno = saved_errno;

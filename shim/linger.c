@@ -14,8 +14,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
+#include <netinet/in.h>
+#include <linux/tcp.h> /* the kernel's tcp_info: glibc's lacks the byte counters */
+#include <stddef.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -89,10 +91,24 @@ static void log_listener_armed(int fd)
 		 len, notw_linger_name(mode()));
 }
 
+/* Only a listener this process made and shares with nobody it does not
+ * know is armed: not one met already open (handed over through exec,
+ * socket activation, SCM_RIGHTS: a process without the library may hold it
+ * and accept from it, or outlive this one), not one a child forked since
+ * its birth may hold without having listened on it, not one with a
+ * duplicate the library cannot list. */
+static bool may_arm_listener(int fd, uint32_t flags)
+{
+	if ((flags & (NOTW_FD_MANAGED | NOTW_FD_OWN_LINGER | NOTW_FD_ARMED | NOTW_FD_ADOPTED | NOTW_FD_NO_ARM)) !=
+	    NOTW_FD_MANAGED)
+		return false;
+	return !notw_family_forked_since(notw_aux_birth(notw_fd_aux(fd)));
+}
+
 void notw_linger_after_listen(int fd, uint32_t flags)
 {
 	/* Armed already: nginx calls listen() again on the same socket. */
-	if (!can_arm() || (flags & (NOTW_FD_MANAGED | NOTW_FD_OWN_LINGER | NOTW_FD_ARMED)) != NOTW_FD_MANAGED)
+	if (!can_arm() || !may_arm_listener(fd, flags))
 		return;
 	/* Flag first: a connection accepted on another thread meanwhile must
 	 * not be armed by the kernel yet unknown to the table. */
@@ -127,7 +143,7 @@ static bool arms_outgoing(void)
 uint32_t notw_linger_after_connect(int fd, uint32_t flags, const struct sockaddr *addr, socklen_t len)
 {
 	if (!can_arm() || !arms_outgoing() ||
-	    (flags & (NOTW_FD_ARMED | NOTW_FD_OWN_LINGER | NOTW_FD_LISTENER)) != 0)
+	    (flags & (NOTW_FD_ARMED | NOTW_FD_OWN_LINGER | NOTW_FD_LISTENER | NOTW_FD_NO_ARM)) != 0)
 		return 0;
 	int port = notw_sockaddr_port(addr, len);
 	if (port <= 0 || !notw_policy_port_matches(&notw_active_policy, (unsigned)port))
@@ -200,6 +216,43 @@ uint32_t notw_linger_accepted(int listener, uint32_t lflags, int conn)
 	return cflags;
 }
 
+void notw_linger_recheck_accepted(int conn)
+{
+	/* The table's entry is stored; a normal exit or the safety net that
+	 * began meanwhile on another thread may have walked past it. The
+	 * fence pairs with theirs: one of the two sees the other. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (can_arm() || mode() == NOTW_LINGER_OFF)
+		return;
+	uint32_t flags = notw_fd_get(conn);
+	if ((flags & NOTW_FD_ARMED) != 0) {
+		disarm(conn, flags, false);
+		notw_fd_update(conn, 0, NOTW_FD_ARMED);
+	}
+}
+
+void notw_linger_before_handing_over(int fd)
+{
+	uint32_t flags = notw_fd_get(fd);
+	if ((flags & NOTW_FD_ARMED) == 0 || mode() == NOTW_LINGER_ALWAYS)
+		return;
+	notw_holders_update_socket(fd, 0, NOTW_FD_ARMED);
+	disarm(fd, flags, false);
+	notw_log(NOTW_LEVEL_DEBUG, "sendmsg: fd=%d handed to another process: disarmed", fd);
+}
+
+void notw_linger_cannot_list(int fd, int unlisted)
+{
+	uint32_t flags = notw_fd_get(fd);
+	notw_holders_update_socket(fd, NOTW_FD_NO_ARM, NOTW_FD_ARMED);
+	notw_fd_update(unlisted, NOTW_FD_NO_ARM, NOTW_FD_ARMED);
+	if ((flags & NOTW_FD_ARMED) != 0 && mode() != NOTW_LINGER_ALWAYS) {
+		disarm(fd, flags, false);
+		notw_log(NOTW_LEVEL_DEBUG, "dup fd=%d -> fd=%d: too many duplicates to follow, disarmed", fd,
+			 unlisted);
+	}
+}
+
 static bool linger_set_by_child(int fd, uint32_t flags)
 {
 	/* Only take off what the library put: a child this socket was shared
@@ -209,17 +262,24 @@ static bool linger_set_by_child(int fd, uint32_t flags)
 	return kernel_linger(fd, &l) && !(l.l_onoff != 0 && l.l_linger == 0);
 }
 
-/* Everything this process wrote on the socket has been acknowledged by the
- * peer (SIOCOUTQ: written but not yet acknowledged). Only then may the
- * socket stay armed for a child: if that child is then killed, the reset
- * destroys none of this process's data. */
-static bool nothing_unacknowledged(int fd)
+/* Nothing has been written on the connection yet (TCP_INFO: no byte
+ * acknowledged, in flight or queued): a fork-per-connection parent that
+ * hands a fresh connection to its child (the client's request may already
+ * have arrived). Only such a connection may stay armed for a child at this
+ * process's close: a child that merely inherited a connection this process
+ * has been answering on (a snapshot child, a helper) may be killed later,
+ * and its death must not reset what this process wrote. */
+static bool nothing_written(int fd)
 {
-	int pending = -1;
+	struct tcp_info info;
+	socklen_t len = sizeof info;
 	int saved_errno = errno;
-	bool empty = ioctl(fd, SIOCOUTQ, &pending) == 0 && pending == 0;
+	memset(&info, 0, sizeof info);
+	bool fresh = notw_call_getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0 &&
+		     len >= offsetof(struct tcp_info, tcpi_notsent_bytes) + sizeof info.tcpi_notsent_bytes &&
+		     info.tcpi_bytes_acked == 0 && info.tcpi_unacked == 0 && info.tcpi_notsent_bytes == 0;
 	errno = saved_errno;
-	return empty;
+	return fresh;
 }
 
 bool notw_linger_before_close(int fd, uint32_t flags, uint64_t aux, bool other_local_holder)
@@ -234,7 +294,7 @@ bool notw_linger_before_close(int fd, uint32_t flags, uint64_t aux, bool other_l
 		return false;
 	}
 	uint32_t birth = notw_aux_birth(aux);
-	if (notw_family_child_holds(fd, birth) && nothing_unacknowledged(fd)) {
+	if (notw_family_child_holds(fd, birth) && nothing_written(fd)) {
 		notw_log(NOTW_LEVEL_DEBUG, "close fd=%d: a child process holds the socket, stays armed", fd);
 		return false;
 	}
@@ -295,7 +355,7 @@ void notw_linger_program_set(int fd, uint32_t flags, const struct linger *l)
 		      NOTW_FD_OWN_LINGER | NOTW_FD_LINGER_MASK);
 	/* The program's call replaced zero linger in the kernel: put it back;
 	 * its value returns before its own close. */
-	if ((flags & NOTW_FD_ARMED) != 0 && !arm(fd))
+	if ((flags & (NOTW_FD_ARMED | NOTW_FD_NO_ARM)) == NOTW_FD_ARMED && !arm(fd))
 		update_socket(fd, 0, NOTW_FD_ARMED);
 }
 
@@ -310,11 +370,14 @@ bool notw_linger_program_view(uint32_t flags, struct linger *out)
 
 /* At exit every descriptor of this process goes, duplicates included.
  * Listeners keep their linger: the processes they are shared with (the
- * workers of a pre-fork server) go on accepting. */
+ * workers of a pre-fork server) go on accepting. So does a connection the
+ * parent still holds (a snapshot or helper child exiting): the parent
+ * disarms at its own close, since it defers to a child only for a
+ * connection that has carried nothing (see nothing_written). */
 static bool disarm_for_exit(int fd, uint32_t flags, void *ctx)
 {
 	(void)ctx;
-	if ((flags & NOTW_FD_LISTENER) == 0)
+	if ((flags & NOTW_FD_LISTENER) == 0 && !notw_family_parent_holds(fd))
 		disarm(fd, flags, true);
 	return true;
 }
@@ -323,11 +386,63 @@ void notw_linger_at_normal_exit(void)
 {
 	if (mode() != NOTW_LINGER_CRASH)
 		return;
-	__atomic_store_n(&exiting, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&exiting, 1, __ATOMIC_SEQ_CST);
 	notw_fd_for_each(NOTW_FD_ARMED, disarm_for_exit, NULL);
 }
 
 /* ---- exec ---- */
+
+/* The duplicates a vfork() child made: its descriptors are its own, but it
+ * must not write them into the table, which is the parent's. Kept on the
+ * thread (the child runs on the parent's thread until exec) and tagged with
+ * the child's pid, so that the next child starts afresh. */
+#define VFORK_DUPS 16
+static __thread struct {
+	pid_t child;
+	int count;
+	bool overflow;
+	int fds[VFORK_DUPS];
+	/* what its exec disarmed, armed again if the exec fails */
+	int disarmed_count;
+	bool disarmed_overflow;
+	int disarmed[VFORK_DUPS];
+} vfork_dups __attribute__((tls_model("initial-exec")));
+
+/* The list belongs to the vfork child now running on this thread. */
+static void own_vfork_lists(void)
+{
+	pid_t self = (pid_t)notw_syscall(SYS_getpid);
+	if (vfork_dups.child != self) {
+		vfork_dups.child = self;
+		vfork_dups.count = 0;
+		vfork_dups.overflow = false;
+		vfork_dups.disarmed_count = 0;
+		vfork_dups.disarmed_overflow = false;
+	}
+}
+
+static void note_vfork_disarmed(int fd)
+{
+	own_vfork_lists();
+	if (vfork_dups.disarmed_count < VFORK_DUPS)
+		vfork_dups.disarmed[vfork_dups.disarmed_count++] = fd;
+	else
+		vfork_dups.disarmed_overflow = true;
+}
+
+/* The exec of a vfork child failed: what it disarmed is the parent's too,
+ * and the parent's table still says armed. Past the list's size, the rest
+ * stays disarmed (graceful). */
+static void rearm_after_failed_vfork_exec(void)
+{
+	const struct linger l = { .l_onoff = 1, .l_linger = 0 };
+	if (vfork_dups.child != (pid_t)notw_syscall(SYS_getpid))
+		return;
+	for (int i = 0; i < vfork_dups.disarmed_count; i++)
+		setsockopt_linger(vfork_dups.disarmed[i], &l, true);
+	vfork_dups.disarmed_count = 0;
+}
+
 
 /* One descriptor as exec will treat it. Its state in the table is used
  * only when the kernel agrees it is an armed socket: in a vfork child the
@@ -344,12 +459,15 @@ static bool disarm_one_for_exec(int fd, bool vfork_child)
 		/* Closed by exec: a vfork child's parent still holds it; a child
 		 * forked since it was born may hold it and disarms it itself. */
 		if (vfork_child || (notw_family_child_holds(fd, notw_aux_birth(notw_fd_aux(fd))) &&
-				    nothing_unacknowledged(fd)))
+				    nothing_written(fd)))
 			return false;
 	}
 	disarm(fd, (flags & NOTW_FD_ARMED) != 0 ? flags : 0u, true);
-	/* The table is shared with the parent in a vfork child: hands off. */
-	if (!vfork_child && (flags & NOTW_FD_ARMED) != 0)
+	/* The table is shared with the parent in a vfork child: hands off;
+	 * the child keeps its own list in case exec fails. */
+	if (vfork_child)
+		note_vfork_disarmed(fd);
+	else if ((flags & NOTW_FD_ARMED) != 0)
 		notw_fd_update(fd, NOTW_FD_EXEC_DISARMED, NOTW_FD_ARMED);
 	return true;
 }
@@ -382,9 +500,8 @@ static bool disarm_entry_for_exec(const char *name, void *ctx)
 	return true;
 }
 
-/* Every open descriptor, from the kernel's list: it also shows sockets the
- * table never saw (a duplicate made in a vfork child, a raw system call).
- * Returns false when /proc cannot be read. */
+/* Every open descriptor, from the kernel's list: also those the table
+ * never saw. Returns false when /proc cannot be read. */
 static bool walk_open_descriptors(struct exec_walk *w)
 {
 	int dir = (int)notw_syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -396,14 +513,43 @@ static bool walk_open_descriptors(struct exec_walk *w)
 	return true;
 }
 
+void notw_linger_vfork_dup(int newfd)
+{
+	own_vfork_lists();
+	if (vfork_dups.count < VFORK_DUPS)
+		vfork_dups.fds[vfork_dups.count++] = newfd;
+	else
+		vfork_dups.overflow = true;
+}
+
+/* In a vfork child: the descriptors it duplicated (0 and 1 for busybox's
+ * nc -e), or every open descriptor when there were too many to keep. */
+static void walk_vfork_dups(struct exec_walk *w)
+{
+	if (vfork_dups.child != (pid_t)notw_syscall(SYS_getpid))
+		return;
+	if (vfork_dups.overflow) {
+		walk_open_descriptors(w);
+		return;
+	}
+	for (int i = 0; i < vfork_dups.count; i++)
+		if (disarm_one_for_exec(vfork_dups.fds[i], true))
+			w->count++;
+}
+
 int notw_linger_before_exec(bool vfork_child)
 {
 	struct exec_walk w = { vfork_child, 0 };
 	if (mode() == NOTW_LINGER_OFF)
 		return 0;
 	int saved_errno = errno;
-	if (!walk_open_descriptors(&w))
-		notw_fd_for_each(NOTW_FD_ARMED, disarm_tracked_for_exec, &w);
+	if (vfork_child)
+		own_vfork_lists();
+	/* What the table holds as armed, seen from this process's own
+	 * descriptors; in a vfork child also what it duplicated itself. */
+	notw_fd_for_each(NOTW_FD_ARMED, disarm_tracked_for_exec, &w);
+	if (vfork_child)
+		walk_vfork_dups(&w);
 	errno = saved_errno;
 	return w.count;
 }
@@ -418,10 +564,14 @@ static bool rearm_after_failed_exec(int fd, uint32_t flags, void *ctx)
 	return true;
 }
 
-void notw_linger_exec_failed(void)
+void notw_linger_exec_failed(bool vfork_child)
 {
+	if (__atomic_load_n(&tripped, __ATOMIC_ACQUIRE))
+		return; /* everything stays disarmed */
 	int saved_errno = errno;
-	if (!__atomic_load_n(&tripped, __ATOMIC_ACQUIRE))
+	if (vfork_child)
+		rearm_after_failed_vfork_exec();
+	else
 		notw_fd_for_each(NOTW_FD_EXEC_DISARMED, rearm_after_failed_exec, NULL);
 	errno = saved_errno;
 }
@@ -438,7 +588,7 @@ static bool disarm_everything(int fd, uint32_t flags, void *ctx)
 
 static void trip(int fd, const char *call, const char *why)
 {
-	if (mode() == NOTW_LINGER_OFF || __atomic_exchange_n(&tripped, 1, __ATOMIC_ACQ_REL) != 0)
+	if (mode() == NOTW_LINGER_OFF || __atomic_exchange_n(&tripped, 1, __ATOMIC_SEQ_CST) != 0)
 		return;
 	int saved_errno = errno;
 	notw_fd_for_each(NOTW_FD_ARMED | NOTW_FD_EXEC_DISARMED, disarm_everything, NULL);

@@ -36,6 +36,19 @@ uint32_t notw_linger_after_connect(int fd, uint32_t flags, const struct sockaddr
  * through exec, a process past its exit). */
 uint32_t notw_linger_accepted(int listener, uint32_t listener_flags, int conn);
 
+/* After the table's entry of an armed accepted connection is stored: takes
+ * zero linger off again if a normal exit or the safety net began meanwhile. */
+void notw_linger_recheck_accepted(int conn);
+
+/* fd is being handed to another process (SCM_RIGHTS), which may not carry
+ * the library: disarmed, as at exec. */
+void notw_linger_before_handing_over(int fd);
+
+/* A duplicate of fd (unlisted) could not be listed among the socket's
+ * holders: the socket is disarmed and never armed again, since a close of
+ * either could not tell whether the other still holds it. */
+void notw_linger_cannot_list(int fd, int unlisted);
+
 /* The linger flags for a TCP descriptor the library meets for the first
  * time (handed over through exec, socket activation): the program's own
  * SO_LINGER as the kernel has it. */
@@ -67,12 +80,16 @@ bool notw_linger_program_view(uint32_t flags, struct linger *out);
 void notw_linger_at_normal_exit(void);
 
 /* Before exec, from this process's own view of its descriptors (a vfork
- * child's included): every armed socket that survives exec is disarmed,
+ * child's included: the table's armed sockets as the child has them, and
+ * what the child duplicated): every armed socket that survives exec is disarmed,
  * listeners too, whoever else holds it (the new program may not carry the
  * library); a close-on-exec one is disarmed unless a child still holds it.
  * Returns the number disarmed; notw_linger_exec_failed() re-arms them. */
 int notw_linger_before_exec(bool vfork_child);
-void notw_linger_exec_failed(void);
+
+/* A vfork() child duplicated a descriptor onto newfd: exec looks at it. */
+void notw_linger_vfork_dup(int newfd);
+void notw_linger_exec_failed(bool vfork_child);
 
 /* The safety net. A descriptor number came back from the kernel (socket,
  * accept, open, dup, ...) while the table still held it with stale state:

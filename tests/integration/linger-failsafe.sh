@@ -56,6 +56,13 @@ closes)
 	for how in syscall-close syscall-close-range syscall-dup2 syscall-dup3 syscall-accept shutdown; do
 		graceful "$how"
 	done
+	# A listener the kernel has armed but this process's table does not
+	# know as armed must not hand out connections its close resets: more
+	# duplicates than the library lists, a socket a child listened on, a
+	# close_range() the kernel refused.
+	for how in dups9 bind-fork close-range-einval; do
+		graceful "$how"
+	done
 	;;
 execs)
 	for how in exec-cloexec fexecve-cloexec execveat-cloexec syscall-execve vfork-exec vfork-exec-bare; do
@@ -69,6 +76,54 @@ execs)
 	# as haproxy's seamless reload does): the receiver's closes stay
 	# graceful.
 	graceful passed-listener '^accepting$'
+	# Socket activation: an activator without the library holds the
+	# listener and starts one generation after another on it; none may
+	# leave it armed for the next, with or without the library.
+	PORT=$((PORT + 1))
+	before=$(out_rsts)
+	"${WITHOUT_NOTW[@]}" NOTW_LINGER=crash timeout 60 python3 "$(dirname "$0")/activator.py" "$PORT" \
+		"$NOTW_PROGS/close_paths" "${NOTW_PRELOAD_PREFIX:+$NOTW_PRELOAD_PREFIX:}$NOTW_LIB" lib lib bare \
+		>"$WORK/activator.out" 2>"$WORK/activator.err"
+	for gen in 1 2 3; do
+		check "socket activation, generation $gen ($(sed -n "s/^gen $gen //p" "$WORK/activator.out")): all of it, a clean EOF" \
+			grep -qx "gen $gen bytes $BIG eof" "$WORK/activator.out"
+	done
+	check_eq "socket activation: the kernel sent no reset" 0 $(($(out_rsts) - before))
+
+	# A vfork() child whose exec failed calls exit(): its destructors run in
+	# the parent's memory, and must not switch the parent's protection off.
+	start_server crash vfork-exit-crash
+	start_bg "$WORK/vx.out" "$WORK/vx.err" "$NOTW_PROGS/linger_client" --hold 1 --keep --timeout 10 127.0.0.1 "$PORT"
+	vx_client=$BG_PID
+	wait_for_line "$S_OUT" '^held$'
+	kill -KILL "$SERVER"
+	wait_exit "$SERVER" 10
+	wait_for_line "$WORK/vx.out" '^summary ' 10
+	wait_until fin_wait_1_settled "$PORT"
+	check_eq "vfork child exit() after a failed exec, then SIGKILL: still no timewait socket" 0 \
+		"$(leftovers_on_port "$PORT")"
+	kill -TERM "$vx_client" 2>/dev/null
+
+	# Memory: vfork + execl (the library builds the vector on the stack).
+	PORT=$((PORT + 1))
+	growth=$(NOTW_LINGER=crash "${WITH_NOTW[@]}" "$NOTW_PROGS/close_paths" vfork-execl 2000 | sed -n 's/^rss-growth //p')
+	check "2,000 vfork + execl: the parent's memory grows by under 1 MiB (${growth} kB)" [ "${growth:-99999}" -lt 1024 ]
+
+	# Cost: exec looks at the table's armed sockets, not at every descriptor.
+	if [ -z "${NOTW_PRELOAD_PREFIX:-}" ] && strace -qq -o /dev/null true 2>/dev/null; then
+		PORT=$((PORT + 1))
+		start_bg "$WORK/mf.out" "$WORK/mf.err" strace -f -qq -c -U name,calls -e trace=getsockopt,getdents64 \
+			-o "$WORK/mf.strace" env NOTW_LINGER=crash "${WITH_NOTW[@]}" "$NOTW_PROGS/close_paths" exec-many-fds "$PORT"
+		mf=$BG_PID
+		wait_for_line "$WORK/mf.out" "^listening $PORT\$"
+		RESULT=$("$NOTW_PROGS/linger_client" --timeout 10 127.0.0.1 "$PORT" | grep '^bytes ')
+		wait_exit "$mf" 10
+		calls=$(awk '$1 == "getsockopt" || $1 == "getdents64" { n += $2 } END { print n + 0 }' "$WORK/mf.strace")
+		check "exec with 2,000 files open: a handful of getsockopt/getdents64 calls, not one per descriptor ($calls)" \
+			[ "$calls" -lt 50 ]
+		check_eq "... and the close-on-exec connection closed gracefully" "bytes $BIG eof" "$RESULT"
+	fi
+
 	before=$(out_rsts)
 	start_server crash own-reset-exec
 	wait_for_line "$S_OUT" '^accepting$'
@@ -78,7 +133,7 @@ execs)
 		[ "$RESULT" != "bytes $BIG eof" ]
 	;;
 exits)
-	for how in quick-exit syscall-exit-group late-destructor; do
+	for how in quick-exit syscall-exit-group late-destructor fork-helper-kill; do
 		graceful "$how"
 	done
 	# A child forked while a connection is open (a snapshot child) is

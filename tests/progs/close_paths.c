@@ -47,6 +47,21 @@
  *                         fork() (the child holds every connection, as a
  *                         snapshot child does), close(), then the child is
  *                         SIGKILLed: the data the parent wrote must still arrive
+ *   fork-helper-kill      fork() a child that only waits (a helper), then write,
+ *                         close(), and kill the helper
+ *   bind-fork             bind(), fork(); the child listens and waits, the
+ *                         parent accepts on its copy (never listened on here)
+ *   dups9                 10 dup()s of the socket before listen() on the
+ *                         original; accept on the last duplicate
+ *   close-range-einval    close_range() with an unknown flag (refused by the
+ *                         kernel: nothing closed), then as the default case
+ *   vfork-exit-crash      vfork(); the child's exec fails and it calls exit()
+ *                         (destructors run in the parent's memory); then the
+ *                         parent prints "held" and waits to be killed
+ *   vfork-execl N         (no connection) N times vfork() + execl("/bin/true"):
+ *                         prints "rss-growth KB" of the parent
+ *   exec-many-fds         2,000 files open, a close-on-exec connection, exec of
+ *                         /bin/true
  *   passed-listener       the listener made after a fork() and passed over a
  *                         socketpair (SCM_RIGHTS) to the child, which execs this
  *                         program (receive-accept) with the library
@@ -228,6 +243,121 @@ static int fork_snapshot(int l)
 	return n > 0 ? 0 : 2;
 }
 
+static int fork_helper_kill(int l)
+{
+	int c = accept_one(l, 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	write_big(c);
+	close(c);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return 0;
+}
+
+static int bind_fork(int port)
+{
+	struct sockaddr_in a = progs_loopback(port);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int go[2];
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || pipe(go) != 0)
+		return 2;
+	pid_t pid = fork();
+	if (pid == 0) {
+		listen(fd, 16);
+		if (write(go[1], "l", 1) != 1)
+			_exit(2);
+		pause();
+		_exit(0);
+	}
+	char ch;
+	if (read(go[0], &ch, 1) != 1)
+		return 2;
+	printf("listening %d\n", port);
+	fflush(stdout);
+	int c = accept_one(fd, 0);
+	write_big(c);
+	int rc = close(c);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return rc == 0 ? 0 : 2;
+}
+
+static int dups9(int port)
+{
+	struct sockaddr_in a = progs_loopback(port);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0)
+		return 2;
+	int last = fd;
+	for (int i = 0; i < 10; i++)
+		last = dup(fd);
+	if (listen(fd, 16) != 0)
+		return 2;
+	printf("listening %d\n", port);
+	fflush(stdout);
+	int c = accept_one(last, 0);
+	write_big(c);
+	return close(c) == 0 ? 0 : 2;
+}
+
+static int vfork_exit_crash(int l)
+{
+	int c = accept_one(l, 0);
+	pid_t pid = vfork();
+	if (pid == 0) {
+		execl("/nonexistent/notw-test", "x", (char *)NULL);
+		exit(1); /* not _exit: the destructors run */
+	}
+	waitpid(pid, NULL, 0);
+	printf("held\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+	(void)c;
+}
+
+static long rss_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = -1;
+	while (f != NULL && fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	if (f != NULL)
+		fclose(f);
+	return kb;
+}
+
+static int vfork_execl(int n)
+{
+	long before = rss_kb();
+	for (int i = 0; i < n; i++) {
+		pid_t pid = vfork();
+		if (pid == 0) {
+			execl("/bin/true", "true", (char *)NULL);
+			_exit(127);
+		}
+		waitpid(pid, NULL, 0);
+	}
+	printf("rss-growth %ld\n", rss_kb() - before);
+	return 0;
+}
+
+static int exec_many_fds(int l)
+{
+	for (int i = 0; i < 2000; i++)
+		if (open("/dev/null", O_RDONLY) < 0)
+			return 2;
+	int c = accept_one(l, SOCK_CLOEXEC);
+	write_big(c);
+	return exec_true("exec-cloexec", c);
+}
+
 static int passed_listener(int port, char *self)
 {
 	int sv[2];
@@ -364,6 +494,12 @@ int main(int argc, char **argv)
 		return receive_accept(atoi(argv[2]));
 	if (strcmp(how, "passed-listener") == 0)
 		return passed_listener(atoi(argv[2]), argv[0]);
+	if (strcmp(how, "bind-fork") == 0)
+		return bind_fork(atoi(argv[2]));
+	if (strcmp(how, "dups9") == 0)
+		return dups9(atoi(argv[2]));
+	if (strcmp(how, "vfork-execl") == 0)
+		return vfork_execl(atoi(argv[2]));
 	int l = listener(atoi(argv[2]));
 	if (strcmp(how, "syscall-accept") == 0) {
 		int c = (int)syscall(SYS_accept4, l, NULL, NULL, 0);
@@ -380,6 +516,14 @@ int main(int argc, char **argv)
 		return own_reset_exec(l, argv[0]);
 	if (strcmp(how, "fork-snapshot") == 0)
 		return fork_snapshot(l);
+	if (strcmp(how, "fork-helper-kill") == 0)
+		return fork_helper_kill(l);
+	if (strcmp(how, "vfork-exit-crash") == 0)
+		return vfork_exit_crash(l);
+	if (strcmp(how, "exec-many-fds") == 0)
+		return exec_many_fds(l);
+	if (strcmp(how, "close-range-einval") == 0 && close_range((unsigned)l, ~0u, 0x80) == 0)
+		return 2;
 	if (strcmp(how, "late-destructor") == 0) {
 		late_lib_serve_at_exit(l);
 		return 0;
