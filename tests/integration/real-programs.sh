@@ -137,10 +137,14 @@ program_command() {
 	mkdir -p "$dir"
 	case $PROGRAM in
 	nginx*)
-		local env_lines=
+		local env_lines= daemon=off
 		[ "$PROGRAM" = nginx-upgrade-env ] && env_lines='env LD_PRELOAD; env NOTW_LINGER;'
+		# nginx ignores USR2 while the process that started it is still its
+		# parent: the upgrade variants run it as a daemon, as Debian does
+		# (its master is then a child of the namespace's process 1).
+		[ "${PROGRAM#nginx-upgrade}" != "$PROGRAM" ] && daemon=on
 		cat >"$dir/nginx.conf" <<-EOF
-			daemon off;
+			daemon $daemon;
 			master_process on;
 			worker_processes 2;
 			user root;
@@ -289,8 +293,8 @@ accept_queue() {
 # crash MODE PORT: N_HELD clients in the middle of a request, served (the
 # accept queue is empty, an echo or a banner came back where the protocol
 # gives one), then SIGKILL of every process of the server. Sets TW (the
-# timewait sockets those connections left on PORT) and ENDED (how the
-# clients saw them end).
+# TIME-WAIT and FIN-WAIT-2 sockets those connections left on PORT: they
+# alone come from 127.0.2.0/24) and ENDED (how the clients saw them end).
 crash() {
 	local mode=$1 port=$2 peers i out=$WORK/held.$1.$2.out client
 	start_bg "$out" "$WORK/held.$mode.$port.err" "${CLIENT[@]}" hold "$PROTO" "$WORK/www" \
@@ -309,7 +313,7 @@ crash() {
 	kill_server
 	wait_for_line "$out" '^ended ' 10 || not_ok "$mode: the clients saw their connections end"
 	wait_until fin_wait_1_settled "$port"
-	TW=$(timewait_of_peers "$port" "$peers")
+	TW=$(ss -tanH state time-wait state fin-wait-2 "( sport = :$port and dst 127.0.2.0/24 )" | grep -c .)
 	ENDED=$(grep '^ended ' "$out")
 	kill -TERM "$client" 2>/dev/null
 	wait_exit "$client" 5
@@ -355,7 +359,7 @@ action() {
 		local before=$(server_pids | wc -l)
 		kill -HUP "$master"
 		# New workers start, the old ones finish what they serve and exit.
-		wait_for_line "$(srv_dir)/error.log" 'reconfiguring' 10
+		check "reload: SIGHUP reconfigured nginx" wait_for_line "$(srv_dir)/error.log" 'reconfiguring' 10
 		echo "# reload: SIGHUP to the master ($before processes before)"
 		;;
 	nginx-upgrade*)
@@ -379,12 +383,13 @@ action() {
 			kill -0 "$master" 2>/dev/null || break
 			sleep 0.05
 		done
-		check "upgrade: QUIT ended the old master" ! kill -0 "$master" 2>/dev/null
+		check "upgrade: QUIT ended the old master" gone "$master"
 		;;
 	esac
 }
 
 srv_dir() { echo "$WORK/srv.$PORT"; }
+gone() { ! kill -0 "$1" 2>/dev/null; }
 
 # --- the run -----------------------------------------------------------------
 
