@@ -66,12 +66,32 @@ void notw_family_child_forked(void)
 	notw_family_set_pid((pid_t)notw_syscall(SYS_getpid));
 }
 
-static bool same_file_in(pid_t other, int fd)
+/* Our fd and other's descriptor other_fd are the same open file. */
+static bool same_file(pid_t other, int fd, int other_fd)
 {
 	int saved_errno = errno;
-	long same = notw_syscall(SYS_kcmp, (long)notw_family_pid(), (long)other, KCMP_FILE, (long)fd, (long)fd);
+	long same = notw_syscall(SYS_kcmp, (long)notw_family_pid(), (long)other, KCMP_FILE, (long)fd,
+				 (long)other_fd);
 	errno = saved_errno;
 	return same == 0;
+}
+
+static bool same_file_in(pid_t other, int fd)
+{
+	return same_file(other, fd, fd);
+}
+
+/* A child holds fd under the same number, or moved it onto its standard
+ * descriptors (an inetd-style child: busybox httpd puts the connection on
+ * 0 and 1 before it serves). */
+static bool child_has_file(pid_t child, int fd)
+{
+	if (same_file(child, fd, fd))
+		return true;
+	for (int std = 0; std <= 2; std++)
+		if (std != fd && same_file(child, fd, std))
+			return true;
+	return false;
 }
 
 bool notw_family_parent_holds(int fd)
@@ -90,7 +110,7 @@ bool notw_family_child_holds(int fd, uint32_t birth)
 		pid_t pid = __atomic_load_n(&c->pid, __ATOMIC_ACQUIRE);
 		uint32_t g = __atomic_load_n(&c->gen, __ATOMIC_ACQUIRE);
 		/* forked after the descriptor was born (generations wrap) */
-		if (pid > 0 && (int32_t)(g - birth) > 0 && (int32_t)(now - g) >= 0 && same_file_in(pid, fd))
+		if (pid > 0 && (int32_t)(g - birth) > 0 && (int32_t)(now - g) >= 0 && child_has_file(pid, fd))
 			return true;
 	}
 	return false;

@@ -29,8 +29,9 @@ uint32_t notw_family_gen(void);
 /* A fork has happened since a descriptor of generation birth was born. */
 bool notw_family_forked_since(uint32_t birth);
 
-/* A child forked since birth still holds the file of fd under the same
- * number (kcmp): it will disarm the socket at its own last close. */
+/* A child forked since birth still holds the file of fd (kcmp) under the
+ * same number or as one of its standard descriptors: it will disarm the
+ * socket at its own last close. */
 bool notw_family_child_holds(int fd, uint32_t birth);
 
 /* The parent process holds the file of fd under the same number (kcmp). */

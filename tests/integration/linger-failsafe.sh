@@ -136,6 +136,20 @@ exits)
 	for how in quick-exit syscall-exit-group late-destructor fork-helper-kill; do
 		graceful "$how"
 	done
+	# An inetd-style child moves the connection onto 0 and 1 before the
+	# parent closes its copy (busybox httpd): still protected at a crash.
+	start_server crash fork-stdio-crash
+	start_bg "$WORK/fs.out" "$WORK/fs.err" "$NOTW_PROGS/linger_client" --hold 1 --keep --timeout 10 127.0.0.1 "$PORT"
+	fs_client=$BG_PID
+	wait_for_line "$S_OUT" '^held '
+	fs_child=$(sed -n 's/^held //p' "$S_OUT")
+	kill -KILL "$SERVER" "$fs_child"
+	wait_exit "$SERVER" 10
+	wait_for_line "$WORK/fs.out" '^summary ' 10
+	wait_until fin_wait_1_settled "$PORT"
+	check_eq "a child that moved the connection onto 0 and 1, then SIGKILL of both: no timewait socket" 0 \
+		"$(leftovers_on_port "$PORT")"
+	kill -TERM "$fs_client" 2>/dev/null
 	# A child forked while a connection is open (a snapshot child) is
 	# killed after the parent's own close, with the parent's data not yet
 	# acknowledged: that data must still arrive (the parent disarms).

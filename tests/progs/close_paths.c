@@ -62,6 +62,9 @@
  *                         prints "rss-growth KB" of the parent
  *   exec-many-fds         2,000 files open, a close-on-exec connection, exec of
  *                         /bin/true
+ *   fork-stdio-crash      fork(); the child moves the connection onto 0 and 1
+ *                         (busybox httpd) and waits; then the parent closes its
+ *                         copy, prints "held CHILDPID" and waits to be killed
  *   passed-listener       the listener made after a fork() and passed over a
  *                         socketpair (SCM_RIGHTS) to the child, which execs this
  *                         program (receive-accept) with the library
@@ -358,6 +361,32 @@ static int exec_many_fds(int l)
 	return exec_true("exec-cloexec", c);
 }
 
+static int fork_stdio_crash(int l)
+{
+	int c = accept_one(l, 0);
+	int moved[2];
+	if (pipe(moved) != 0)
+		return 2;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(c, 0);
+		dup2(c, 1);
+		close(c);
+		if (write(moved[1], "m", 1) != 1)
+			_exit(2);
+		for (;;)
+			pause();
+	}
+	char ch;
+	if (read(moved[0], &ch, 1) != 1)
+		return 2;
+	close(c);
+	printf("held %d\n", (int)pid);
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
 static int passed_listener(int port, char *self)
 {
 	int sv[2];
@@ -516,6 +545,8 @@ int main(int argc, char **argv)
 		return own_reset_exec(l, argv[0]);
 	if (strcmp(how, "fork-snapshot") == 0)
 		return fork_snapshot(l);
+	if (strcmp(how, "fork-stdio-crash") == 0)
+		return fork_stdio_crash(l);
 	if (strcmp(how, "fork-helper-kill") == 0)
 		return fork_helper_kill(l);
 	if (strcmp(how, "vfork-exit-crash") == 0)
