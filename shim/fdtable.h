@@ -32,14 +32,13 @@ enum notw_fd_flag {
 	NOTW_FD_MANAGED = 1u << 3,       /* its port matches the policy */
 	NOTW_FD_REUSEADDR = 1u << 4,     /* the library set SO_REUSEADDR on it */
 	NOTW_FD_INTERNAL = 1u << 5,      /* the library's own descriptor (log sink) */
-	NOTW_FD_ARMED = 1u << 6,         /* SO_LINGER{1,0} set by the library */
+	NOTW_FD_ARMED = 1u << 6,         /* SO_LINGER{1,0} set by the library (connections only) */
 	NOTW_FD_OWN_LINGER = 1u << 7,    /* the program's SO_LINGER{1,0} (or one too long to keep): hands off */
 	NOTW_FD_PROG_LINGER = 1u << 8,   /* the program set another SO_LINGER (value below) */
 	NOTW_FD_EXEC_DISARMED = 1u << 9, /* disarmed for an exec() under way */
 	NOTW_FD_SEEN = 1u << 10,         /* looked at once, nothing to do (not TCP, ...) */
-	NOTW_FD_CHECK_QUEUED = 1u << 11, /* a listener handed over: check what it queued */
-	NOTW_FD_ADOPTED = 1u << 12,      /* met already open (exec, activation, SCM_RIGHTS) */
-	NOTW_FD_NO_ARM = 1u << 13,       /* a duplicate the library cannot list: never armed */
+	NOTW_FD_ARMS_CONNS = 1u << 11,   /* a listener whose accepted connections get armed */
+	NOTW_FD_NO_ARM = 1u << 12,       /* a duplicate the library cannot list: never armed */
 };
 
 /* The program's own SO_LINGER, kept in the high half of the state while

@@ -229,17 +229,16 @@ static uint32_t adopt_tcp_socket(int fd)
 			   : -1;
 	if (port > 0 && notw_policy_port_matches(&notw_active_policy, (unsigned)port))
 		flags |= NOTW_FD_MANAGED;
-	return flags | NOTW_FD_ADOPTED | notw_linger_adopt(fd);
+	return flags | notw_linger_adopt(fd);
 }
 
 /* A listener met for the first time at listen() or accept(): remembered,
- * so the kernel is asked once, and checked for connections queued while
- * it belonged to the previous program. */
+ * so the kernel is asked once. */
 static uint32_t adopt_listener(int fd)
 {
 	int saved_errno = errno;
 	uint32_t flags = adopt_tcp_socket(fd);
-	flags = flags != 0 ? flags | NOTW_FD_LISTENER | NOTW_FD_CHECK_QUEUED : NOTW_FD_SEEN;
+	flags = flags != 0 ? flags | NOTW_FD_LISTENER : NOTW_FD_SEEN;
 	notw_fresh_descriptor(fd, flags, "listen()");
 	errno = saved_errno;
 	return flags;
@@ -273,8 +272,10 @@ void notw_after_accept(int listener, int conn)
 		return;
 	int saved_errno = errno;
 	uint32_t lflags = notw_fd_get(listener);
-	if (lflags == 0 && notw_ensure_ready())
-		lflags = adopt_listener(listener);
+	if (lflags == 0 && notw_ensure_ready()) {
+		notw_linger_after_listen(listener, adopt_listener(listener));
+		lflags = notw_fd_get(listener);
+	}
 	uint32_t cflags = 0;
 	if ((lflags & NOTW_FD_MANAGED) != 0)
 		/* The kernel copies the listener's options into the connection,

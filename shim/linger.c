@@ -77,7 +77,7 @@ static void update_socket(int fd, uint32_t set, uint32_t clear)
 	notw_holders_update_socket(fd, set, clear);
 }
 
-static void log_listener_armed(int fd)
+static void log_listener_arms(int fd)
 {
 	if (!notw_log_enabled(NOTW_LEVEL_INFO))
 		return;
@@ -87,38 +87,23 @@ static void log_listener_armed(int fd)
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
 		len = 0;
 	errno = saved_errno;
-	notw_log(NOTW_LEVEL_INFO, "arm SO_LINGER{1,0} on listener %A (linger=%s)", (const struct sockaddr *)&ss,
-		 len, notw_linger_name(mode()));
+	notw_log(NOTW_LEVEL_INFO, "arm SO_LINGER{1,0} on connections accepted on %A (linger=%s)",
+		 (const struct sockaddr *)&ss, len, notw_linger_name(mode()));
 }
 
-/* Only a listener this process made and shares with nobody it does not
- * know is armed: not one met already open (handed over through exec,
- * socket activation, SCM_RIGHTS: a process without the library may hold it
- * and accept from it, or outlive this one), not one a child forked since
- * its birth may hold without having listened on it, not one with a
- * duplicate the library cannot list. */
-static bool may_arm_listener(int fd, uint32_t flags)
-{
-	if ((flags & (NOTW_FD_MANAGED | NOTW_FD_OWN_LINGER | NOTW_FD_ARMED | NOTW_FD_ADOPTED | NOTW_FD_NO_ARM)) !=
-	    NOTW_FD_MANAGED)
-		return false;
-	return !notw_family_forked_since(notw_aux_birth(notw_fd_aux(fd)));
-}
-
+/* The listener itself is never armed: connections would inherit zero
+ * linger from it in the kernel wherever they are accepted, also by a
+ * program or a path the library never sees (a listener handed on through
+ * posix_spawn or a raw sendmsg, an accept through io_uring, connections
+ * queued when it changes hands). The library arms each connection it
+ * accepts itself, and so knows every socket it armed. */
 void notw_linger_after_listen(int fd, uint32_t flags)
 {
-	/* Armed already: nginx calls listen() again on the same socket. */
-	if (!can_arm() || !may_arm_listener(fd, flags))
+	/* Once: nginx calls listen() again on the same socket. */
+	if (!can_arm() || (flags & (NOTW_FD_MANAGED | NOTW_FD_OWN_LINGER | NOTW_FD_ARMS_CONNS)) != NOTW_FD_MANAGED)
 		return;
-	/* Flag first: a connection accepted on another thread meanwhile must
-	 * not be armed by the kernel yet unknown to the table. */
-	update_socket(fd, NOTW_FD_ARMED, 0);
-	if (!arm(fd)) {
-		update_socket(fd, 0, NOTW_FD_ARMED);
-		notw_log(NOTW_LEVEL_WARN, "listen fd=%d: could not set SO_LINGER: %E", fd, errno);
-		return;
-	}
-	log_listener_armed(fd);
+	update_socket(fd, NOTW_FD_ARMS_CONNS, 0);
+	log_listener_arms(fd);
 }
 
 static bool first_time_for_remote_port(int port)
@@ -181,39 +166,30 @@ uint32_t notw_linger_adopt(int fd)
 	struct linger l;
 	if (mode() == NOTW_LINGER_OFF || !kernel_linger(fd, &l) || l.l_onoff == 0)
 		return 0;
-	/* Zero linger that survived into this program is the program's own:
-	 * the library disarms its own before every exec. */
+	/* Zero linger found on a socket met already open is a program's own:
+	 * the library never arms a listener, and disarms the connections it
+	 * armed before they leave its sight (exec, sendmsg). */
 	if (l.l_linger == 0 || l.l_linger > NOTW_FD_LINGER_SECS_MAX)
 		return NOTW_FD_OWN_LINGER;
 	return NOTW_FD_PROG_LINGER | notw_fd_linger_bits(1, l.l_linger);
 }
 
-/* Connections that were already queued on a listener this program was
- * handed (exec, socket activation) carry whatever linger the listener had
- * then: the previous program's zero linger among them. The queue is first
- * in, first out, so once one arrives without it, none of the rest has it. */
-static uint32_t check_queued_connection(int listener, int conn)
-{
-	if (kernel_linger_is_zero(conn))
-		return NOTW_FD_ARMED;
-	notw_fd_update(listener, 0, NOTW_FD_CHECK_QUEUED);
-	return 0;
-}
-
 uint32_t notw_linger_accepted(int listener, uint32_t lflags, int conn)
 {
-	uint32_t cflags = lflags & (NOTW_FD_ARMED | NOTW_FD_OWN_LINGER | NOTW_FD_PROG_LINGER |
-				    NOTW_FD_LINGER_MASK);
-	if ((lflags & (NOTW_FD_CHECK_QUEUED | NOTW_FD_OWN_LINGER | NOTW_FD_ARMED)) == NOTW_FD_CHECK_QUEUED)
-		cflags |= check_queued_connection(listener, conn);
-	/* Past a normal exit under crash: a late destructor's connection
-	 * closes gracefully, so it is not left armed. */
-	if ((cflags & NOTW_FD_ARMED) != 0 && mode() == NOTW_LINGER_CRASH &&
-	    __atomic_load_n(&exiting, __ATOMIC_ACQUIRE)) {
-		disarm(conn, cflags, false);
-		cflags &= ~(uint32_t)NOTW_FD_ARMED;
+	(void)listener;
+	/* The kernel copied the listener's options into the connection: the
+	 * program's own {1,0} stands, its other values are the connection's
+	 * too. */
+	if ((lflags & NOTW_FD_OWN_LINGER) != 0)
+		return NOTW_FD_OWN_LINGER;
+	uint32_t cflags = lflags & (NOTW_FD_PROG_LINGER | NOTW_FD_LINGER_MASK);
+	if ((lflags & NOTW_FD_ARMS_CONNS) == 0 || !can_arm())
+		return cflags;
+	if (!arm(conn)) {
+		notw_log(NOTW_LEVEL_WARN, "accept fd=%d: could not set SO_LINGER: %E", conn, errno);
+		return cflags;
 	}
-	return cflags;
+	return cflags | NOTW_FD_ARMED;
 }
 
 void notw_linger_recheck_accepted(int conn)
@@ -280,6 +256,21 @@ static bool nothing_written(int fd)
 		     info.tcpi_bytes_acked == 0 && info.tcpi_unacked == 0 && info.tcpi_notsent_bytes == 0;
 	errno = saved_errno;
 	return fresh;
+}
+
+/* No byte written on the connection waits for the peer's acknowledgement
+ * (TCP_INFO): a reset now would destroy none of it. */
+static bool nothing_unacknowledged(int fd)
+{
+	struct tcp_info info;
+	socklen_t len = sizeof info;
+	int saved_errno = errno;
+	memset(&info, 0, sizeof info);
+	bool none = notw_call_getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0 &&
+		    len >= offsetof(struct tcp_info, tcpi_notsent_bytes) + sizeof info.tcpi_notsent_bytes &&
+		    info.tcpi_unacked == 0 && info.tcpi_notsent_bytes == 0;
+	errno = saved_errno;
+	return none;
 }
 
 bool notw_linger_before_close(int fd, uint32_t flags, uint64_t aux, bool other_local_holder)
@@ -368,16 +359,15 @@ bool notw_linger_program_view(uint32_t flags, struct linger *out)
 	return true;
 }
 
-/* At exit every descriptor of this process goes, duplicates included.
- * Listeners keep their linger: the processes they are shared with (the
- * workers of a pre-fork server) go on accepting. So does a connection the
- * parent still holds (a snapshot or helper child exiting): the parent
+/* At exit every descriptor of this process goes, duplicates included,
+ * but a connection the parent still holds (a snapshot or helper child
+ * exiting) with nothing written on it still unacknowledged: the parent
  * disarms at its own close, since it defers to a child only for a
- * connection that has carried nothing (see nothing_written). */
+ * connection nothing has been written on (see nothing_written). */
 static bool disarm_for_exit(int fd, uint32_t flags, void *ctx)
 {
 	(void)ctx;
-	if ((flags & NOTW_FD_LISTENER) == 0 && !notw_family_parent_holds(fd))
+	if (!(nothing_unacknowledged(fd) && notw_family_parent_holds(fd)))
 		disarm(fd, flags, true);
 	return true;
 }
@@ -581,8 +571,9 @@ void notw_linger_exec_failed(bool vfork_child)
 static bool disarm_everything(int fd, uint32_t flags, void *ctx)
 {
 	(void)ctx;
-	disarm(fd, flags, true);
-	notw_fd_update(fd, 0, NOTW_FD_ARMED | NOTW_FD_EXEC_DISARMED);
+	if ((flags & (NOTW_FD_ARMED | NOTW_FD_EXEC_DISARMED)) != 0)
+		disarm(fd, flags, true);
+	notw_fd_update(fd, 0, NOTW_FD_ARMED | NOTW_FD_EXEC_DISARMED | NOTW_FD_ARMS_CONNS);
 	return true;
 }
 
@@ -591,7 +582,7 @@ static void trip(int fd, const char *call, const char *why)
 	if (mode() == NOTW_LINGER_OFF || __atomic_exchange_n(&tripped, 1, __ATOMIC_SEQ_CST) != 0)
 		return;
 	int saved_errno = errno;
-	notw_fd_for_each(NOTW_FD_ARMED | NOTW_FD_EXEC_DISARMED, disarm_everything, NULL);
+	notw_fd_for_each(NOTW_FD_ARMED | NOTW_FD_EXEC_DISARMED | NOTW_FD_ARMS_CONNS, disarm_everything, NULL);
 	errno = saved_errno;
 	notw_log(NOTW_LEVEL_WARN,
 		 "zero linger switched off for this process: fd=%d %s %s; every armed socket disarmed (a crash now leaves timewait sockets, as without NOTW_LINGER)",

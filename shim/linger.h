@@ -3,12 +3,13 @@
  * graceful.
  *
  * SIGKILL runs no code, so the decision is made before death: SO_LINGER
- * {1,0} is set on listeners (accepted sockets inherit it from the listener
- * in the kernel) and, when the policy asks, on outgoing connections; it is
- * taken off again right before the program's own close of the last
- * descriptor this process holds for the socket (or its shutdown()). The
- * kernel applies an armed linger whenever it closes the socket, including
- * when it tears down a killed process.
+ * {1,0} is set on each connection the program accepts through the library
+ * (never on a listener: the kernel would pass it on to connections the
+ * library may never see) and, when the policy asks, on outgoing
+ * connections; it is taken off again right before the program's own close
+ * of the last descriptor this process holds for the socket (or its
+ * shutdown()). The kernel applies an armed linger whenever it closes the
+ * socket, including when it tears down a killed process.
  *
  * Failing safe: an armed socket whose graceful close the library misses
  * loses data, an unarmed one whose crash it misses leaves one timewait
@@ -22,7 +23,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-/* After a successful listen() on a TCP descriptor (flags: its state). */
+/* After a successful listen() on a TCP descriptor (flags: its state): its
+ * connections will be armed as they are accepted. */
 void notw_linger_after_listen(int fd, uint32_t flags);
 
 /* After connect() on a TCP descriptor succeeded or is in progress: arms it
@@ -32,8 +34,7 @@ uint32_t notw_linger_after_connect(int fd, uint32_t flags, const struct sockaddr
 				    socklen_t len);
 
 /* The linger state an accepted connection starts with, from its listener's
- * state; may check or disarm the connection itself (a listener handed over
- * through exec, a process past its exit). */
+ * state; arms the connection when the listener's connections are armed. */
 uint32_t notw_linger_accepted(int listener, uint32_t listener_flags, int conn);
 
 /* After the table's entry of an armed accepted connection is stored: takes

@@ -59,7 +59,7 @@ two-programs)
 	SERVER_PROG=$(as srv-reset linger_server)
 	held unset kill
 	check_eq "srv-reset (linger = crash in its section), SIGKILL: no timewait socket" 0 "$TW"
-	check "srv-reset: the arming is logged" grep -q "arm SO_LINGER{1,0} on listener 0.0.0.0:$PORT (linger=crash)" "$S_ERR"
+	check "srv-reset: the arming is logged" grep -q "arm SO_LINGER{1,0} on connections accepted on 0.0.0.0:$PORT (linger=crash)" "$S_ERR"
 	SERVER_PROG=$(as srv-keep linger_server)
 	held unset kill
 	check_eq "srv-keep (only [defaults]), SIGKILL: $N timewait sockets" "$N" "$TW"

@@ -185,7 +185,7 @@ net)
 
 	graceful listen-twice
 	check_eq "listen() twice on one socket (nginx): the arming is logged once" 1 \
-		"$(grep -c 'arm SO_LINGER{1,0} on listener' "$S_ERR")"
+		"$(grep -c 'arm SO_LINGER{1,0} on connections accepted on' "$S_ERR")"
 	;;
 *)
 	echo "unknown mode $MODE" >&2

@@ -72,7 +72,7 @@ for linger in off crash; do
 			"summary conns=$N eof=0 reset=$N error=0 open=0 bytes=0" "$summary"
 	fi
 done
-check "crash: the listener was armed" grep -q 'arm SO_LINGER{1,0} on listener' "$WORK/server.crash.err"
+check "crash: the listener's connections were armed" grep -q 'arm SO_LINGER{1,0} on connections accepted on' "$WORK/server.crash.err"
 
 # Pre-fork: 4 children accept from the listener they inherited and hold
 # their connections; then the whole group dies.

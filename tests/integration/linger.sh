@@ -63,7 +63,7 @@ signals)
 		check_eq "crash, $sig: no timewait socket left on its port" 0 "$TW"
 		check_eq "crash, $sig: every client saw ECONNRESET" "$ALL_RESET" "$SUMMARY"
 		check "crash, $sig: the arming is logged at info" grep -Eq \
-			"^notw\[$SERVER\]: arm SO_LINGER\{1,0\} on listener 0\.0\.0\.0:$PORT \(linger=crash\)\$" "$S_ERR"
+			"^notw\[$SERVER\]: arm SO_LINGER\{1,0\} on connections accepted on 0\.0\.0\.0:$PORT \(linger=crash\)\$" "$S_ERR"
 
 		held off "$sig"
 		check_eq "off, $sig: the server died of it" "$(status_of "$sig")" "$STATUS"
@@ -84,7 +84,7 @@ signals)
 	held crash kill -6
 	check_eq "crash, dual-stack [::] listener, kill: no timewait socket" 0 "$TW"
 	check_eq "crash, dual-stack [::] listener, kill: every client saw ECONNRESET" "$ALL_RESET" "$SUMMARY"
-	check "crash, dual-stack: the arming is logged" grep -q "arm SO_LINGER{1,0} on listener \[::\]:$PORT (linger=crash)" "$S_ERR"
+	check "crash, dual-stack: the arming is logged" grep -q "arm SO_LINGER{1,0} on connections accepted on \[::\]:$PORT (linger=crash)" "$S_ERR"
 	held off kill -6
 	check_eq "off, dual-stack [::] listener, kill: $N timewait sockets" "$N" "$TW"
 	export NOTW_PORTS=1-1000,50000-60000
@@ -120,7 +120,7 @@ exit)
 		check_eq "crash, $how: the $N connections closed gracefully (timewait sockets)" "$N" "$TW"
 		check_eq "crash, $how: every client saw EOF" "$ALL_EOF" "$SUMMARY"
 		held exit "$how"
-		check "exit, $how: the arming is logged" grep -q "arm SO_LINGER{1,0} on listener 0.0.0.0:$PORT (linger=exit)" "$S_ERR"
+		check "exit, $how: the arming is logged" grep -q "arm SO_LINGER{1,0} on connections accepted on 0.0.0.0:$PORT (linger=exit)" "$S_ERR"
 		check_eq "exit, $how: exit status" 0 "$STATUS"
 		check_eq "exit, $how: no timewait socket left" 0 "$TW"
 		check_eq "exit, $how: every client saw ECONNRESET" "$ALL_RESET" "$SUMMARY"
@@ -235,7 +235,7 @@ dup)
 own-option)
 	# What a program reads back: never the library's settings.
 	one_conn crash "$BIG" --report --linger 1,5
-	check "the library armed the listener" grep -q "arm SO_LINGER{1,0} on listener 0.0.0.0:$PORT" "$S_ERR"
+	check "the library arms the listener's connections" grep -q "arm SO_LINGER{1,0} on connections accepted on 0.0.0.0:$PORT" "$S_ERR"
 	check "... and set SO_REUSEADDR" grep -q "set SO_REUSEADDR" "$S_ERR"
 	check "listener: SO_LINGER reads {0,0}" grep -qx "listener SO_LINGER 0 0" "$S_OUT"
 	check "listener: SO_REUSEADDR reads 0" grep -qx "listener SO_REUSEADDR 0" "$S_OUT"

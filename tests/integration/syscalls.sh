@@ -10,17 +10,20 @@
 #
 # Expected, per cycle, against the same program without the library:
 #   default settings            nothing added, nothing taken away
-#   NOTW_LINGER=crash / exit    1 setsockopt: the accepted connection
-#                               inherits the listener's arming and is
-#                               disarmed before its close; the outgoing one
-#                               is left alone (not armed unless asked)
-#   ... NOTW_LINGER_OUTGOING=on 3 setsockopt: the outgoing connection is
+#   NOTW_LINGER=crash / exit    2 setsockopt: the accepted connection is
+#                               armed at accept() and disarmed before its
+#                               close (the listener is never armed: the
+#                               kernel would pass zero linger on to
+#                               connections the library may not see); the
+#                               outgoing one is left alone unless asked
+#   ... NOTW_LINGER_OUTGOING=on 4 setsockopt: the outgoing connection is
 #                               also armed at connect() and disarmed before
 #                               its close
-#   NOTW_LINGER=always          1 setsockopt: the outgoing connection's
-#                               arming; no disarm, every close resets
+#   NOTW_LINGER=always          2 setsockopt: the arming of the accepted and
+#                               of the outgoing connection; no disarm, every
+#                               close resets
 #   crash, port not in NOTW_PORTS   nothing added
-#   crash, --server-only        1 setsockopt (the clients run without the
+#   crash, --server-only        2 setsockopt (the clients run without the
 #                               library): what a server pays per connection
 . "$(dirname "$0")/lib.sh"
 if [ -n "${NOTW_PRELOAD_PREFIX:-}" ]; then
@@ -112,17 +115,17 @@ check_eq "default settings add no system call per connection" "" "$(added none d
 
 for mode in crash exit; do
 	check "linger=$mode: counts taken" per_cycle "$mode" "${LIB[@]}" NOTW_LINGER=$mode
-	check_eq "linger=$mode: 1 setsockopt per cycle (disarm accepted; outgoing left alone)" \
-		"setsockopt +1" "$(added none "$mode")"
+	check_eq "linger=$mode: 2 setsockopt per cycle (arm + disarm accepted; outgoing left alone)" \
+		"setsockopt +2" "$(added none "$mode")"
 	check "linger=$mode, outgoing armed too: counts taken" per_cycle "$mode-out" "${LIB[@]}" \
 		NOTW_LINGER=$mode NOTW_LINGER_OUTGOING=on
-	check_eq "linger=$mode, NOTW_LINGER_OUTGOING=on: 3 setsockopt per cycle (arm + disarm outgoing, disarm accepted)" \
-		"setsockopt +3" "$(added none "$mode-out")"
+	check_eq "linger=$mode, NOTW_LINGER_OUTGOING=on: 4 setsockopt per cycle (arm + disarm of each)" \
+		"setsockopt +4" "$(added none "$mode-out")"
 done
 
 check "linger=always: counts taken" per_cycle always "${LIB[@]}" NOTW_LINGER=always
-check_eq "linger=always: 1 setsockopt per cycle (arm outgoing; closes reset, no disarm)" \
-	"setsockopt +1" "$(added none always)"
+check_eq "linger=always: 2 setsockopt per cycle (arm accepted and outgoing; closes reset, no disarm)" \
+	"setsockopt +2" "$(added none always)"
 
 check "linger=crash, port outside NOTW_PORTS: counts taken" \
 	per_cycle excluded "${LIB[@]}" NOTW_LINGER=crash NOTW_PORTS=1-1000
@@ -132,7 +135,7 @@ check "server only, without the library: counts taken" \
 	per_cycle server-none LD_PRELOAD -- --server-only
 check "server only, linger=crash: counts taken" \
 	per_cycle server-crash "${LIB[@]}" NOTW_LINGER=crash -- --server-only
-check_eq "server only, linger=crash: 1 setsockopt per connection (the disarm)" \
-	"setsockopt +1" "$(added server-none server-crash)"
+check_eq "server only, linger=crash: 2 setsockopt per connection (arm at accept, disarm before close)" \
+	"setsockopt +2" "$(added server-none server-crash)"
 
 finish
