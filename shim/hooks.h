@@ -30,4 +30,11 @@ void notw_before_exit_now(void);
  * drop stale state (the safety net looks at it), then record flags. */
 void notw_fresh_descriptor(int fd, uint32_t flags, const char *call);
 
+/* A sendmsg()/sendmmsg() went through (rc: its result, sent: messages):
+ * the sockets handed to another process are disarmed. */
+struct msghdr;
+struct mmsghdr;
+void notw_after_sendmsg(const struct msghdr *msg, long rc);
+void notw_after_sendmmsg(const struct mmsghdr *msgs, long sent);
+
 #endif

@@ -71,6 +71,7 @@ static void *next_of(void **cache, const char *name)
 
 typedef ssize_t recvmsg_fn(int, struct msghdr *, int);
 typedef ssize_t sendmsg_fn(int, const struct msghdr *, int);
+typedef int sendmmsg_fn(int, struct mmsghdr *, unsigned int, int);
 typedef int pipe_fn(int *);
 typedef int pipe2_fn(int *, int);
 typedef int socketpair_fn(int, int, int, int *);
@@ -238,13 +239,37 @@ NOTW_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	return rc;
 }
 
+/* After the kernel took the message (so its pointers are good): the
+ * sockets it carried to another process are disarmed. The receiver cannot
+ * be the last holder before this: the sender still holds them. */
+void notw_after_sendmsg(const struct msghdr *msg, long rc)
+{
+	if (rc < 0 || !carries_control(msg))
+		return;
+	int saved_errno = errno;
+	for_each_passed((struct msghdr *)(uintptr_t)msg, disarm_passed, "sendmsg()");
+	errno = saved_errno;
+}
+
+void notw_after_sendmmsg(const struct mmsghdr *msgs, long sent)
+{
+	for (long i = 0; i < sent; i++)
+		notw_after_sendmsg(&msgs[i].msg_hdr, 0);
+}
+
 NOTW_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-	if (carries_control(msg)) {
-		int saved_errno = errno;
-		for_each_passed((struct msghdr *)(uintptr_t)msg, disarm_passed, "sendmsg()");
-		errno = saved_errno;
-	}
 	sendmsg_fn *fn = NEXT(sendmsg_fn, "sendmsg");
-	return fn != NULL ? fn(fd, msg, flags) : (ssize_t)notw_syscall(SYS_sendmsg, fd, msg, flags);
+	ssize_t rc = fn != NULL ? fn(fd, msg, flags) : (ssize_t)notw_syscall(SYS_sendmsg, fd, msg, flags);
+	notw_after_sendmsg(msg, rc);
+	return rc;
+}
+
+NOTW_EXPORT int sendmmsg(int fd, struct mmsghdr *msgs, unsigned int n, int flags)
+{
+	sendmmsg_fn *fn = NEXT(sendmmsg_fn, "sendmmsg");
+	int rc = fn != NULL ? fn(fd, msgs, n, flags) : (int)notw_syscall(SYS_sendmmsg, fd, msgs, n, flags);
+	if (rc > 0)
+		notw_after_sendmmsg(msgs, rc);
+	return rc;
 }

@@ -8,14 +8,19 @@
  * included, until it calls exec or exits. The hooks must know they run in
  * such a child without a system call on their paths, so vfork() is the
  * library's own (vfork_x86_64.S): the system call, then a thread-local
- * flag set in the child and cleared in the parent when it resumes. */
+ * flag set in the child and cleared in the parent when it resumes; clone()
+ * making the same kind of child gets the same. */
+#define _GNU_SOURCE /* clone */
 #include "hooks.h"
 
 #include "family.h"
 #include "real.h"
 #include "state.h"
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -35,6 +40,51 @@ NOTW_EXPORT pid_t fork(void)
 #if NOTW_OWN_VFORK
 __attribute__((visibility("hidden"))) __thread unsigned char notw_vfork_flag
 	__attribute__((tls_model("initial-exec")));
+
+/* clone() with CLONE_VM and CLONE_VFORK (and no CLONE_SETTLS) makes the same
+ * kind of child as vfork(), on the caller's thread-local storage: the
+ * child's function is wrapped so that it runs with the flag set, and the
+ * parent, which the kernel holds until the child execs or exits, clears
+ * it. Every other clone() passes straight through. */
+typedef int clone_fn(int (*)(void *), void *, int, void *, ...);
+
+static __thread struct {
+	int (*fn)(void *);
+	void *arg;
+} vfork_like_call __attribute__((tls_model("initial-exec")));
+
+static int run_as_vfork_child(void *unused)
+{
+	(void)unused;
+	notw_vfork_flag = 1;
+	return vfork_like_call.fn(vfork_like_call.arg);
+}
+
+NOTW_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
+{
+	va_list ap;
+	va_start(ap, arg);
+	pid_t *parent_tid = va_arg(ap, pid_t *);
+	void *tls = va_arg(ap, void *);
+	pid_t *child_tid = va_arg(ap, pid_t *);
+	va_end(ap);
+	union {
+		void *object;
+		clone_fn *function;
+	} next = { .object = (notw_real_bind(), dlsym(RTLD_NEXT, "clone")) };
+	if (next.function == NULL) {
+		errno = ENOSYS;
+		return -1;
+	}
+	const int vfork_like = CLONE_VM | CLONE_VFORK;
+	if ((flags & (vfork_like | CLONE_SETTLS)) != vfork_like || fn == NULL)
+		return next.function(fn, stack, flags, arg, parent_tid, tls, child_tid);
+	vfork_like_call.fn = fn;
+	vfork_like_call.arg = arg;
+	int rc = next.function(run_as_vfork_child, stack, flags, NULL, parent_tid, tls, child_tid);
+	notw_vfork_flag = 0;
+	return rc;
+}
 
 /* Called by the assembly vfork() when the system call failed, in the
  * parent (no child exists). */

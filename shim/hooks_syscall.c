@@ -30,7 +30,8 @@ _Static_assert(WATCH_BITS == NOTW_SYSCALL_WATCH_BITS, "the assembly filter's bou
 #define WATCHED_IN_WORD(w)                                                                   \
 	(WORD(w, SYS_close) | WORD(w, SYS_close_range) | WORD(w, SYS_dup) | WORD(w, DUP2_NR) | \
 	 WORD(w, SYS_dup3) | WORD(w, ACCEPT_NR) | WORD(w, SYS_accept4) | WORD(w, SYS_shutdown) | \
-	 WORD(w, SYS_execve) | WORD(w, SYS_execveat) | WORD(w, SYS_exit_group))
+	 WORD(w, SYS_execve) | WORD(w, SYS_execveat) | WORD(w, SYS_exit_group) | WORD(w, SYS_sendmsg) | \
+	 WORD(w, SYS_sendmmsg))
 
 /* Architectures without these calls (arm64) use an unused number. */
 #ifdef SYS_dup2
@@ -137,6 +138,17 @@ long notw_syscall_intercept(long nr, long a1, long a2, long a3, long a4, long a5
 	case SYS_exit_group:
 		notw_before_exit_now();
 		break;
+	case SYS_sendmsg: {
+		long rc = next_syscall()(nr, a1, a2, a3);
+		notw_after_sendmsg((const struct msghdr *)a2, rc);
+		return rc;
+	}
+	case SYS_sendmmsg: {
+		long rc = next_syscall()(nr, a1, a2, a3, a4);
+		if (rc > 0)
+			notw_after_sendmmsg((const struct mmsghdr *)a2, rc);
+		return rc;
+	}
 	default:
 		break;
 	}

@@ -214,7 +214,7 @@ void notw_linger_before_handing_over(int fd)
 		return;
 	notw_holders_update_socket(fd, 0, NOTW_FD_ARMED);
 	disarm(fd, flags, false);
-	notw_log(NOTW_LEVEL_DEBUG, "sendmsg: fd=%d handed to another process: disarmed", fd);
+	notw_log(NOTW_LEVEL_DEBUG, "fd=%d handed to another program: disarmed", fd);
 }
 
 void notw_linger_cannot_list(int fd, int unlisted)
@@ -542,6 +542,31 @@ int notw_linger_before_exec(bool vfork_child)
 		walk_vfork_dups(&w);
 	errno = saved_errno;
 	return w.count;
+}
+
+static bool disarm_survivor_for_spawn(int fd, uint32_t flags, void *ctx)
+{
+	int *count = ctx;
+	int fdflags = (int)notw_syscall(SYS_fcntl, fd, F_GETFD);
+	if (fdflags < 0 || (fdflags & FD_CLOEXEC) != 0)
+		return true;
+	notw_holders_update_socket(fd, 0, NOTW_FD_ARMED);
+	disarm(fd, flags, true);
+	(*count)++;
+	return true;
+}
+
+int notw_linger_before_spawn(void)
+{
+	int count = 0;
+	if (mode() == NOTW_LINGER_OFF || mode() == NOTW_LINGER_ALWAYS)
+		return 0;
+	int saved_errno = errno;
+	notw_fd_for_each(NOTW_FD_ARMED, disarm_survivor_for_spawn, &count);
+	errno = saved_errno;
+	if (count > 0)
+		notw_log(NOTW_LEVEL_DEBUG, "spawn: disarmed %d socket(s) the new program inherits", count);
+	return count;
 }
 
 static bool rearm_after_failed_exec(int fd, uint32_t flags, void *ctx)

@@ -41,8 +41,8 @@ uint32_t notw_linger_accepted(int listener, uint32_t listener_flags, int conn);
  * zero linger off again if a normal exit or the safety net began meanwhile. */
 void notw_linger_recheck_accepted(int conn);
 
-/* fd is being handed to another process (SCM_RIGHTS), which may not carry
- * the library: disarmed, as at exec. */
+/* fd is being handed to another program (SCM_RIGHTS, a spawn file
+ * action), which may not carry the library: disarmed, as at exec. */
 void notw_linger_before_handing_over(int fd);
 
 /* A duplicate of fd (unlisted) could not be listed among the socket's
@@ -87,6 +87,11 @@ void notw_linger_at_normal_exit(void);
  * library); a close-on-exec one is disarmed unless a child still holds it.
  * Returns the number disarmed; notw_linger_exec_failed() re-arms them. */
 int notw_linger_before_exec(bool vfork_child);
+
+/* Before posix_spawn(), system() or popen(): every armed socket the new
+ * program inherits (no close-on-exec) is disarmed for good. Returns how
+ * many. */
+int notw_linger_before_spawn(void);
 
 /* A vfork() child duplicated a descriptor onto newfd: exec looks at it. */
 void notw_linger_vfork_dup(int newfd);

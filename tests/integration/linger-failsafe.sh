@@ -48,6 +48,7 @@ graceful() {
 	wait_exit "$SERVER" 10
 	check_eq "$how: the client got all 4 MiB and a clean EOF" "bytes $BIG eof" "$RESULT"
 	check_eq "$how: the kernel sent no reset" 0 $(($(out_rsts) - before))
+	[ -n "${KILLED:-}" ] && return
 	check_eq "$how: the server did what it was told (exit status)" 0 "$EXIT_STATUS"
 }
 
@@ -63,6 +64,13 @@ closes)
 	for how in dups9 bind-fork close-range-einval; do
 		graceful "$how"
 	done
+	# An accept the library does not see (the system call instruction, as
+	# an io_uring loop does): the connection is not armed, so the program's
+	# close of it is graceful. A clone(CLONE_VM|CLONE_VFORK) child that
+	# closes every descriptor leaves the parent's bookkeeping alone.
+	for how in raw-accept clone-vfork; do
+		graceful "$how"
+	done
 	;;
 execs)
 	for how in exec-cloexec fexecve-cloexec execveat-cloexec syscall-execve vfork-exec vfork-exec-bare; do
@@ -76,6 +84,20 @@ execs)
 	# as haproxy's seamless reload does): the receiver's closes stay
 	# graceful.
 	graceful passed-listener '^accepting$'
+	# A listener handed to a program without the library by the ways glibc
+	# starts programs without the exec hooks, and with a connection already
+	# waiting in its queue at the exec.
+	for how in posix_spawn system popen; do
+		graceful "spawn-listener-$how" '^accepting$'
+	done
+	graceful queued-exec-listener
+	# A connection handed to another program (a spawn file action, sendmmsg),
+	# then the process that had it is killed: the other program's close of
+	# it stays graceful.
+	KILLED=1
+	graceful spawn-conn
+	graceful sendmmsg-conn
+	unset KILLED
 	# Socket activation: an activator without the library holds the
 	# listener and starts one generation after another on it; none may
 	# leave it armed for the next, with or without the library.
@@ -182,6 +204,10 @@ net)
 	check "a successful close() leaves errno as it was" grep -qx "close 0 errno 0" "$S_OUT"
 	check_eq "... and stays graceful (its duplicate was closed behind the library's back)" \
 		"bytes $BIG eof" "$RESULT"
+
+	PORT=$((PORT + 1))
+	check_eq "sendmsg() with a bad message pointer: -1 and EFAULT, as without the library" "sendmsg -1 14" \
+		"$(NOTW_LINGER=crash "${WITH_NOTW[@]}" "$NOTW_PROGS/close_paths" sendmsg-efault 0)"
 
 	graceful listen-twice
 	check_eq "listen() twice on one socket (nginx): the arming is logged once" 1 \

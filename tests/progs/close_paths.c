@@ -65,6 +65,26 @@
  *   fork-stdio-crash      fork(); the child moves the connection onto 0 and 1
  *                         (busybox httpd) and waits; then the parent closes its
  *                         copy, prints "held CHILDPID" and waits to be killed
+ *   spawn-listener-HOW    the listener (no close-on-exec) handed to
+ *                         "close_paths accept-write FD" started with posix_spawn,
+ *                         system() or popen() (HOW), without the library
+ *   spawn-conn            the connection put on the child's 1 with a spawn file
+ *                         action, the child (sh) writes 4 MiB after 0.3 s; the
+ *                         parent is SIGKILLed right after posix_spawn
+ *   sendmmsg-conn         the connection passed with sendmmsg() to a child that
+ *                         execs "close_paths receive-write FD"; the parent is
+ *                         then SIGKILLed
+ *   raw-accept            accepted with the system call instruction, then as
+ *                         the default case
+ *   clone-vfork           clone(CLONE_VM|CLONE_VFORK): the child closes every
+ *                         descriptor from 3 and execs /bin/true; then as the
+ *                         default case
+ *   queued-exec-listener  a connection waits in the listener's queue, then
+ *                         fork() + exec of this program without LD_PRELOAD
+ *                         (accept-write)
+ *   sendmsg-efault        (no connection) sendmsg() with a bad message pointer:
+ *                         prints "sendmsg RC ERRNO"
+ *   receive-write FD      (internal) receive a connection on FD, write, close
  *   passed-listener       the listener made after a fork() and passed over a
  *                         socketpair (SCM_RIGHTS) to the child, which execs this
  *                         program (receive-accept) with the library
@@ -83,6 +103,10 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <poll.h>
+#include <sched.h>
+#include <spawn.h>
+#include <stdint.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -387,6 +411,183 @@ static int fork_stdio_crash(int l)
 		pause();
 }
 
+static int spawn_listener(int l, char *self, const char *how)
+{
+	char number[16], cmd[512];
+	snprintf(number, sizeof number, "%d", l);
+	static char verb[] = "accept-write";
+	char *argv[] = { self, verb, number, NULL };
+	char **env = bare_environment();
+	if (strcmp(how, "posix_spawn") == 0) {
+		pid_t pid;
+		if (posix_spawn(&pid, self, NULL, NULL, argv, env) != 0)
+			return 2;
+		waitpid(pid, NULL, 0);
+		return 0;
+	}
+	snprintf(cmd, sizeof cmd, "env -u LD_PRELOAD %s accept-write %d", self, l);
+	if (strcmp(how, "system") == 0)
+		return system(cmd) == 0 ? 0 : 2;
+	FILE *p = popen(cmd, "r");
+	char line[64];
+	while (p != NULL && fgets(line, sizeof line, p) != NULL) {
+		fputs(line, stdout);
+		fflush(stdout);
+	}
+	return p != NULL && pclose(p) == 0 ? 0 : 2;
+}
+
+static int spawn_conn(int l)
+{
+	char file[] = "/tmp/notw-spawn-conn.XXXXXX";
+	int f = mkstemp(file);
+	static char big[BIG];
+	if (f < 0 || write(f, big, sizeof big) != (ssize_t)sizeof big)
+		return 2;
+	close(f);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "sleep 0.3; cat %s; rm -f %s", file, file);
+	int c = accept_one(l, SOCK_CLOEXEC);
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, c, 1);
+	static char sh[] = "sh", dash_c[] = "-c";
+	char *argv[] = { sh, dash_c, cmd, NULL };
+	pid_t pid;
+	if (posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ) != 0)
+		return 2;
+	kill(getpid(), SIGKILL);
+	return 2;
+}
+
+static int send_fd(int sock, int fd, bool many)
+{
+	char byte = 'c';
+	struct iovec iov = { &byte, 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+			      .msg_controllen = sizeof control.buf };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof fd);
+	if (!many)
+		return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+	struct mmsghdr one = { .msg_hdr = msg };
+	return sendmmsg(sock, &one, 1, 0) == 1 ? 0 : -1;
+}
+
+static int receive_fd(int sock)
+{
+	char byte;
+	struct iovec iov = { &byte, 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+			      .msg_controllen = sizeof control.buf };
+	if (recvmsg(sock, &msg, 0) != 1)
+		return -1;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	int fd;
+	if (c == NULL || c->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(c), sizeof fd);
+	return fd;
+}
+
+static int sendmmsg_conn(int l, char *self)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+		return 2;
+	int c = accept_one(l, SOCK_CLOEXEC);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		char number[16];
+		snprintf(number, sizeof number, "%d", sv[1]);
+		static char verb[] = "receive-write";
+		char *argv[] = { self, verb, number, NULL };
+		execve(self, argv, environ);
+		_exit(127);
+	}
+	close(sv[1]);
+	if (send_fd(sv[0], c, true) != 0)
+		return 2;
+	kill(getpid(), SIGKILL);
+	return 2;
+}
+
+static int receive_write(int sock)
+{
+	int c = receive_fd(sock);
+	if (c < 0)
+		return 2;
+	usleep(200000);
+	write_big(c);
+	return close(c) == 0 ? 0 : 2;
+}
+
+static int raw_accept(int l)
+{
+	long c;
+	register long flags __asm__("r10") = 0;
+	__asm__ volatile("syscall"
+			 : "=a"(c)
+			 : "a"((long)SYS_accept4), "D"((long)l), "S"(0L), "d"(0L), "r"(flags)
+			 : "rcx", "r11", "memory");
+	if (c < 0)
+		return 2;
+	write_big((int)c);
+	return close((int)c) == 0 ? 0 : 2;
+}
+
+static char clone_stack[1 << 16] __attribute__((aligned(16)));
+
+static int clone_child(void *arg)
+{
+	(void)arg;
+	closefrom(3);
+	execl("/bin/true", "true", (char *)NULL);
+	_exit(127);
+}
+
+static int clone_vfork(int l)
+{
+	int c = accept_one(l, 0);
+	pid_t pid = clone(clone_child, clone_stack + sizeof clone_stack, CLONE_VM | CLONE_VFORK | SIGCHLD, NULL);
+	if (pid < 0)
+		return 2;
+	waitpid(pid, NULL, 0);
+	write_big(c);
+	return close(c) == 0 ? 0 : 2;
+}
+
+static int queued_exec_listener(int l, char *self)
+{
+	struct pollfd p = { .fd = l, .events = POLLIN };
+	if (poll(&p, 1, 10000) != 1)
+		return 2;
+	return fork_exec_listener(l, self);
+}
+
+static int sendmsg_efault(void)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+		return 2;
+	errno = 0;
+	long rc = (long)sendmsg(sv[0], (const struct msghdr *)(uintptr_t)1, 0);
+	printf("sendmsg %ld %d\n", rc, errno);
+	return 0;
+}
+
 static int passed_listener(int port, char *self)
 {
 	int sv[2];
@@ -529,6 +730,10 @@ int main(int argc, char **argv)
 		return dups9(atoi(argv[2]));
 	if (strcmp(how, "vfork-execl") == 0)
 		return vfork_execl(atoi(argv[2]));
+	if (strcmp(how, "sendmsg-efault") == 0)
+		return sendmsg_efault();
+	if (strcmp(how, "receive-write") == 0)
+		return receive_write(atoi(argv[2]));
 	int l = listener(atoi(argv[2]));
 	if (strcmp(how, "syscall-accept") == 0) {
 		int c = (int)syscall(SYS_accept4, l, NULL, NULL, 0);
@@ -545,6 +750,18 @@ int main(int argc, char **argv)
 		return own_reset_exec(l, argv[0]);
 	if (strcmp(how, "fork-snapshot") == 0)
 		return fork_snapshot(l);
+	if (strncmp(how, "spawn-listener-", 15) == 0)
+		return spawn_listener(l, argv[0], how + 15);
+	if (strcmp(how, "spawn-conn") == 0)
+		return spawn_conn(l);
+	if (strcmp(how, "sendmmsg-conn") == 0)
+		return sendmmsg_conn(l, argv[0]);
+	if (strcmp(how, "raw-accept") == 0)
+		return raw_accept(l);
+	if (strcmp(how, "clone-vfork") == 0)
+		return clone_vfork(l);
+	if (strcmp(how, "queued-exec-listener") == 0)
+		return queued_exec_listener(l, argv[0]);
 	if (strcmp(how, "fork-stdio-crash") == 0)
 		return fork_stdio_crash(l);
 	if (strcmp(how, "fork-helper-kill") == 0)
