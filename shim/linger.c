@@ -229,48 +229,47 @@ void notw_linger_cannot_list(int fd, int unlisted)
 	}
 }
 
-static bool linger_set_by_child(int fd, uint32_t flags)
+/* Only take off what the library put: a child this socket was shared with
+ * may have set its own option since. */
+static bool linger_set_by_child(int fd)
 {
-	/* Only take off what the library put: a child this socket was shared
-	 * with may have set its own option since. */
 	struct linger l;
-	(void)flags;
 	return kernel_linger(fd, &l) && !(l.l_onoff != 0 && l.l_linger == 0);
 }
 
-/* Nothing has been written on the connection yet (TCP_INFO: no byte
- * acknowledged, in flight or queued): a fork-per-connection parent that
- * hands a fresh connection to its child (the client's request may already
- * have arrived). Only such a connection may stay armed for a child at this
+/* The kernel's count of what was written on a TCP connection: false when
+ * it cannot say (then every caller takes the safe answer). */
+static bool written_bytes(int fd, struct tcp_info *info)
+{
+	socklen_t len = sizeof *info;
+	int saved_errno = errno;
+	memset(info, 0, sizeof *info);
+	bool ok = notw_call_getsockopt(fd, IPPROTO_TCP, TCP_INFO, info, &len) == 0 &&
+		  len >= offsetof(struct tcp_info, tcpi_notsent_bytes) + sizeof info->tcpi_notsent_bytes;
+	errno = saved_errno;
+	return ok;
+}
+
+/* Nothing has been written on the connection yet (no byte acknowledged,
+ * in flight or queued): a fork-per-connection parent that hands a fresh
+ * connection to its child (the client's request may already have
+ * arrived). Only such a connection may stay armed for a child at this
  * process's close: a child that merely inherited a connection this process
  * has been answering on (a snapshot child, a helper) may be killed later,
  * and its death must not reset what this process wrote. */
 static bool nothing_written(int fd)
 {
 	struct tcp_info info;
-	socklen_t len = sizeof info;
-	int saved_errno = errno;
-	memset(&info, 0, sizeof info);
-	bool fresh = notw_call_getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0 &&
-		     len >= offsetof(struct tcp_info, tcpi_notsent_bytes) + sizeof info.tcpi_notsent_bytes &&
-		     info.tcpi_bytes_acked == 0 && info.tcpi_unacked == 0 && info.tcpi_notsent_bytes == 0;
-	errno = saved_errno;
-	return fresh;
+	return written_bytes(fd, &info) && info.tcpi_bytes_acked == 0 && info.tcpi_unacked == 0 &&
+	       info.tcpi_notsent_bytes == 0;
 }
 
-/* No byte written on the connection waits for the peer's acknowledgement
- * (TCP_INFO): a reset now would destroy none of it. */
+/* No byte written on the connection waits for the peer's acknowledgement:
+ * a reset now would destroy none of it. */
 static bool nothing_unacknowledged(int fd)
 {
 	struct tcp_info info;
-	socklen_t len = sizeof info;
-	int saved_errno = errno;
-	memset(&info, 0, sizeof info);
-	bool none = notw_call_getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0 &&
-		    len >= offsetof(struct tcp_info, tcpi_notsent_bytes) + sizeof info.tcpi_notsent_bytes &&
-		    info.tcpi_unacked == 0 && info.tcpi_notsent_bytes == 0;
-	errno = saved_errno;
-	return none;
+	return written_bytes(fd, &info) && info.tcpi_unacked == 0 && info.tcpi_notsent_bytes == 0;
 }
 
 bool notw_linger_before_close(int fd, uint32_t flags, uint64_t aux, bool other_local_holder)
@@ -289,7 +288,7 @@ bool notw_linger_before_close(int fd, uint32_t flags, uint64_t aux, bool other_l
 		notw_log(NOTW_LEVEL_DEBUG, "close fd=%d: a child process holds the socket, stays armed", fd);
 		return false;
 	}
-	if (notw_family_forked_since(birth) && linger_set_by_child(fd, flags))
+	if (notw_family_forked_since(birth) && linger_set_by_child(fd))
 		return false;
 	disarm(fd, flags, false);
 	if (notw_log_enabled(NOTW_LEVEL_DEBUG))
