@@ -17,12 +17,12 @@
 #  (b) graceful load, under the library: 2,000 requests 20 at a time, each
 #      on a connection of its own that the server closes (or, for echo
 #      servers, after the client's half close), plus four slow readers of
-#      a 4 MiB body; every body byte-identical (sha256) and not one
-#      connection reset by a close, counted by the kernel (TCPAbortOnData,
-#      which a zero-linger close adds to, and the other abort counters);
-#      resets sent from the server's port are counted too (an iptables rule
-#      in the test's network namespace): a stray one answering a segment
-#      for a connection already gone is reported, more than two fail. Programs with an action (nginx
+#      a 4 MiB body; every body byte-identical (sha256) and no reset sent
+#      from the server's port, counted by the kernel (an iptables rule in
+#      the test's network namespace); one or two that no close sent (the
+#      abort counters, TCPAbortOnData among them for a zero-linger close,
+#      did not move: the kernel answering a segment for a connection
+#      already gone, seen without the library too) are reported, not failed. Programs with an action (nginx
 #      reload, binary upgrade) do it while the first half of the load and
 #      two slow readers are in flight; the second half then runs against
 #      the new generation, and the crash check is of the new generation.
@@ -414,7 +414,7 @@ check "control, without the library: SIGKILL leaves timewait sockets ($TW of $N_
 
 # Resets a close sent, in the whole namespace: the kernel counts a
 # zero-linger close as TCPAbortOnData, a close with unread data as
-# TCPAbortOnClose (the clients read everything before they close).
+# TCPAbortOnClose.
 close_reset_count() {
 	nstat -asz 2>/dev/null | awk '$1 == "TcpExtTCPAbortOnData" || $1 == "TcpExtTCPAbortOnClose" ||
 		$1 == "TcpExtTCPAbortOnLinger" || $1 == "TcpExtTCPAbortOnMemory" { n += $2 } END { print n + 0 }'
@@ -439,12 +439,15 @@ check_load second
 # without the library too).
 close_resets=$(($(close_reset_count) - close_resets_before))
 port_resets=$(rsts_from "$PORT")
-check_eq "no connection reset by a close during the load (kernel: TCPAbortOnData, OnClose, OnLinger, OnMemory)" \
-	0 "$close_resets"
-if [ "$port_resets" -gt 0 ] && [ "$close_resets" = 0 ]; then
-	echo "# $port_resets reset(s) from port $PORT answered a segment for a connection already gone (no close counter moved)"
+# The abort counters are the namespace's (haproxy resets its own backend
+# connections): they only tell what a reset from the server's port was.
+if [ "$port_resets" = 0 ]; then
+	ok "no reset sent from port $PORT during the load (iptables)"
+elif [ "$close_resets" = 0 ] && [ "$port_resets" -le 2 ]; then
+	ok "no reset sent by a close from port $PORT ($port_resets answered a segment for a connection already gone: no close counter moved)"
+else
+	not_ok "no reset sent by a close from port $PORT during the load (iptables: $port_resets; abort counters: $close_resets)"
 fi
-check "resets from port $PORT with no close behind them stay rare (iptables: $port_resets)" [ "$port_resets" -le 2 ]
 # Diagnostics, for the whole namespace: a full accept queue makes the kernel
 # itself reset now and then (a failed SYN cookie); TCPAbortOnData counts
 # closes with zero linger, TCPAbortOnClose closes with unread data.
