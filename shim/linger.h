@@ -82,9 +82,10 @@ void notw_linger_at_normal_exit(void);
 
 /* Before exec, from this process's own view of its descriptors (a vfork
  * child's included: the table's armed sockets as the child has them, and
- * what the child duplicated): every armed socket that survives exec is disarmed,
- * listeners too, whoever else holds it (the new program may not carry the
- * library); a close-on-exec one is disarmed unless a child still holds it.
+ * what the child duplicated): every armed connection that survives exec is
+ * disarmed, whoever else holds it (the new program may not carry the
+ * library); a close-on-exec one is disarmed unless a child still holds it
+ * and nothing has been written on it.
  * Returns the number disarmed; notw_linger_exec_failed() re-arms them. */
 int notw_linger_before_exec(bool vfork_child);
 
