@@ -3,24 +3,6 @@
 #include <netinet/in.h>
 #include <string.h>
 
-/* TCP states (include/net/tcp_states.h): not all are in the uapi headers. */
-enum {
-	ST_ESTABLISHED = 1,
-	ST_SYN_SENT = 2,
-	ST_SYN_RECV = 3,
-	ST_FIN_WAIT1 = 4,
-	ST_FIN_WAIT2 = 5,
-	ST_TIME_WAIT = 6,
-	ST_CLOSE = 7,
-	ST_CLOSE_WAIT = 8,
-	ST_LAST_ACK = 9,
-	ST_LISTEN = 10,
-	ST_CLOSING = 11,
-	ST_NEW_SYN_RECV = 12,
-	ST_BOUND_INACTIVE = 13, /* bound, not listening: dumped since Linux 6.8 */
-};
-#define TIMER_TIMEWAIT 3 /* idiag_timer of a timewait mini-socket */
-
 void notw_leftover_facts_from_diag(const struct inet_diag_msg *m, struct notw_leftover_facts *f)
 {
 	memset(f, 0, sizeof *f);
@@ -51,20 +33,20 @@ static enum notw_leftover_kind orphan_kind(const struct notw_leftover_facts *f, 
 {
 	*unacked = 0;
 	switch (f->state) {
-	case ST_TIME_WAIT:
+	case NOTW_TCP_TIME_WAIT:
 		return NOTW_LEFTOVER_TIMEWAIT;
-	case ST_FIN_WAIT2:
+	case NOTW_TCP_FIN_WAIT2:
 		return NOTW_LEFTOVER_FIN_WAIT2;
-	case ST_FIN_WAIT1:
-	case ST_CLOSING:
-	case ST_LAST_ACK:
+	case NOTW_TCP_FIN_WAIT1:
+	case NOTW_TCP_CLOSING:
+	case NOTW_TCP_LAST_ACK:
 		/* Our FIN was sent: the kernel counts it as one byte of
 		 * idiag_wqueue (write_seq - snd_una) until it is acked. */
 		*unacked = f->wqueue > 0 ? f->wqueue - 1u : 0u;
 		return *unacked > 0 ? NOTW_LEFTOVER_DRAINING : NOTW_LEFTOVER_CLOSING;
-	case ST_SYN_SENT: /* its connect() abandoned: nothing was sent */
+	case NOTW_TCP_SYN_SENT: /* its connect() abandoned: nothing was sent */
 		return NOTW_LEFTOVER_CLOSING;
-	case ST_CLOSE:
+	case NOTW_TCP_CLOSE:
 		*unacked = f->wqueue;
 		return *unacked > 0 ? NOTW_LEFTOVER_DRAINING : NOTW_LEFTOVER_CLOSING;
 	default:
@@ -77,13 +59,13 @@ static enum notw_leftover_kind orphan_kind(const struct notw_leftover_facts *f, 
 static enum notw_leftover_kind kind_of(const struct notw_leftover_facts *f, uint32_t *unacked)
 {
 	*unacked = 0;
-	if (f->timer == TIMER_TIMEWAIT && f->inode == 0 && (f->state == ST_TIME_WAIT || f->state == ST_FIN_WAIT2))
-		return f->state == ST_TIME_WAIT ? NOTW_LEFTOVER_TIMEWAIT : NOTW_LEFTOVER_FIN_WAIT2;
-	if (f->state == ST_LISTEN)
+	if (f->timer == NOTW_DIAG_TIMER_TIMEWAIT && f->inode == 0 && (f->state == NOTW_TCP_TIME_WAIT || f->state == NOTW_TCP_FIN_WAIT2))
+		return f->state == NOTW_TCP_TIME_WAIT ? NOTW_LEFTOVER_TIMEWAIT : NOTW_LEFTOVER_FIN_WAIT2;
+	if (f->state == NOTW_TCP_LISTEN)
 		return NOTW_LEFTOVER_LISTENER;
-	if (f->state == ST_BOUND_INACTIVE || (f->state == ST_CLOSE && f->remote_port == 0))
+	if (f->state == NOTW_TCP_BOUND_INACTIVE || (f->state == NOTW_TCP_CLOSE && f->remote_port == 0))
 		return NOTW_LEFTOVER_BOUND;
-	if (f->state == ST_NEW_SYN_RECV)
+	if (f->state == NOTW_TCP_NEW_SYN_RECV)
 		return NOTW_LEFTOVER_PENDING;
 	if (f->inode != 0)
 		return NOTW_LEFTOVER_CONNECTION;

@@ -11,6 +11,24 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* TCP states (include/net/tcp_states.h): not all are in the uapi headers. */
+enum notw_tcp_state {
+	NOTW_TCP_ESTABLISHED = 1,
+	NOTW_TCP_SYN_SENT = 2,
+	NOTW_TCP_SYN_RECV = 3,
+	NOTW_TCP_FIN_WAIT1 = 4,
+	NOTW_TCP_FIN_WAIT2 = 5,
+	NOTW_TCP_TIME_WAIT = 6,
+	NOTW_TCP_CLOSE = 7,
+	NOTW_TCP_CLOSE_WAIT = 8,
+	NOTW_TCP_LAST_ACK = 9,
+	NOTW_TCP_LISTEN = 10,
+	NOTW_TCP_CLOSING = 11,
+	NOTW_TCP_NEW_SYN_RECV = 12,
+	NOTW_TCP_BOUND_INACTIVE = 13, /* bound, not listening: dumped since Linux 6.8 */
+};
+#define NOTW_DIAG_TIMER_TIMEWAIT 3 /* idiag_timer of a timewait mini-socket */
+
 /* The fields of one sock_diag answer (struct inet_diag_msg) it reads. */
 struct notw_leftover_facts {
 	uint8_t state;        /* idiag_state, in the kernel's TCP_* numbering */

@@ -12,15 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* TCP states (include/net/tcp_states.h): not all are in the uapi headers. */
-enum {
-	ST_ESTABLISHED = 1,
-	ST_FIN_WAIT2 = 5,
-	ST_TIME_WAIT = 6,
-	ST_LISTEN = 10,
-	ST_BOUND_INACTIVE = 13, /* bound, not listening: dumped since Linux 6.8 */
-};
-#define TIMER_TIMEWAIT 3 /* idiag_timer of a timewait mini-socket */
 #define ALL_STATES 0xffffffffu
 
 /* A page: the kernel sizes its dump messages to the reader's buffer, and
@@ -170,8 +161,8 @@ static bool read_target(const struct sockaddr *addr, socklen_t len, bool v6only,
 
 bool notw_diag_is_timewait(const struct inet_diag_msg *m)
 {
-	return m->idiag_timer == TIMER_TIMEWAIT && m->idiag_inode == 0 &&
-	       (m->idiag_state == ST_TIME_WAIT || m->idiag_state == ST_FIN_WAIT2);
+	return m->idiag_timer == NOTW_DIAG_TIMER_TIMEWAIT && m->idiag_inode == 0 &&
+	       (m->idiag_state == NOTW_TCP_TIME_WAIT || m->idiag_state == NOTW_TCP_FIN_WAIT2);
 }
 
 struct scan_ctx {
@@ -198,7 +189,7 @@ static void count_leftover(struct notw_port_scan *out, const struct inet_diag_ms
 {
 	out->timewait++;
 	out->outgoing += l->origin == NOTW_ORIGIN_OUTGOING;
-	if (m->idiag_timer != TIMER_TIMEWAIT)
+	if (m->idiag_timer != NOTW_DIAG_TIMER_TIMEWAIT)
 		out->orphans++;
 	if (m->idiag_expires > out->longest_ms)
 		out->longest_ms = m->idiag_expires;
