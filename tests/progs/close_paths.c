@@ -223,21 +223,47 @@ static int vfork_exec(int l, bool bare)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 2;
 }
 
-static int fork_exec_listener(int l, char *self)
+/* fork(), and in the child exec "self verb FD" with env. */
+static pid_t run_self(char *self, const char *verb, int fd, char **env)
 {
 	pid_t pid = fork();
 	if (pid == 0) {
 		char number[16];
-		snprintf(number, sizeof number, "%d", l);
-		static char verb[] = "accept-write";
-		char *argv[] = { self, verb, number, NULL };
-		execve(self, argv, bare_environment());
+		snprintf(number, sizeof number, "%d", fd);
+		char *argv[] = { self, (char *)(uintptr_t)verb, number, NULL };
+		execve(self, argv, env);
 		_exit(127);
 	}
+	return pid;
+}
+
+/* 0 when the child pid exited with status 0, else 2. */
+static int child_status(pid_t pid)
+{
 	int status = 0;
-	waitpid(pid, &status, 0);
-	close(l);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return 2;
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 2;
+}
+
+/* A child running "self verb SOCK" on one end of a unix socketpair;
+ * returns the other end (-1 on failure) and the child's pid. */
+static int start_receiver(char *self, const char *verb, pid_t *pid)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+		return -1;
+	fcntl(sv[0], F_SETFD, FD_CLOEXEC);
+	*pid = run_self(self, verb, sv[1], environ);
+	close(sv[1]);
+	return sv[0];
+}
+
+static int fork_exec_listener(int l, char *self)
+{
+	pid_t pid = run_self(self, "accept-write", l, bare_environment());
+	close(l);
+	return child_status(pid);
 }
 
 static int accept_write(int l)
@@ -503,22 +529,10 @@ static int receive_fd(int sock)
 
 static int sendmmsg_conn(int l, char *self)
 {
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
-		return 2;
+	pid_t pid;
+	int sock = start_receiver(self, "receive-write", &pid);
 	int c = accept_one(l, SOCK_CLOEXEC);
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(sv[0]);
-		char number[16];
-		snprintf(number, sizeof number, "%d", sv[1]);
-		static char verb[] = "receive-write";
-		char *argv[] = { self, verb, number, NULL };
-		execve(self, argv, environ);
-		_exit(127);
-	}
-	close(sv[1]);
-	if (send_fd(sv[0], c, true) != 0)
+	if (sock < 0 || send_fd(sock, c, true) != 0)
 		return 2;
 	kill(getpid(), SIGKILL);
 	return 2;
@@ -590,60 +604,19 @@ static int sendmsg_efault(void)
 
 static int passed_listener(int port, char *self)
 {
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
-		return 2;
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(sv[0]);
-		char number[16];
-		snprintf(number, sizeof number, "%d", sv[1]);
-		static char verb[] = "receive-accept";
-		char *argv[] = { self, verb, number, NULL };
-		execve(self, argv, environ);
-		_exit(127);
-	}
-	close(sv[1]);
+	pid_t pid;
+	int sock = start_receiver(self, "receive-accept", &pid);
 	int l = listener(port);
-	char byte = 'l';
-	struct iovec iov = { &byte, 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-			      .msg_controllen = sizeof control.buf };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &l, sizeof l);
-	if (sendmsg(sv[0], &msg, 0) != 1)
+	if (sock < 0 || send_fd(sock, l, false) != 0)
 		return 2;
-	int status = 0;
-	waitpid(pid, &status, 0);
 	close(l);
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 2;
+	return child_status(pid);
 }
 
 static int receive_accept(int sock)
 {
-	char byte;
-	struct iovec iov = { &byte, 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-			      .msg_controllen = sizeof control.buf };
-	if (recvmsg(sock, &msg, 0) != 1)
-		return 2;
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	int l;
-	if (c == NULL || c->cmsg_type != SCM_RIGHTS)
-		return 2;
-	memcpy(&l, CMSG_DATA(c), sizeof l);
-	return accept_write(l);
+	int l = receive_fd(sock);
+	return l < 0 ? 2 : accept_write(l);
 }
 
 static int own_reset_exec(int l, char *self)
@@ -652,8 +625,7 @@ static int own_reset_exec(int l, char *self)
 	setsockopt(l, SOL_SOCKET, SO_LINGER, &z, sizeof z);
 	char number[16];
 	snprintf(number, sizeof number, "%d", l);
-	static char verb[] = "accept-write";
-	char *argv[] = { self, verb, number, NULL };
+	char *argv[] = { self, (char *)(uintptr_t)"accept-write", number, NULL };
 	execve(self, argv, environ);
 	return 2;
 }
