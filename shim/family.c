@@ -15,6 +15,9 @@ struct child {
 
 static uint32_t gen;
 static pid_t own_pid;
+/* The process this one was fork()ed from, with the library: 0 when it was
+ * not (started by exec), so an exit asks no one. */
+static pid_t fork_parent;
 static struct child children[NOTW_FAMILY_CHILDREN];
 /* The generation this thread's fork() took, from prepare to the parent's
  * record of the child (two threads may fork at once). */
@@ -63,6 +66,7 @@ void notw_family_child_forked(void)
 {
 	memset(children, 0, sizeof children);
 	__atomic_store_n(&gen, forking_gen, __ATOMIC_RELEASE);
+	fork_parent = notw_family_pid(); /* still the parent's, copied at fork */
 	notw_family_set_pid((pid_t)notw_syscall(SYS_getpid));
 }
 
@@ -74,11 +78,6 @@ static bool same_file(pid_t other, int fd, int other_fd)
 				 (long)other_fd);
 	errno = saved_errno;
 	return same == 0;
-}
-
-static bool same_file_in(pid_t other, int fd)
-{
-	return same_file(other, fd, fd);
 }
 
 /* A child holds fd under the same number, or moved it onto its standard
@@ -96,8 +95,7 @@ static bool child_has_file(pid_t child, int fd)
 
 bool notw_family_parent_holds(int fd)
 {
-	pid_t parent = (pid_t)notw_syscall(SYS_getppid);
-	return parent > 1 && same_file_in(parent, fd);
+	return fork_parent > 0 && same_file(fork_parent, fd, fd);
 }
 
 bool notw_family_child_holds(int fd, uint32_t birth)

@@ -34,7 +34,9 @@ bool notw_family_forked_since(uint32_t birth);
  * socket at its own last close. */
 bool notw_family_child_holds(int fd, uint32_t birth);
 
-/* The parent process holds the file of fd under the same number (kcmp). */
+/* The process this one was fork()ed from holds the file of fd under the
+ * same number (kcmp); false, with no system call, in a process that was not
+ * forked by one running the library. */
 bool notw_family_parent_holds(int fd);
 
 /* The fork handlers: prepare (before the fork system call), and after it

@@ -44,24 +44,27 @@ static void before_spawn(void)
 		notw_linger_before_spawn();
 }
 
-NOTW_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
-			    const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+/* posix_spawn and posix_spawnp (symbol), which return the error. */
+static int spawn_through(const char *symbol, pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+			 const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
-	spawn_fn *fn = NEXT(spawn_fn, "posix_spawn");
+	spawn_fn *fn = NEXT(spawn_fn, symbol);
 	if (fn == NULL)
 		return ENOSYS;
 	before_spawn();
 	return fn(pid, path, fa, attr, argv, envp);
 }
 
+NOTW_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+			    const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	return spawn_through("posix_spawn", pid, path, fa, attr, argv, envp);
+}
+
 NOTW_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
 			     const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
-	spawn_fn *fn = NEXT(spawn_fn, "posix_spawnp");
-	if (fn == NULL)
-		return ENOSYS;
-	before_spawn();
-	return fn(pid, file, fa, attr, argv, envp);
+	return spawn_through("posix_spawnp", pid, file, fa, attr, argv, envp);
 }
 
 NOTW_EXPORT int posix_spawn_file_actions_adddup2(posix_spawn_file_actions_t *fa, int fd, int newfd)

@@ -366,7 +366,7 @@ bool notw_linger_program_view(uint32_t flags, struct linger *out)
 static bool disarm_for_exit(int fd, uint32_t flags, void *ctx)
 {
 	(void)ctx;
-	if (!(nothing_unacknowledged(fd) && notw_family_parent_holds(fd)))
+	if (!(notw_family_parent_holds(fd) && nothing_unacknowledged(fd)))
 		disarm(fd, flags, true);
 	return true;
 }
