@@ -37,14 +37,13 @@ static void note_duplicate(int oldfd, int newfd, const char *call)
 		errno = saved_errno;
 		return;
 	}
-	uint32_t stale = notw_fd_get(newfd);
-	if (stale != 0) {
-		/* dup() and F_DUPFD hand out a free number: a stale entry there is
-		 * a close the library missed. */
-		if (call != NULL)
-			notw_linger_stale_descriptor(newfd, stale, call);
+	/* dup() and F_DUPFD hand out a free number: a stale entry there is a
+	 * close the library missed. dup2() and dup3() forgot their target
+	 * before the call. */
+	if (call != NULL)
+		notw_fresh_descriptor(newfd, 0, call);
+	else if (notw_fd_get(newfd) != 0)
 		notw_fd_forget_sc(newfd);
-	}
 	uint32_t flags = notw_fd_get(oldfd) & ~(uint32_t)(NOTW_FD_INTERNAL | NOTW_FD_SEEN);
 	if (flags == 0)
 		return;
