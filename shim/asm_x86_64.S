@@ -25,29 +25,6 @@ syscall:
 1:	jmp	*notw_syscall_next(%rip)
 	.size	syscall, .-syscall
 
-/* The system call itself, in syscall()'s calling convention: what
- * notw_syscall_next points to until the next definition is bound. */
-	.globl	notw_syscall_raw
-	.hidden	notw_syscall_raw
-	.type	notw_syscall_raw, @function
-	.p2align 4
-notw_syscall_raw:
-	movq	%rdi, %rax
-	movq	%rsi, %rdi
-	movq	%rdx, %rsi
-	movq	%rcx, %rdx
-	movq	%r8, %r10
-	movq	%r9, %r8
-	movq	8(%rsp), %r9
-	syscall
-	cmpq	$-4095, %rax
-	jae	2f
-	ret
-2:	negq	%rax
-	movq	%rax, %rdi
-	jmp	notw_syscall_failed
-	.size	notw_syscall_raw, .-notw_syscall_raw
-
 	.globl	vfork
 	.type	vfork, @function
 	.p2align 4

@@ -80,16 +80,11 @@ NOTW_EXPORT int close(int fd)
 
 NOTW_EXPORT int fclose(FILE *stream)
 {
-	int (*fn)(FILE *) = NOTW_REAL(fclose);
-	if (fn == NULL && (!notw_real_bind() || (fn = NOTW_REAL(fclose)) == NULL)) {
-		errno = ENOSYS;
-		return EOF;
-	}
 	int fd = stream != NULL ? fileno(stream) : -1;
 	uint32_t flags = fd >= 0 ? notw_fd_get(fd) : 0u;
 	if (flags != 0 && !notw_in_vfork_child())
 		notw_forget_before_close(fd, flags);
-	return fn(stream);
+	return notw_call_fclose(stream);
 }
 
 struct close_range_ctx {
@@ -120,10 +115,7 @@ int notw_close_range_hook(unsigned first, unsigned last, int flags)
 	const unsigned known = CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC;
 	if (((unsigned)flags & ~known) == 0 && ((unsigned)flags & CLOSE_RANGE_CLOEXEC) == 0 && first <= last)
 		forget_range(first, last);
-	int (*fn)(unsigned, unsigned, int) = NOTW_REAL(close_range);
-	if (fn != NULL || (notw_real_bind() && (fn = NOTW_REAL(close_range)) != NULL))
-		return fn(first, last, flags);
-	return (int)notw_syscall(SYS_close_range, first, last, flags);
+	return notw_call_close_range(first, last, flags);
 }
 
 NOTW_EXPORT int close_range(unsigned first, unsigned last, int flags)
@@ -134,9 +126,5 @@ NOTW_EXPORT int close_range(unsigned first, unsigned last, int flags)
 NOTW_EXPORT void closefrom(int lowfd)
 {
 	forget_range(lowfd < 0 ? 0u : (unsigned)lowfd, ~0u);
-	void (*fn)(int) = NOTW_REAL(closefrom);
-	if (fn != NULL || (notw_real_bind() && (fn = NOTW_REAL(closefrom)) != NULL))
-		fn(lowfd);
-	else
-		notw_syscall(SYS_close_range, lowfd < 0 ? 0u : (unsigned)lowfd, ~0u, 0);
+	notw_call_closefrom(lowfd);
 }

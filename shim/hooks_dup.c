@@ -60,8 +60,7 @@ static void note_duplicate(int oldfd, int newfd, const char *call)
 
 int notw_dup_hook(int fd)
 {
-	int (*fn)(int) = NOTW_REAL(dup);
-	int newfd = fn != NULL ? fn(fd) : notw_real_dup_slow(fd);
+	int newfd = notw_call_dup(fd);
 	if (newfd >= 0)
 		note_duplicate(fd, newfd, "dup()");
 	return newfd;
@@ -72,12 +71,17 @@ NOTW_EXPORT int dup(int fd)
 	return notw_dup_hook(fd);
 }
 
+static int call_dup_onto(int oldfd, int newfd, int flags, bool three)
+{
+	return three ? notw_call_dup3(oldfd, newfd, flags) : notw_call_dup2(oldfd, newfd);
+}
+
 /* dup2 and dup3: the implicit close of newfd is prepared before the call;
  * if the call fails, newfd is still open and gets its state back. */
 static int dup_onto(int oldfd, int newfd, int flags, bool three)
 {
 	if (notw_in_vfork_child()) {
-		int rc = notw_real_dup3_slow(oldfd, newfd, flags, three);
+		int rc = call_dup_onto(oldfd, newfd, flags, three);
 		if (rc >= 0)
 			note_duplicate(oldfd, newfd, NULL);
 		return rc;
@@ -87,7 +91,7 @@ static int dup_onto(int oldfd, int newfd, int flags, bool three)
 	bool disarmed = false;
 	if (target != 0)
 		disarmed = notw_forget_before_close(newfd, target);
-	int rc = notw_real_dup3_slow(oldfd, newfd, flags, three);
+	int rc = call_dup_onto(oldfd, newfd, flags, three);
 	if (rc >= 0) {
 		if (oldfd != newfd)
 			note_duplicate(oldfd, newfd, NULL);
@@ -124,7 +128,7 @@ NOTW_EXPORT int dup3(int oldfd, int newfd, int flags)
  * pointer; like glibc, pass it on as a pointer-sized value. */
 static int fcntl_common(int fd, int cmd, void *arg, bool is64)
 {
-	int rc = notw_real_fcntl_slow(fd, cmd, arg, is64);
+	int rc = is64 ? notw_call_fcntl64(fd, cmd, arg) : notw_call_fcntl(fd, cmd, arg);
 	if (rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
 		note_duplicate(fd, rc, "fcntl(F_DUPFD)");
 	return rc;

@@ -12,26 +12,12 @@
 #include "real.h"
 #include "state.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-typedef int (*execve_fn)(const char *, char *const[], char *const[]);
-typedef int (*execv_fn)(const char *, char *const[]);
-typedef int (*fexecve_fn)(int, char *const[], char *const[]);
-typedef int (*execveat_fn)(int, const char *, char *const[], char *const[], int);
-
-/* Looked up on first use: exec is rare, and this keeps the table in real.c
- * to the hot calls. */
-static void *next_symbol(const char *name)
-{
-	notw_real_bind();
-	return dlsym(RTLD_NEXT, name);
-}
 
 /* Decided from this process's own view of its descriptors, a vfork()
  * child's included (its descriptors are its own, its memory the parent's). */
@@ -53,23 +39,10 @@ static int exec_failed(int rc)
 	return rc;
 }
 
-#define CALL_NEXT(type, name, ...)                                              \
-	do {                                                                    \
-		union {                                                         \
-			void *object;                                           \
-			type function;                                          \
-		} next_ = { .object = next_symbol(name) };                      \
-		if (next_.function == NULL) {                                   \
-			errno = ENOSYS;                                         \
-			return -1;                                              \
-		}                                                               \
-		prepare_exec();                                                 \
-		return exec_failed(next_.function(__VA_ARGS__));                \
-	} while (0)
-
 int notw_execve_hook(const char *path, char *const argv[], char *const envp[])
 {
-	CALL_NEXT(execve_fn, "execve", path, argv, envp);
+	prepare_exec();
+	return exec_failed(notw_call_execve(path, argv, envp));
 }
 
 NOTW_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
@@ -79,35 +52,33 @@ NOTW_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 
 NOTW_EXPORT int execv(const char *path, char *const argv[])
 {
-	CALL_NEXT(execv_fn, "execv", path, argv);
+	prepare_exec();
+	return exec_failed(notw_call_execv(path, argv));
 }
 
 NOTW_EXPORT int execvp(const char *file, char *const argv[])
 {
-	CALL_NEXT(execv_fn, "execvp", file, argv);
+	prepare_exec();
+	return exec_failed(notw_call_execvp(file, argv));
 }
 
 NOTW_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-	CALL_NEXT(execve_fn, "execvpe", file, argv, envp);
+	prepare_exec();
+	return exec_failed(notw_call_execvpe(file, argv, envp));
 }
 
 NOTW_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
-	CALL_NEXT(fexecve_fn, "fexecve", fd, argv, envp);
+	prepare_exec();
+	return exec_failed(notw_call_fexecve(fd, argv, envp));
 }
 
 /* glibc has execveat() since 2.34; before that, the system call. */
 int notw_execveat_hook(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
 {
-	union {
-		void *object;
-		execveat_fn function;
-	} next = { .object = next_symbol("execveat") };
 	prepare_exec();
-	int rc = next.function != NULL ? next.function(dirfd, path, argv, envp, flags)
-				       : (int)notw_syscall(SYS_execveat, dirfd, path, argv, envp, flags);
-	return exec_failed(rc);
+	return exec_failed(notw_call_execveat(dirfd, path, argv, envp, flags));
 }
 
 NOTW_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)

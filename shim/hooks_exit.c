@@ -34,13 +34,15 @@ void notw_before_exit_now(void)
 NOTW_EXPORT __attribute__((noreturn)) void _exit(int status)
 {
 	notw_before_exit_now();
-	notw_real_exit_now(status, false);
+	notw_call__exit(status);
+	notw_exit_group(status);
 }
 
 NOTW_EXPORT __attribute__((noreturn)) void _Exit(int status)
 {
 	notw_before_exit_now();
-	notw_real_exit_now(status, true);
+	notw_call__Exit(status);
+	notw_exit_group(status);
 }
 
 /* quick_exit() runs the at_quick_exit handlers and then _exit() inside
@@ -49,8 +51,6 @@ NOTW_EXPORT __attribute__((noreturn)) void _Exit(int status)
 NOTW_EXPORT __attribute__((noreturn)) void quick_exit(int status)
 {
 	notw_before_exit_now();
-	void (*fn)(int) = NOTW_REAL(quick_exit);
-	if (fn != NULL || (notw_real_bind() && (fn = NOTW_REAL(quick_exit)) != NULL))
-		fn(status);
-	notw_real_exit_now(status, false);
+	notw_call_quick_exit(status);
+	notw_exit_group(status);
 }

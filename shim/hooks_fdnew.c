@@ -22,7 +22,6 @@
 #include "real.h"
 #include "state.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -47,65 +46,15 @@ static void check_number(int fd, const char *call)
 	}
 }
 
-/* The next definition of name, looked up once (these are not on the hot
- * list of real.c). */
-static void *next_of(void **cache, const char *name)
-{
-	void *fn = __atomic_load_n(cache, __ATOMIC_ACQUIRE);
-	if (fn == NULL && notw_real_bind()) {
-		fn = dlsym(RTLD_NEXT, name);
-		__atomic_store_n(cache, fn, __ATOMIC_RELEASE);
-	}
-	return fn;
-}
-
-#define NEXT(type, name)                                                        \
-	({                                                                      \
-		static void *cache_;                                            \
-		union {                                                         \
-			void *object;                                           \
-			__typeof__(type) *function;                             \
-		} next_ = { .object = next_of(&cache_, name) };                 \
-		next_.function;                                                 \
-	})
-
-typedef ssize_t recvmsg_fn(int, struct msghdr *, int);
-typedef ssize_t sendmsg_fn(int, const struct msghdr *, int);
-typedef int sendmmsg_fn(int, struct mmsghdr *, unsigned int, int);
-typedef int pipe_fn(int *);
-typedef int pipe2_fn(int *, int);
-typedef int socketpair_fn(int, int, int, int *);
-typedef int int_fn(int);
-typedef int eventfd_fn(unsigned int, int);
-
 static bool takes_mode(int flags)
 {
 	return (flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE;
 }
 
-typedef int openat_fn(int, const char *, int, ...);
-
-static int open_common(const char *sym, int dirfd, const char *path, int flags, mode_t mode)
+static int after_one(int fd, const char *call)
 {
-	int fd;
-	openat_fn *fn = NEXT(openat_fn, sym);
-	if (fn != NULL)
-		fd = fn(dirfd, path, flags, mode);
-	else
-		fd = (int)notw_syscall(SYS_openat, dirfd, path, flags, mode);
 	if (fd >= 0)
-		check_number(fd, "open()");
-	return fd;
-}
-
-typedef int open_fn(const char *, int, ...);
-
-static int open_plain(const char *sym, const char *path, int flags, mode_t mode)
-{
-	open_fn *fn = NEXT(open_fn, sym);
-	int fd = fn != NULL ? fn(path, flags, mode) : (int)notw_syscall(SYS_openat, AT_FDCWD, path, flags, mode);
-	if (fd >= 0)
-		check_number(fd, "open()");
+		check_number(fd, call);
 	return fd;
 }
 
@@ -121,25 +70,25 @@ static int open_plain(const char *sym, const char *path, int flags, mode_t mode)
 NOTW_EXPORT int open(const char *path, int flags, ...)
 {
 	MODE_ARG(flags)
-	return open_plain("open", path, flags, mode);
+	return after_one(notw_call_open(path, flags, mode), "open()");
 }
 
 NOTW_EXPORT int open64(const char *path, int flags, ...)
 {
 	MODE_ARG(flags)
-	return open_plain("open64", path, flags, mode);
+	return after_one(notw_call_open64(path, flags, mode), "open()");
 }
 
 NOTW_EXPORT int openat(int dirfd, const char *path, int flags, ...)
 {
 	MODE_ARG(flags)
-	return open_common("openat", dirfd, path, flags, mode);
+	return after_one(notw_call_openat(dirfd, path, flags, mode), "open()");
 }
 
 NOTW_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
 {
 	MODE_ARG(flags)
-	return open_common("openat64", dirfd, path, flags, mode);
+	return after_one(notw_call_openat64(dirfd, path, flags, mode), "open()");
 }
 
 static int after_pair(int rc, const int fds[2], const char *call)
@@ -153,50 +102,33 @@ static int after_pair(int rc, const int fds[2], const char *call)
 
 NOTW_EXPORT int pipe(int fds[2])
 {
-	pipe_fn *fn = NEXT(pipe_fn, "pipe");
-	int rc = fn != NULL ? fn(fds) : (int)notw_syscall(SYS_pipe2, fds, 0);
-	return after_pair(rc, fds, "pipe()");
+	return after_pair(notw_call_pipe(fds), fds, "pipe()");
 }
 
 NOTW_EXPORT int pipe2(int fds[2], int flags)
 {
-	pipe2_fn *fn = NEXT(pipe2_fn, "pipe2");
-	int rc = fn != NULL ? fn(fds, flags) : (int)notw_syscall(SYS_pipe2, fds, flags);
-	return after_pair(rc, fds, "pipe2()");
+	return after_pair(notw_call_pipe2(fds, flags), fds, "pipe2()");
 }
 
 NOTW_EXPORT int socketpair(int domain, int type, int protocol, int fds[2])
 {
-	socketpair_fn *fn = NEXT(socketpair_fn, "socketpair");
-	int rc = fn != NULL ? fn(domain, type, protocol, fds)
-			    : (int)notw_syscall(SYS_socketpair, domain, type, protocol, fds);
-	return after_pair(rc, fds, "socketpair()");
+	return after_pair(notw_call_socketpair(domain, type, protocol, fds), fds, "socketpair()");
 }
 
-static int after_one(int fd, const char *call)
-{
-	if (fd >= 0)
-		check_number(fd, call);
-	return fd;
-}
 
 NOTW_EXPORT int epoll_create1(int flags)
 {
-	int_fn *fn = NEXT(int_fn, "epoll_create1");
-	return after_one(fn != NULL ? fn(flags) : (int)notw_syscall(SYS_epoll_create1, flags), "epoll_create1()");
+	return after_one(notw_call_epoll_create1(flags), "epoll_create1()");
 }
 
 NOTW_EXPORT int epoll_create(int size)
 {
-	int_fn *fn = NEXT(int_fn, "epoll_create");
-	return after_one(fn != NULL ? fn(size) : (int)notw_syscall(SYS_epoll_create1, 0), "epoll_create()");
+	return after_one(notw_call_epoll_create(size), "epoll_create()");
 }
 
 NOTW_EXPORT int eventfd(unsigned int initval, int flags)
 {
-	eventfd_fn *fn = NEXT(eventfd_fn, "eventfd");
-	return after_one(fn != NULL ? fn(initval, flags) : (int)notw_syscall(SYS_eventfd2, initval, flags),
-			 "eventfd()");
+	return after_one(notw_call_eventfd(initval, flags), "eventfd()");
 }
 
 /* Calls fn(fd, call) for each descriptor an SCM_RIGHTS message carries. */
@@ -229,8 +161,7 @@ static void disarm_passed(int fd, const char *call)
 
 NOTW_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
-	recvmsg_fn *fn = NEXT(recvmsg_fn, "recvmsg");
-	ssize_t rc = fn != NULL ? fn(fd, msg, flags) : (ssize_t)notw_syscall(SYS_recvmsg, fd, msg, flags);
+	ssize_t rc = notw_call_recvmsg(fd, msg, flags);
 	if (rc >= 0 && carries_control(msg)) {
 		int saved_errno = errno;
 		for_each_passed(msg, check_number, "recvmsg()");
@@ -259,16 +190,14 @@ void notw_after_sendmmsg(const struct mmsghdr *msgs, long sent)
 
 NOTW_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-	sendmsg_fn *fn = NEXT(sendmsg_fn, "sendmsg");
-	ssize_t rc = fn != NULL ? fn(fd, msg, flags) : (ssize_t)notw_syscall(SYS_sendmsg, fd, msg, flags);
+	ssize_t rc = notw_call_sendmsg(fd, msg, flags);
 	notw_after_sendmsg(msg, rc);
 	return rc;
 }
 
 NOTW_EXPORT int sendmmsg(int fd, struct mmsghdr *msgs, unsigned int n, int flags)
 {
-	sendmmsg_fn *fn = NEXT(sendmmsg_fn, "sendmmsg");
-	int rc = fn != NULL ? fn(fd, msgs, n, flags) : (int)notw_syscall(SYS_sendmmsg, fd, msgs, n, flags);
+	int rc = notw_call_sendmmsg(fd, msgs, n, flags);
 	if (rc > 0)
 		notw_after_sendmmsg(msgs, rc);
 	return rc;

@@ -17,7 +17,6 @@
 #include "real.h"
 #include "state.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -26,12 +25,7 @@
 
 NOTW_EXPORT pid_t fork(void)
 {
-	pid_t (*fn)(void) = NOTW_REAL(fork);
-	if (fn == NULL && (!notw_real_bind() || (fn = NOTW_REAL(fork)) == NULL)) {
-		errno = ENOSYS;
-		return -1;
-	}
-	pid_t pid = fn();
+	pid_t pid = notw_call_fork();
 	if (pid > 0)
 		notw_family_parent_forked(pid);
 	return pid;
@@ -46,7 +40,6 @@ __attribute__((visibility("hidden"))) __thread unsigned char notw_vfork_flag
  * child's function is wrapped so that it runs with the flag set, and the
  * parent, which the kernel holds until the child execs or exits, clears
  * it. Every other clone() passes straight through. */
-typedef int clone_fn(int (*)(void *), void *, int, void *, ...);
 
 static __thread struct {
 	int (*fn)(void *);
@@ -68,20 +61,12 @@ NOTW_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 	void *tls = va_arg(ap, void *);
 	pid_t *child_tid = va_arg(ap, pid_t *);
 	va_end(ap);
-	union {
-		void *object;
-		clone_fn *function;
-	} next = { .object = (notw_real_bind(), dlsym(RTLD_NEXT, "clone")) };
-	if (next.function == NULL) {
-		errno = ENOSYS;
-		return -1;
-	}
 	const int vfork_like = CLONE_VM | CLONE_VFORK;
 	if ((flags & (vfork_like | CLONE_SETTLS)) != vfork_like || fn == NULL)
-		return next.function(fn, stack, flags, arg, parent_tid, tls, child_tid);
+		return notw_call_clone(fn, stack, flags, arg, parent_tid, tls, child_tid);
 	vfork_like_call.fn = fn;
 	vfork_like_call.arg = arg;
-	int rc = next.function(run_as_vfork_child, stack, flags, NULL, parent_tid, tls, child_tid);
+	int rc = notw_call_clone(run_as_vfork_child, stack, flags, NULL, parent_tid, tls, child_tid);
 	notw_vfork_flag = 0;
 	return rc;
 }

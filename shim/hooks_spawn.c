@@ -10,33 +10,10 @@
 #include "real.h"
 #include "state.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-typedef int spawn_fn(pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *,
-		     char *const[], char *const[]);
-typedef int adddup2_fn(posix_spawn_file_actions_t *, int, int);
-typedef int system_fn(const char *);
-typedef FILE *popen_fn(const char *, const char *);
-
-/* The next definition of name (these are rare calls: looked up each time). */
-static void *next_symbol(const char *name)
-{
-	notw_real_bind();
-	return dlsym(RTLD_NEXT, name);
-}
-
-#define NEXT(type, name)                                                        \
-	({                                                                      \
-		union {                                                         \
-			void *object;                                           \
-			type *function;                                         \
-		} next_ = { .object = next_symbol(name) };                      \
-		next_.function;                                                 \
-	})
 
 static void before_spawn(void)
 {
@@ -44,35 +21,23 @@ static void before_spawn(void)
 		notw_linger_before_spawn();
 }
 
-/* posix_spawn and posix_spawnp (symbol), which return the error. */
-static int spawn_through(const char *symbol, pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
-			 const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
-{
-	spawn_fn *fn = NEXT(spawn_fn, symbol);
-	if (fn == NULL)
-		return ENOSYS;
-	before_spawn();
-	return fn(pid, path, fa, attr, argv, envp);
-}
-
 NOTW_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
 			    const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
-	return spawn_through("posix_spawn", pid, path, fa, attr, argv, envp);
+	before_spawn();
+	return notw_call_posix_spawn(pid, path, fa, attr, argv, envp);
 }
 
 NOTW_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
 			     const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
-	return spawn_through("posix_spawnp", pid, file, fa, attr, argv, envp);
+	before_spawn();
+	return notw_call_posix_spawnp(pid, file, fa, attr, argv, envp);
 }
 
 NOTW_EXPORT int posix_spawn_file_actions_adddup2(posix_spawn_file_actions_t *fa, int fd, int newfd)
 {
-	adddup2_fn *fn = NEXT(adddup2_fn, "posix_spawn_file_actions_adddup2");
-	if (fn == NULL)
-		return ENOSYS;
-	int rc = fn(fa, fd, newfd);
+	int rc = notw_call_posix_spawn_file_actions_adddup2(fa, fd, newfd);
 	if (rc == 0 && !notw_in_vfork_child()) {
 		int saved_errno = errno;
 		notw_linger_before_handing_over(fd);
@@ -83,23 +48,13 @@ NOTW_EXPORT int posix_spawn_file_actions_adddup2(posix_spawn_file_actions_t *fa,
 
 NOTW_EXPORT int system(const char *command)
 {
-	system_fn *fn = NEXT(system_fn, "system");
-	if (fn == NULL) {
-		errno = ENOSYS;
-		return -1;
-	}
 	if (command != NULL)
 		before_spawn();
-	return fn(command);
+	return notw_call_system(command);
 }
 
 NOTW_EXPORT FILE *popen(const char *command, const char *type)
 {
-	popen_fn *fn = NEXT(popen_fn, "popen");
-	if (fn == NULL) {
-		errno = ENOSYS;
-		return NULL;
-	}
 	before_spawn();
-	return fn(command, type);
+	return notw_call_popen(command, type);
 }

@@ -57,27 +57,26 @@ long notw_syscall_failed(long err)
 	return -1;
 }
 
-#if NOTW_OWN_SYSCALL
-long notw_syscall_raw(long nr, ...);
-__attribute__((visibility("hidden"))) syscall_fn notw_syscall_next = notw_syscall_raw;
-#else
-/* Without the assembly filter: binds the next definition on first use. */
-static long bind_then_call(long nr, ...);
-__attribute__((visibility("hidden"))) syscall_fn notw_syscall_next = bind_then_call;
+/* The next definition of syscall(), looked up on the first call that
+ * needs it (the assembly filter jumps here with the caller's registers and
+ * stack, which a variadic function reads as its own arguments). Until one
+ * is found, and where there is none, the bare system call. */
+static long first_syscall(long nr, ...);
+__attribute__((visibility("hidden"))) syscall_fn notw_syscall_next = first_syscall;
 
-static long bind_then_call(long nr, ...)
+static long first_syscall(long nr, ...)
 {
 	long a[6];
 	NOTW_SYSCALL_ARGS(nr, a);
-	syscall_fn fn = notw_real_bind() ? __atomic_load_n(&notw_syscall_next, __ATOMIC_RELAXED) : NULL;
-	if (fn == NULL || fn == bind_then_call) {
-		errno = ENOSYS;
-		return -1;
-	}
-	return fn(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	union {
+		void *object;
+		syscall_fn function;
+	} next = { .object = notw_next_lookup_name("syscall") };
+	if (next.function == NULL)
+		return notw_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	__atomic_store_n(&notw_syscall_next, next.function, __ATOMIC_RELAXED);
+	return next.function(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
-
-#endif
 
 static syscall_fn next_syscall(void)
 {

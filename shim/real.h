@@ -1,126 +1,113 @@
-/* The functions the hooks stand in front of: the next definition in the
- * lookup order (libc, or another preloaded library), bound once. */
+/* The next definitions of the hooked functions (the list is hooked.h):
+ * notw_call_NAME() calls the one after the library in the lookup order,
+ * looked up by name the first time it is needed, so that a program pays
+ * at start-up for none of them. */
 #ifndef NOTW_REAL_H
 #define NOTW_REAL_H
 
+#include "hooked.h"
+#include "rawsys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 
-struct notw_real_fns {
-	int (*socket)(int, int, int);
-	int (*bind)(int, const struct sockaddr *, socklen_t);
-	int (*listen)(int, int);
-	int (*accept)(int, struct sockaddr *, socklen_t *);
-	int (*accept4)(int, struct sockaddr *, socklen_t *, int);
-	int (*close)(int);
-	int (*connect)(int, const struct sockaddr *, socklen_t);
-	int (*getsockopt)(int, int, int, void *, socklen_t *);
-	int (*setsockopt)(int, int, int, const void *, socklen_t);
-	int (*dup)(int);
-	int (*dup2)(int, int);
-	int (*dup3)(int, int, int);
-	int (*fcntl)(int, int, ...);
-	int (*fcntl64)(int, int, ...);
-	void (*exit_now)(int);   /* _exit */
-	void (*exit_now2)(int);  /* _Exit */
-	int (*fclose)(FILE *);
-	int (*close_range)(unsigned, unsigned, int);
-	void (*closefrom)(int);
-	int (*shutdown)(int, int);
-	pid_t (*fork)(void);
-	void (*quick_exit)(int);
-};
+/* Declared by <sys/socket.h> only with _GNU_SOURCE; some hook files are
+ * built without it (hooks_socket.c says why). */
+struct mmsghdr;
+#ifndef AT_EMPTY_PATH
+#define AT_EMPTY_PATH 0x1000
+#endif
 
-extern struct notw_real_fns notw_real;
+#define NOTW_ID_(ret, name, ...) NOTW_ID_##name,
+#define NOTW_ID_VOID_(name, ...) NOTW_ID_##name,
+enum notw_hooked_id { NOTW_HOOKED_FUNCTIONS(NOTW_ID_, NOTW_ID_, NOTW_ID_VOID_) NOTW_HOOKED_COUNT };
+#undef NOTW_ID_
+#undef NOTW_ID_VOID_
 
-/* Bind every entry (once, thread-safe). Returns false while this thread is
- * itself binding them: dlsym() may allocate, and an allocator may call a
- * hook; the caller then makes the raw system call instead. */
-bool notw_real_bind(void);
+/* One slot a function: NULL until its next definition is found. */
+extern void *notw_next_fn[NOTW_HOOKED_COUNT];
 
-/* Fallbacks for the rare call that arrives before binding is done. */
-int notw_real_socket_slow(int domain, int type, int protocol);
-int notw_real_bind_slow(int fd, const struct sockaddr *addr, socklen_t len);
-int notw_real_listen_slow(int fd, int backlog);
-int notw_real_accept4_slow(int fd, struct sockaddr *addr, socklen_t *len, int flags, bool four);
-int notw_real_close_slow(int fd);
-int notw_real_connect_slow(int fd, const struct sockaddr *addr, socklen_t len);
-int notw_real_getsockopt_slow(int fd, int level, int name, void *val, socklen_t *len);
-int notw_real_setsockopt_slow(int fd, int level, int name, const void *val, socklen_t len);
-int notw_real_shutdown_slow(int fd, int how);
-int notw_real_dup_slow(int fd);
-int notw_real_dup3_slow(int oldfd, int newfd, int flags, bool three);
-int notw_real_fcntl_slow(int fd, int cmd, void *arg, bool is64);
-__attribute__((noreturn)) void notw_real_exit_now(int status, bool upper);
+/* Looks the next definition up (dlsym), fills its slot and returns it;
+ * NULL when there is none, or when this thread is already inside a lookup. */
+void *notw_next_lookup(enum notw_hooked_id id);
+/* The same lookup for a name outside the list (syscall). */
+void *notw_next_lookup_name(const char *name);
 
-#define NOTW_REAL(name) __atomic_load_n(&notw_real.name, __ATOMIC_RELAXED)
-
-static inline int notw_call_socket(int domain, int type, int protocol)
+static inline void *notw_next(enum notw_hooked_id id)
 {
-	int (*fn)(int, int, int) = NOTW_REAL(socket);
-	return __builtin_expect(fn != NULL, 1) ? fn(domain, type, protocol)
-					      : notw_real_socket_slow(domain, type, protocol);
+	void *fn = __atomic_load_n(&notw_next_fn[id], __ATOMIC_RELAXED);
+	return __builtin_expect(fn != NULL, 1) ? fn : notw_next_lookup(id);
 }
 
-static inline int notw_call_bind(int fd, const struct sockaddr *addr, socklen_t len)
+/* The fallbacks hooked.h names. */
+static inline int notw_no_next(int value)
 {
-	int (*fn)(int, const struct sockaddr *, socklen_t) = NOTW_REAL(bind);
-	return __builtin_expect(fn != NULL, 1) ? fn(fd, addr, len) : notw_real_bind_slow(fd, addr, len);
+	errno = ENOSYS;
+	return value;
 }
 
-static inline int notw_call_listen(int fd, int backlog)
+static inline void *notw_no_next_null(void)
 {
-	int (*fn)(int, int) = NOTW_REAL(listen);
-	return __builtin_expect(fn != NULL, 1) ? fn(fd, backlog) : notw_real_listen_slow(fd, backlog);
+	errno = ENOSYS;
+	return NULL;
 }
 
-static inline int notw_call_accept(int fd, struct sockaddr *addr, socklen_t *len)
+static inline int notw_no_next_errno(int err)
 {
-	int (*fn)(int, struct sockaddr *, socklen_t *) = NOTW_REAL(accept);
-	return __builtin_expect(fn != NULL, 1) ? fn(fd, addr, len)
-					      : notw_real_accept4_slow(fd, addr, len, 0, false);
+	errno = err;
+	return -1;
 }
 
-static inline int notw_call_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
-{
-	int (*fn)(int, struct sockaddr *, socklen_t *, int) = NOTW_REAL(accept4);
-	return __builtin_expect(fn != NULL, 1) ? fn(fd, addr, len, flags)
-					      : notw_real_accept4_slow(fd, addr, len, flags, true);
-}
+/* dup2() as the system calls have it (dup2(fd, fd) checks fd). */
+int notw_raw_dup2(int oldfd, int newfd);
+__attribute__((noreturn)) void notw_exit_group(int status);
 
-static inline int notw_call_close(int fd)
-{
-	int (*fn)(int) = NOTW_REAL(close);
-	return __builtin_expect(fn != NULL, 1) ? fn(fd) : notw_real_close_slow(fd);
-}
-
-static inline int notw_call_connect(int fd, const struct sockaddr *addr, socklen_t len)
-{
-	int (*fn)(int, const struct sockaddr *, socklen_t) = NOTW_REAL(connect);
-	return __builtin_expect(fn != NULL, 1) ? fn(fd, addr, len) : notw_real_connect_slow(fd, addr, len);
-}
-
-static inline int notw_call_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
-{
-	int (*fn)(int, int, int, void *, socklen_t *) = NOTW_REAL(getsockopt);
-	return __builtin_expect(fn != NULL, 1) ? fn(fd, level, name, val, len)
-					      : notw_real_getsockopt_slow(fd, level, name, val, len);
-}
-
-static inline int notw_call_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
-{
-	int (*fn)(int, int, int, const void *, socklen_t) = NOTW_REAL(setsockopt);
-	return __builtin_expect(fn != NULL, 1) ? fn(fd, level, name, val, len)
-					      : notw_real_setsockopt_slow(fd, level, name, val, len);
-}
-
-static inline int notw_call_shutdown(int fd, int how)
-{
-	int (*fn)(int, int) = NOTW_REAL(shutdown);
-	return __builtin_expect(fn != NULL, 1) ? fn(fd, how) : notw_real_shutdown_slow(fd, how);
-}
+/* A function pointer from the object pointer dlsym() gives: a union, since
+ * C leaves the cast undefined. */
+#define NOTW_CALL_(ret, name, params, args, fallback)                                    \
+	static inline ret notw_call_##name params                                        \
+	{                                                                                \
+		union {                                                                  \
+			void *object;                                                    \
+			ret(*function) params;                                           \
+		} next_ = { .object = notw_next(NOTW_ID_##name) };                       \
+		if (__builtin_expect(next_.function != NULL, 1))                         \
+			return next_.function args;                                      \
+		return (ret)(fallback);                                                  \
+	}
+#define NOTW_CALL_VA_(ret, name, type, params, args, fallback)                           \
+	static inline ret notw_call_##name params                                        \
+	{                                                                                \
+		union {                                                                  \
+			void *object;                                                    \
+			ret(*function) type;                                             \
+		} next_ = { .object = notw_next(NOTW_ID_##name) };                       \
+		if (__builtin_expect(next_.function != NULL, 1))                         \
+			return next_.function args;                                      \
+		return (ret)(fallback);                                                  \
+	}
+#define NOTW_CALL_VOID_(name, params, args, fallback)                                    \
+	static inline void notw_call_##name params                                       \
+	{                                                                                \
+		union {                                                                  \
+			void *object;                                                    \
+			void(*function) params;                                          \
+		} next_ = { .object = notw_next(NOTW_ID_##name) };                       \
+		if (__builtin_expect(next_.function != NULL, 1))                         \
+			next_.function args;                                             \
+		else                                                                     \
+			fallback;                                                        \
+	}
+NOTW_HOOKED_FUNCTIONS(NOTW_CALL_, NOTW_CALL_VA_, NOTW_CALL_VOID_)
+#undef NOTW_CALL_
+#undef NOTW_CALL_VA_
+#undef NOTW_CALL_VOID_
 
 #endif

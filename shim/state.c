@@ -198,14 +198,15 @@ static void make_ready(void)
 {
 	int saved_errno = errno;
 	pthread_atfork(before_fork, NULL, after_fork_in_child);
-	notw_real_bind();
 	notw_family_set_pid((pid_t)notw_syscall(SYS_getpid));
 	load_policy();
 	__atomic_store_n(&ready, true, __ATOMIC_RELEASE);
 	errno = saved_errno;
 }
 
-/* As in notw_real_bind(): the flag goes up before pthread_once(). */
+/* The flag goes up before pthread_once(): a hook reached from inside that
+ * work on this thread (a signal handler, an allocator) must not wait for
+ * itself. */
 bool notw_ensure_ready(void)
 {
 	if (__builtin_expect(__atomic_load_n(&ready, __ATOMIC_ACQUIRE), 1))
