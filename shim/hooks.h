@@ -1,13 +1,48 @@
-/* The logic behind the exported hooks, callable from inside the library
- * without going through the dynamic linker: the syscall() hook routes the
- * system call numbers it watches here. Each behaves as the libc function
- * of the same name (return value and errno). */
+/* The hooks: the exported functions of hooked.h's list, one file per
+ * family (hooks_*.c), and the logic behind them that other parts of the
+ * library call without going through the dynamic linker (the syscall()
+ * hook routes the system call numbers it watches here). Each behaves as
+ * the libc function of the same name: its return value and its errno are
+ * the next definition's.
+ *
+ * The shape of a hook: call the next definition through notw_call_NAME()
+ * (real.h); pass the gate below; keep errno across the library's own work
+ * (NOTW_KEEP_ERRNO); the work itself is a function of the family's file or
+ * of linger.c, recover.c.
+ *
+ * The gate, the one rule of when a hook does more than pass the call on:
+ * - Only the hooks that start tracking a descriptor (socket, bind,
+ *   listen, accept, connect) ask notw_may_track(). The first such call
+ *   makes the library ready (policy file, environment, log), so a program
+ *   that never opens a socket pays for nothing but the loader's work; with
+ *   enabled = off it answers false, and nothing is ever recorded.
+ * - Every other hook acts only on what the table holds for its
+ *   descriptors, which is nothing before that (and always, when disabled);
+ *   the process-wide ones (exec, spawn) ask notw_tracking().
+ * - A vfork() child shares the parent's memory but not its descriptors: it
+ *   records nothing (notw_in_vfork_child()). */
 #ifndef NOTW_HOOKS_H
 #define NOTW_HOOKS_H
 
+#include "state.h"
+
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+
+static inline bool notw_may_track(void)
+{
+	return !notw_in_vfork_child() && notw_ensure_ready();
+}
+
+/* Runs the statement with the program's errno kept around it. */
+#define NOTW_KEEP_ERRNO(statement)                                             \
+	do {                                                                   \
+		int saved_errno_ = errno;                                      \
+		statement;                                                     \
+		errno = saved_errno_;                                          \
+	} while (0)
 
 /* What the close() hook does around the real call, for a descriptor in
  * state flags (0: untracked, nothing to do). */

@@ -163,7 +163,7 @@ void notw_fresh_descriptor(int fd, uint32_t flags, const char *call)
 NOTW_EXPORT int socket(int domain, int type, int protocol)
 {
 	int fd = notw_call_socket(domain, type, protocol);
-	if (fd < 0 || notw_disabled() || notw_in_vfork_child())
+	if (fd < 0 || !notw_may_track())
 		return fd;
 	uint32_t flags = is_inet_stream_type(domain, type, protocol) ? tcp_flags_for(domain) : 0u;
 	int saved_errno = errno;
@@ -183,7 +183,7 @@ NOTW_EXPORT int socket(int domain, int type, int protocol)
  * recover.c looks at what holds it (and costs nothing otherwise). */
 NOTW_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	if (!notw_ensure_ready() || notw_in_vfork_child())
+	if (!notw_may_track())
 		return notw_call_bind(fd, addr, len);
 	int saved_errno = errno;
 	int domain = AF_UNSPEC, set_err = 0;
@@ -247,7 +247,7 @@ static uint32_t adopt_listener(int fd)
 NOTW_EXPORT int listen(int fd, int backlog)
 {
 	int rc = notw_call_listen(fd, backlog);
-	if (rc != 0 || !notw_ensure_ready() || notw_in_vfork_child())
+	if (rc != 0 || !notw_may_track())
 		return rc;
 	int saved_errno = errno;
 	uint32_t flags = notw_fd_get(fd);
@@ -268,11 +268,11 @@ NOTW_EXPORT int listen(int fd, int backlog)
  * stale state under the new number is dropped. */
 void notw_after_accept(int listener, int conn)
 {
-	if (notw_in_vfork_child() || notw_disabled())
+	if (!notw_may_track())
 		return;
 	int saved_errno = errno;
 	uint32_t lflags = notw_fd_get(listener);
-	if (lflags == 0 && notw_ensure_ready()) {
+	if (lflags == 0) {
 		notw_linger_after_listen(listener, adopt_listener(listener));
 		lflags = notw_fd_get(listener);
 	}
@@ -317,7 +317,7 @@ NOTW_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if ((flags & NOTW_FD_TCP) == 0 || notw_in_vfork_child())
 		return rc;
 	int connect_err = errno;
-	if ((rc == 0 || connect_err == EINPROGRESS) && notw_ensure_ready()) {
+	if ((rc == 0 || connect_err == EINPROGRESS) && notw_may_track()) {
 		uint32_t add = notw_linger_after_connect(fd, flags, addr, len);
 		if (add != 0) /* on every duplicate: linger belongs to the socket */
 			notw_holders_update_socket(fd, add, 0);

@@ -17,7 +17,7 @@
 
 static void before_spawn(void)
 {
-	if (notw_ensure_ready() && !notw_in_vfork_child())
+	if (notw_tracking() && !notw_in_vfork_child())
 		notw_linger_before_spawn();
 }
 

@@ -51,6 +51,46 @@ static bool fd_identity(int fd, dev_t *dev, ino_t *ino, mode_t *mode)
 	return true;
 }
 
+/* Descriptor 2 as the program was started with it. The library gets ready
+ * at the program's first socket, by which time the program may have closed
+ * descriptor 2 and opened a file of its own there: the log writes to
+ * descriptor 2 only while it is still the object it was at start. */
+static struct {
+	enum { STDERR_NOT_TAKEN, STDERR_TAKEN, STDERR_ABSENT } state;
+	dev_t dev;
+	ino_t ino;
+} stderr_at_start;
+
+void notw_log_note_stderr_at_start(void)
+{
+	bool open = fd_identity(2, &stderr_at_start.dev, &stderr_at_start.ino, NULL);
+	stderr_at_start.state = open ? STDERR_TAKEN : STDERR_ABSENT;
+}
+
+/* Descriptor 2's identity for the stderr sink: the one noted at start, or
+ * (where nothing noted it: the notw command, the unit tests) the current. */
+static bool stderr_identity(dev_t *dev, ino_t *ino)
+{
+	switch (stderr_at_start.state) {
+	case STDERR_TAKEN:
+		*dev = stderr_at_start.dev;
+		*ino = stderr_at_start.ino;
+		return true;
+	case STDERR_ABSENT:
+		return false;
+	case STDERR_NOT_TAKEN:
+	default:
+		return fd_identity(2, dev, ino, NULL);
+	}
+}
+
+static bool is_stderr_at_start(dev_t dev, ino_t ino)
+{
+	dev_t d;
+	ino_t i;
+	return stderr_identity(&d, &i) && d == dev && i == ino;
+}
+
 /* Is fd still the object the log took? Also reports its file type. */
 static bool fd_still_ours(int fd, mode_t *mode)
 {
@@ -275,7 +315,7 @@ void notw_log_configure(enum notw_sink which, const char *path, enum notw_level 
 	if (which == NOTW_SINK_STDERR) {
 		dev_t dev;
 		ino_t ino;
-		if (fd_identity(2, &dev, &ino, NULL)) {
+		if (stderr_identity(&dev, &ino)) {
 			__atomic_store_n(&sink.dev, dev, __ATOMIC_RELEASE);
 			__atomic_store_n(&sink.ino, ino, __ATOMIC_RELEASE);
 			__atomic_store_n(&sink.fd, 2, __ATOMIC_RELEASE);
@@ -425,7 +465,7 @@ void notw_log_error_to_stderr(const char *fmt, ...)
 	va_end(ap);
 	if (stderr_is_foreign_socket())
 		send_to_syslog_once(NOTW_LEVEL_ERROR, line, len);
-	else if (fd_identity(2, &dev, &ino, &mode))
+	else if (fd_identity(2, &dev, &ino, &mode) && is_stderr_at_start(dev, ino))
 		write_nonblocking(2, mode, line, len);
 	errno = saved_errno;
 }

@@ -38,6 +38,11 @@ static inline bool notw_log_enabled(enum notw_level level)
  * socket on fd 2 (an inetd-style service's client connection) is never
  * written to, except the journal's stream named by JOURNAL_STREAM: lines
  * go to syslog instead (dropped when /dev/log is not there). */
+/* Takes descriptor 2's identity as the program starts (the library's
+ * constructor): the stderr sink is that object, not whatever the program
+ * later opens under the number. */
+void notw_log_note_stderr_at_start(void);
+
 void notw_log_configure(enum notw_sink sink, const char *path, enum notw_level level);
 
 /* Format and write one line (see fmt.h for the directives). errno is kept. */

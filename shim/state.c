@@ -21,7 +21,7 @@
 __attribute__((visibility("hidden"))) struct notw_policy notw_active_policy;
 
 static pthread_once_t ready_once = PTHREAD_ONCE_INIT;
-static bool ready;
+__attribute__((visibility("hidden"))) bool notw_ready_flag;
 static __thread bool initialising_here __attribute__((tls_model("initial-exec")));
 
 static const char *lookup_env(const char *name)
@@ -200,7 +200,7 @@ static void make_ready(void)
 	pthread_atfork(before_fork, NULL, after_fork_in_child);
 	notw_family_set_pid((pid_t)notw_syscall(SYS_getpid));
 	load_policy();
-	__atomic_store_n(&ready, true, __ATOMIC_RELEASE);
+	__atomic_store_n(&notw_ready_flag, true, __ATOMIC_RELEASE);
 	errno = saved_errno;
 }
 
@@ -209,7 +209,7 @@ static void make_ready(void)
  * itself. */
 bool notw_ensure_ready(void)
 {
-	if (__builtin_expect(__atomic_load_n(&ready, __ATOMIC_ACQUIRE), 1))
+	if (__builtin_expect(__atomic_load_n(&notw_ready_flag, __ATOMIC_ACQUIRE), 1))
 		return notw_active_policy.enabled;
 	if (initialising_here)
 		return false;
@@ -217,11 +217,6 @@ bool notw_ensure_ready(void)
 	pthread_once(&ready_once, make_ready);
 	initialising_here = false;
 	return notw_active_policy.enabled;
-}
-
-bool notw_disabled(void)
-{
-	return __atomic_load_n(&ready, __ATOMIC_ACQUIRE) && !notw_active_policy.enabled;
 }
 
 #if !NOTW_OWN_VFORK
@@ -235,10 +230,9 @@ bool notw_in_vfork_child(void)
 }
 #endif
 
-/* A hook may run earlier than this, from another library's constructor:
- * notw_ensure_ready() covers that; this covers programs that make no
- * socket call at all, so that a bad setting is still reported. */
+/* The only work done as the library loads: everything else waits for the
+ * program's first socket (notw_ensure_ready()). */
 __attribute__((constructor)) static void notw_constructor(void)
 {
-	notw_ensure_ready();
+	notw_log_note_stderr_at_start();
 }

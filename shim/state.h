@@ -10,15 +10,18 @@
 #define NOTW_EXPORT __attribute__((visibility("default")))
 
 extern struct notw_policy notw_active_policy;
+extern bool notw_ready_flag;
 
-/* Make the library ready (binding, policy, log) if it is not yet. Returns
- * false when called from inside that work on this thread, or when the
- * policy says enabled = off: the hook must then pass the call straight
- * through. */
+/* Make the library ready (policy, log) if it is not yet. Returns false
+ * when called from inside that work on this thread, or when the policy
+ * says enabled = off: the hook must then pass the call straight through. */
 bool notw_ensure_ready(void);
 
-/* Ready, and the policy says enabled = off: track nothing. */
-bool notw_disabled(void);
+/* Ready and enabled: the library may hold state. Makes nothing ready. */
+static inline bool notw_tracking(void)
+{
+	return __atomic_load_n(&notw_ready_flag, __ATOMIC_ACQUIRE) && notw_active_policy.enabled;
+}
 
 /* True in a vfork() child, which shares the parent's memory. Where the
  * library has its own vfork() (hooks_fork.c) this is a thread-local flag;

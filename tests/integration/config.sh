@@ -155,23 +155,24 @@ deleted-executable)
 	[program:srv-gone]
 	linger = crash
 	EOF
-	# run_removed NAME: runs a copy called NAME from a descriptor after its
-	# file is removed, as a server re-executing itself after an upgrade.
+	# run_removed NAME PORT: runs a copy called NAME from a descriptor after
+	# its file is removed, as a server re-executing itself after an upgrade;
+	# it binds PORT (the library reads its policy at the first socket).
 	run_removed() {
 		local exe
-		exe=$(as "$1" pie_hello)
+		exe=$(as "$1" probe)
 		(
 			exec 9<"$exe"
 			rm -f "$exe"
-			exec env NOTW_LOG=stderr NOTW_LOG_LEVEL=debug "${WITH_NOTW[@]}" /proc/self/fd/9
+			exec env NOTW_LOG=stderr NOTW_LOG_LEVEL=debug "${WITH_NOTW[@]}" /proc/self/fd/9 reuse tcp4 "$2"
 		) >"$WORK/gone.out" 2>"$WORK/gone.err"
 	}
-	run_removed srv-gone
-	check_eq "the program ran" "hello" "$(cat "$WORK/gone.out")"
+	run_removed srv-gone 29610
+	check_eq "the program ran" "SO_REUSEADDR=1" "$(cat "$WORK/gone.out")"
 	check "its [program:srv-gone] section applied" \
 		grep -q "1 \[program:\] section(s) apply" "$WORK/gone.err"
 	check "... so linger = crash is in force" grep -q "ready: .* linger=crash" "$WORK/gone.err"
-	run_removed srv-other
+	run_removed srv-other 29611
 	check "another removed program: no section applies" \
 		grep -q "0 \[program:\] section(s) apply" "$WORK/gone.err"
 	;;

@@ -74,6 +74,13 @@ run_probe fd2 -- fd2 "$WORK/program-file" 49414
 check_eq "fd 2 reused by the program: the bind still works" "bind: ok" "$(cat "$WORK/fd2.out")"
 check "fd 2 reused by the program: no notw line in the program's file" \
 	bash -c "! grep -q 'notw\[' '$WORK/program-file'"
+# The library gets ready at the first socket, after the program took fd 2:
+# an error it must report (a log file it cannot open) does not go there
+# either.
+run_probe fd2bad NOTW_LOG="file:$WORK/no/such/dir/notw.log" -- fd2 "$WORK/program-file2" 49422
+check_eq "fd 2 reused, unopenable log: the bind still works" "bind: ok" "$(cat "$WORK/fd2bad.out")"
+check "fd 2 reused, unopenable log: no notw line in the program's file" \
+	bash -c "! grep -q 'notw\[' '$WORK/program-file2'"
 
 # The program closes every descriptor, the log file's included: the log
 # notices and reopens.
