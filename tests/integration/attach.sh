@@ -200,6 +200,15 @@ detach)
 	expect_drift "after detach" 49220
 	stop_servers
 	check "detach again: nothing attached, still exit 0" "$NOTW_CLI" detach --cgroup "$CG"
+	# A cgroup removed while attached: the kernel drops the programs with
+	# it; the pins stay until notw detach --id.
+	new_cgroup removed
+	check "attach" attach --cgroup "$CG"
+	ID=$(awk '{ for (i = 1; i < NF; i++) if ($i == "(id") { sub(/\),?/, "", $(i + 1)); print $(i + 1) } }' "$WORK/attach.out")
+	rmdir "$CG"
+	check "notw attached shows the cgroup as removed" wait_until sh -c "'$NOTW_CLI' attached --json | grep -q '\"name\":\"$ID\",\"cgroup\":null,\"removed\":true'"
+	check "notw detach --id $ID" "$NOTW_CLI" detach --id "$ID"
+	check "its pins are gone" test ! -e "/sys/fs/bpf/notw/cgroup/$ID"
 	;;
 two-cgroups)
 	new_cgroup a
