@@ -14,5 +14,8 @@ int cmd_reap(int argc, char **argv);         /* reap.c */
 int cmd_check_config(int argc, char **argv); /* check_config.c */
 int cmd_enable(int argc, char **argv);       /* preload.c */
 int cmd_disable(int argc, char **argv);      /* preload.c */
+int cmd_attach(int argc, char **argv);       /* attach.c (attach_none.c without BPF) */
+int cmd_detach(int argc, char **argv);       /* attach.c (attach_none.c without BPF) */
+int cmd_attached(int argc, char **argv);     /* attached.c (attach_none.c without BPF) */
 
 #endif

@@ -1,5 +1,6 @@
 /* notw: run a program under libnotw, show what holds a port, free a port,
- * check a policy file, switch the library on for the whole system. One
+ * check a policy file, switch the library on for the whole system, attach
+ * the BPF engine to a cgroup. One
  * table of commands, one dispatcher; each command parses its own options. */
 #include "command.h"
 
@@ -22,6 +23,11 @@ static const struct command commands[] = {
 	  "check a policy file, show its effect" },
 	{ "enable", cmd_enable, "[--root DIR] [--library PATH]", "add libnotw to /etc/ld.so.preload" },
 	{ "disable", cmd_disable, "[--root DIR] [--library PATH]", "remove libnotw from /etc/ld.so.preload" },
+	{ "attach", cmd_attach, "(--cgroup PATH|--pid PID|--unit NAME|--pin NAME) [--ports LIST]",
+	  "SO_REUSEADDR for every program of a cgroup (BPF), no library needed" },
+	{ "detach", cmd_detach, "(--cgroup PATH|--pid PID|--unit NAME|--id ID|--pin NAME)",
+	  "undo notw attach" },
+	{ "attached", cmd_attached, "[--json]", "what notw attach attached: ports, counters" },
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

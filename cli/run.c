@@ -39,7 +39,8 @@ static void run_usage(FILE *out)
 		"library, set-user-ID or set-group-ID, or with file capabilities; for a script,\n"
 		"the same of its \"#!\" interpreter (a script without \"#!\" runs with /bin/sh, as\n"
 		"a shell runs it). Refuses a library path that LD_PRELOAD would split (a space or\n"
-		"a colon in it).\n");
+		"a colon in it). notw attach gives the programs it refuses their port back from\n"
+		"the kernel instead (a cgroup BPF program; see notw attach --help).\n");
 }
 
 /* libnotw.so: in the build tree next to this program, else the installed one. */
@@ -68,8 +69,11 @@ static bool find_library(char *out, size_t cap)
 
 static int refuse(const char *program, const char *what, const char *why)
 {
-	fprintf(stderr, "notw run: refusing to run %s: %s%s, so libnotw would silently not load\n", program, what,
-		why);
+	fprintf(stderr,
+		"notw run: refusing to run %s: %s%s, so libnotw would silently not load\n"
+		"notw run: notw attach reaches it instead: run it in a cgroup and attach the BPF engine there\n"
+		"          (notw attach --cgroup PATH, --pid PID or --unit NAME; see notw attach --help)\n",
+		program, what, why);
 	return EXIT_USAGE;
 }
 

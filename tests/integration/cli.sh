@@ -330,12 +330,20 @@ run)
 	"$NOTW_CLI" run -- "$NOTW_PROGS/static_hello" >"$WORK/static.out" 2>"$WORK/static.err"
 	check_eq "a statically linked program: refused, exit 2" 2 $?
 	check "... saying why" grep -q 'statically linked' "$WORK/static.err"
+	check "... and pointing to notw attach" grep -q 'notw attach reaches it instead' "$WORK/static.err"
 	check_eq "... and not run" "" "$(cat "$WORK/static.out")"
 	cp "$NOTW_PROGS/probe" "$WORK/probe-setuid"
 	chmod 4755 "$WORK/probe-setuid"
 	"$NOTW_CLI" run -- "$WORK/probe-setuid" reuse tcp4 49203 >/dev/null 2>"$WORK/setuid.err"
 	check_eq "a set-user-ID program: refused, exit 2" 2 $?
 	check "... saying why" grep -q 'set-user-ID' "$WORK/setuid.err"
+	check "... and pointing to notw attach" grep -q 'notw attach reaches it instead' "$WORK/setuid.err"
+	cp "$NOTW_PROGS/probe" "$WORK/probe-cap"
+	setcap cap_net_bind_service=+ep "$WORK/probe-cap"
+	"$NOTW_CLI" run -- "$WORK/probe-cap" reuse tcp4 49203 >/dev/null 2>"$WORK/cap.err"
+	check_eq "a program with a file capability: refused, exit 2" 2 $?
+	check "... saying why" grep -q 'with file capabilities' "$WORK/cap.err"
+	check "... and pointing to notw attach" grep -q 'notw attach reaches it instead' "$WORK/cap.err"
 	# A 32-bit statically linked program (a minimal i386 ELF that exits
 	# 42): no loader runs in it either, whatever its word size.
 	python3 -c '
@@ -351,6 +359,7 @@ open(sys.argv[1], "wb").write(eh + ph + code)' "$WORK/static32"
 	"$NOTW_CLI" run -- "$WORK/static32" >"$WORK/static32.out" 2>"$WORK/static32.err"
 	check_eq "a 32-bit statically linked program: refused, exit 2" 2 $?
 	check "... saying why" grep -q 'refusing to run .*/static32: it is statically linked' "$WORK/static32.err"
+	check "... and pointing to notw attach" grep -q 'notw attach reaches it instead' "$WORK/static32.err"
 	printf '#!%s\n' "$NOTW_PROGS/static_hello" >"$WORK/static-script"
 	chmod 755 "$WORK/static-script"
 	"$NOTW_CLI" run -- "$WORK/static-script" >"$WORK/sscript.out" 2>"$WORK/sscript.err"

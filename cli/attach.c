@@ -1,0 +1,272 @@
+/* notw attach and notw detach: the bind programs (bpf/notw_bind.bpf.c) on a
+ * cgroup v2, for the programs a preload library cannot reach: static,
+ * set-id, with file capabilities, raw system calls, containers. */
+#include "attach_target.h"
+#include "bind_engine.h"
+#include "bpf_pins.h"
+#include "command.h"
+#include "options.h"
+#include "port_set.h"
+#include "say.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+static void attach_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: notw attach (--cgroup PATH | --pid PID | --unit NAME) [--ports LIST]\n"
+		"       notw attach --pin NAME [--ports LIST]\n"
+		"Attaches BPF programs to a cgroup v2 (and so to its child cgroups) that set\n"
+		"SO_REUSEADDR on every TCP socket binding one of the ports LIST (NOTW_PORTS'\n"
+		"syntax, e.g. 8080,9000-9100; all ports when not given), so a server of the\n"
+		"cgroup gets its port back at once after a crash, whatever the program:\n"
+		"static, set-id, with file capabilities, in a container. UDP, port 0 and\n"
+		"the other ports are left alone. --pid: the cgroup of that process (a\n"
+		"container's first process); --unit: a systemd unit's control group.\n"
+		"The programs stay pinned under " PINS_ROOT " after the command; attaching\n"
+		"again only replaces the ports. --pin NAME pins them without attaching, for\n"
+		"a systemd unit's BPFProgram=bind4:" PINS_ROOT "/unit/NAME/bind4 and\n"
+		"bind6:" PINS_ROOT "/unit/NAME/bind6. Needs CAP_BPF and CAP_NET_ADMIN (root).\n"
+		"Exit status: 0 done, 1 not done (said why), 2 usage error.\n");
+}
+
+static void detach_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: notw detach (--cgroup PATH | --pid PID | --unit NAME | --id ID | --pin NAME)\n"
+		"Removes what notw attach attached (or pinned, --pin); --id: the cgroup id\n"
+		"notw attached shows, for a cgroup that no longer exists. Nothing attached\n"
+		"is not an error. Exit status: 0 done, 1 not done, 2 usage error.\n");
+}
+
+/* Loading the programs needs CAP_BPF (or CAP_SYS_ADMIN, before 5.8);
+ * attaching them to a cgroup needs CAP_NET_ADMIN. */
+static bool privileged(const char *cmd)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+	memset(data, 0, sizeof data);
+	if (syscall(SYS_capget, &hdr, data) != 0)
+		return true; /* let the kernel say */
+	bool bpf = (data[CAP_BPF / 32].effective >> (CAP_BPF % 32) & 1) != 0 ||
+		   (data[CAP_SYS_ADMIN / 32].effective >> (CAP_SYS_ADMIN % 32) & 1) != 0;
+	bool net_admin = (data[CAP_NET_ADMIN / 32].effective >> (CAP_NET_ADMIN % 32) & 1) != 0;
+	if (bpf && net_admin)
+		return true;
+	fprintf(stderr, "notw %s: not permitted: BPF programs on a cgroup need CAP_BPF and CAP_NET_ADMIN "
+			"(run as root)\n", cmd);
+	return false;
+}
+
+/* Returns -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, bool attach, struct attach_selector *s, const char **ports)
+{
+	static const struct option long_opts[] = {
+		{ "cgroup", required_argument, NULL, 'c' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "unit", required_argument, NULL, 'u' },
+		{ "pin", required_argument, NULL, 'P' },
+		{ "id", required_argument, NULL, 'i' },
+		{ "ports", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	void (*usage)(FILE *) = attach ? attach_usage : detach_usage;
+	int c;
+	memset(s, 0, sizeof *s);
+	*ports = NULL;
+	while ((c = getopt_long(argc, argv, OPTS_QUIET "h", long_opts, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return EXIT_DONE;
+		}
+		if ((c == 'o' && attach) || (c == 'i' && !attach) || c == 'c' || c == 'p' || c == 'u' || c == 'P') {
+			if (c == 'o')
+				*ports = optarg;
+			else
+				attach_select(s, c, optarg);
+			continue;
+		}
+		if (c == 'o' || c == 'i')
+			fprintf(stderr, "notw %s: unknown option %s\n", argv[0], argv[optind - 1]);
+		else
+			option_error(argv[0], c, argv);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (optind < argc) {
+		say(stderr, "notw %s: unexpected argument: %q", argv[0], argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	return attach_selector_check(argv[0], s) ? -1 : EXIT_USAGE;
+}
+
+static const char *step_failure(enum bind_step step)
+{
+	switch (step) {
+	case BIND_STEP_LOAD:
+		return "the kernel refused to load the bind programs";
+	case BIND_STEP_ATTACH4:
+		return "the kernel refused to attach the cgroup/bind4 program";
+	case BIND_STEP_ATTACH6:
+		return "the kernel refused to attach the cgroup/bind6 program (cgroup/bind4 was detached again)";
+	case BIND_STEP_PIN:
+		return "cannot pin the programs in " PINS_ROOT;
+	}
+	return "failed";
+}
+
+static const char *failure_hint(int err)
+{
+	if (err == -EPERM || err == -EACCES)
+		return " (needs CAP_BPF and CAP_NET_ADMIN)";
+	if (err == -EINVAL || err == -EOPNOTSUPP || err == -ENOTSUP)
+		return " (a kernel without the cgroup/bind4 and cgroup/bind6 hooks, or without bpf_setsockopt there)";
+	return "";
+}
+
+/* A new entry: built in staging with an empty port set, renamed into place,
+ * then given its ports (the moment both programs start to act). */
+static int install_new(const struct attach_target *t, const char *where, const struct notw_port_set *set)
+{
+	char staged[512], final[512];
+	enum bind_step step = BIND_STEP_PIN;
+	if (!pin_temp_path(t->kind, t->name, staged, sizeof staged) || !pin_entry_path(t->kind, t->name, final, sizeof final) ||
+	    !pin_temp_create(t->kind, t->name)) {
+		say(stderr, "notw attach: cannot create a directory in " PINS_ROOT "/%s: %E", pin_kind_dir(t->kind), errno);
+		return EXIT_NOT_DONE;
+	}
+	int rc = bind_engine_install(staged, t->cgroup_fd, &step);
+	if (rc == 0 && !pin_temp_commit(t->kind, t->name))
+		rc = -errno;
+	if (rc != 0) {
+		pin_temp_discard(t->kind, t->name);
+		say(stderr, "notw attach: %s: %s: %E%s", where, step_failure(step), -rc, failure_hint(rc));
+		return EXIT_NOT_DONE;
+	}
+	rc = bind_engine_set_ports(final, set);
+	if (rc != 0) {
+		pin_entry_remove(t->kind, t->name);
+		say(stderr, "notw attach: %s: cannot set the ports: %E", where, -rc);
+		return EXIT_NOT_DONE;
+	}
+	return EXIT_DONE;
+}
+
+static void report_attached(const struct attach_target *t, const char *where, const char *ports, bool updated)
+{
+	if (t->kind == PIN_UNIT)
+		say(stdout, "notw attach: %s " PINS_ROOT "/unit/%s (ports %s); a unit takes it with "
+			    "BPFProgram=bind4:" PINS_ROOT "/unit/%s/bind4 and BPFProgram=bind6:" PINS_ROOT "/unit/%s/bind6",
+		    updated ? "updated" : "pinned", t->name, ports, t->name, t->name);
+	else
+		say(stdout, "notw attach: %s %s (id %s), ports %s", updated ? "updated" : "attached to", where, t->name,
+		    ports);
+}
+
+static int attach_target(const struct attach_target *t, const struct notw_port_set *set)
+{
+	struct pins pins;
+	char where[8192], ports[256], final[512];
+	bool empty = false;
+	attach_target_describe(t, where, sizeof where);
+	port_set_text(set, ports, sizeof ports);
+	if (!bind_engine_supported()) {
+		fprintf(stderr, "notw attach: this kernel has no cgroup BPF socket address hooks (cgroup/bind4, "
+				"cgroup/bind6: Linux 4.17 and later with CONFIG_CGROUP_BPF)\n");
+		return EXIT_NOT_DONE;
+	}
+	if (!pins_open("attach", &pins, true, &empty))
+		return EXIT_NOT_DONE;
+	int status = EXIT_DONE;
+	bool updated = pin_entry_exists(t->kind, t->name);
+	if (updated) {
+		/* Attached already: the same programs, the new ports. */
+		int rc = pin_entry_path(t->kind, t->name, final, sizeof final) ? bind_engine_set_ports(final, set) : -ENAMETOOLONG;
+		if (rc != 0) {
+			say(stderr, "notw attach: %s: cannot set the ports: %E", where, -rc);
+			status = EXIT_NOT_DONE;
+		}
+	} else {
+		status = install_new(t, where, set);
+	}
+	pins_close(&pins);
+	if (status == EXIT_DONE)
+		report_attached(t, where, ports, updated);
+	return status;
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	struct attach_selector s;
+	struct attach_target t;
+	struct notw_port_set set;
+	const char *ports = NULL, *reason = "";
+	int status = parse_args(argc, argv, true, &s, &ports);
+	if (status >= 0)
+		return status;
+	if (!port_set_parse(ports, &set, &reason)) {
+		say(stderr, "notw attach: --ports %q: %s", ports, reason);
+		return EXIT_USAGE;
+	}
+	if (!attach_target_resolve("attach", &s, &t))
+		return EXIT_NOT_DONE;
+	status = privileged("attach") ? attach_target(&t, &set) : EXIT_NOT_DONE;
+	attach_target_close(&t);
+	return status;
+}
+
+/* The ports emptied first: both programs stop acting at the same moment,
+ * whatever happens to the removal of their pins after. */
+static int detach_target(const struct attach_target *t)
+{
+	static const struct notw_port_set none;
+	struct pins pins;
+	char where[8192], final[512];
+	bool empty = false;
+	attach_target_describe(t, where, sizeof where);
+	if (!pins_open("detach", &pins, false, &empty))
+		return EXIT_NOT_DONE;
+	if (empty || !pin_entry_exists(t->kind, t->name)) {
+		pins_close(&pins);
+		say(stdout, "notw detach: nothing attached to %s", where);
+		return EXIT_DONE;
+	}
+	if (pin_entry_path(t->kind, t->name, final, sizeof final))
+		bind_engine_set_ports(final, &none);
+	bool removed = pin_entry_remove(t->kind, t->name);
+	int err = errno;
+	pins_close(&pins);
+	if (!removed) {
+		say(stderr, "notw detach: %s: cannot remove its pins in " PINS_ROOT ": %E", where, err);
+		return EXIT_NOT_DONE;
+	}
+	say(stdout, "notw detach: %s %s", t->kind == PIN_UNIT ? "unpinned" : "detached from", where);
+	return EXIT_DONE;
+}
+
+int cmd_detach(int argc, char **argv)
+{
+	struct attach_selector s;
+	struct attach_target t;
+	const char *ports = NULL;
+	int status = parse_args(argc, argv, false, &s, &ports);
+	if (status >= 0)
+		return status;
+	if (!attach_target_resolve("detach", &s, &t))
+		return EXIT_NOT_DONE;
+	status = privileged("detach") ? detach_target(&t) : EXIT_NOT_DONE;
+	attach_target_close(&t);
+	return status;
+}

@@ -1,0 +1,187 @@
+#include "bind_engine.h"
+
+/* bpftool's generated code, not written to this project's warnings. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wsign-conversion"
+#pragma GCC diagnostic ignored "-Wcast-qual"
+#include "notw_bind.skel.h"
+#pragma GCC diagnostic pop
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The file names of an instance's pins. */
+#define PIN_BIND4 "bind4"
+#define PIN_BIND6 "bind6"
+#define PIN_PORTS "ports"
+#define PIN_COUNTERS "counters"
+#define PIN_LINK4 "link4"
+#define PIN_LINK6 "link6"
+
+/* libbpf's own messages would speak of its internals; the command says
+ * what failed in its own words. */
+static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+static void silence_libbpf(void)
+{
+	if (getenv("NOTW_BPF_DEBUG") == NULL)
+		libbpf_set_print(quiet);
+}
+
+static bool join(char *out, size_t cap, const char *dir, const char *name)
+{
+	int n = snprintf(out, cap, "%s/%s", dir, name);
+	return n > 0 && (size_t)n < cap;
+}
+
+static int pin_all(const char *dir, struct notw_bind *skel, struct bpf_link *l4, struct bpf_link *l6)
+{
+	char path[PATH_MAX];
+	int rc = 0;
+	if (rc == 0)
+		rc = join(path, sizeof path, dir, PIN_PORTS) ? bpf_map__pin(skel->maps.ports, path) : -ENAMETOOLONG;
+	if (rc == 0)
+		rc = join(path, sizeof path, dir, PIN_COUNTERS) ? bpf_map__pin(skel->maps.counters, path) : -ENAMETOOLONG;
+	if (rc == 0)
+		rc = join(path, sizeof path, dir, PIN_BIND4) ? bpf_program__pin(skel->progs.notw_bind4, path) : -ENAMETOOLONG;
+	if (rc == 0)
+		rc = join(path, sizeof path, dir, PIN_BIND6) ? bpf_program__pin(skel->progs.notw_bind6, path) : -ENAMETOOLONG;
+	if (rc == 0 && l4 != NULL)
+		rc = join(path, sizeof path, dir, PIN_LINK4) ? bpf_link__pin(l4, path) : -ENAMETOOLONG;
+	if (rc == 0 && l6 != NULL)
+		rc = join(path, sizeof path, dir, PIN_LINK6) ? bpf_link__pin(l6, path) : -ENAMETOOLONG;
+	return rc;
+}
+
+/* Both hooks or neither: the first link is destroyed (detached, since it
+ * is not pinned yet) when the second cannot be made. */
+static int attach_both(struct notw_bind *skel, int cgroup_fd, struct bpf_link **l4, struct bpf_link **l6,
+		       enum bind_step *step)
+{
+	*step = BIND_STEP_ATTACH4;
+	*l4 = bpf_program__attach_cgroup(skel->progs.notw_bind4, cgroup_fd);
+	if (*l4 == NULL)
+		return -errno;
+	*step = BIND_STEP_ATTACH6;
+	*l6 = bpf_program__attach_cgroup(skel->progs.notw_bind6, cgroup_fd);
+	if (*l6 == NULL) {
+		int err = -errno;
+		bpf_link__destroy(*l4);
+		*l4 = NULL;
+		return err;
+	}
+	return 0;
+}
+
+int bind_engine_install(const char *dir, int cgroup_fd, enum bind_step *step)
+{
+	struct bpf_link *l4 = NULL, *l6 = NULL;
+	silence_libbpf();
+	*step = BIND_STEP_LOAD;
+	struct notw_bind *skel = notw_bind__open();
+	if (skel == NULL)
+		return -errno;
+	int rc = notw_bind__load(skel);
+	if (rc == 0 && cgroup_fd >= 0)
+		rc = attach_both(skel, cgroup_fd, &l4, &l6, step);
+	if (rc == 0) {
+		*step = BIND_STEP_PIN;
+		rc = pin_all(dir, skel, l4, l6);
+	}
+	/* The pins keep what was pinned; the rest goes with the descriptors. */
+	bpf_link__destroy(l6);
+	bpf_link__destroy(l4);
+	notw_bind__destroy(skel);
+	return rc;
+}
+
+static int open_pinned(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	if (!join(path, sizeof path, dir, name))
+		return -ENAMETOOLONG;
+	int fd = bpf_obj_get(path);
+	return fd >= 0 ? fd : -errno;
+}
+
+int bind_engine_set_ports(const char *dir, const struct notw_port_set *set)
+{
+	uint32_t zero = 0;
+	int fd = open_pinned(dir, PIN_PORTS);
+	if (fd < 0)
+		return fd;
+	int rc = bpf_map_update_elem(fd, &zero, set, BPF_ANY) == 0 ? 0 : -errno;
+	close(fd);
+	return rc;
+}
+
+static int read_counters(const char *dir, struct bind_counters *c)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	if (ncpu <= 0)
+		return ncpu < 0 ? ncpu : -EINVAL;
+	uint64_t *per_cpu = calloc((size_t)ncpu, sizeof *per_cpu);
+	uint64_t *fields[NOTW_COUNTERS] = { &c->binds, &c->set, &c->already };
+	int fd = open_pinned(dir, PIN_COUNTERS);
+	int rc = per_cpu == NULL ? -ENOMEM : fd;
+	for (uint32_t k = 0; rc >= 0 && k < NOTW_COUNTERS; k++) {
+		if (bpf_map_lookup_elem(fd, &k, per_cpu) != 0) {
+			rc = -errno;
+			break;
+		}
+		*fields[k] = 0;
+		for (int i = 0; i < ncpu; i++)
+			*fields[k] += per_cpu[i];
+	}
+	if (fd >= 0)
+		close(fd);
+	free(per_cpu);
+	return rc < 0 ? rc : 0;
+}
+
+static uint64_t link_cgroup_id(const char *dir)
+{
+	struct bpf_link_info info;
+	uint32_t len = sizeof info;
+	int fd = open_pinned(dir, PIN_LINK4);
+	if (fd < 0)
+		return 0;
+	memset(&info, 0, sizeof info);
+	/* The kernel reports 0 once the cgroup is gone and the link with it. */
+	uint64_t id = bpf_obj_get_info_by_fd(fd, &info, &len) == 0 ? info.cgroup.cgroup_id : 0;
+	close(fd);
+	return id;
+}
+
+int bind_engine_read(const char *dir, struct notw_port_set *set, struct bind_counters *c, uint64_t *cgroup_id)
+{
+	uint32_t zero = 0;
+	silence_libbpf();
+	int fd = open_pinned(dir, PIN_PORTS);
+	if (fd < 0)
+		return fd;
+	int rc = bpf_map_lookup_elem(fd, &zero, set) == 0 ? 0 : -errno;
+	close(fd);
+	if (rc == 0)
+		rc = read_counters(dir, c);
+	*cgroup_id = link_cgroup_id(dir);
+	return rc;
+}
+
+bool bind_engine_supported(void)
+{
+	silence_libbpf();
+	return libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, NULL) == 1;
+}

@@ -1,0 +1,39 @@
+/* The bind programs' instances: load one (its own maps), attach it to a
+ * cgroup, pin it; read and change a pinned one. Paths are directories of
+ * the BPF filesystem (see bpf_pins.h); errors are -errno values. */
+#ifndef NOTW_CLI_BIND_ENGINE_H
+#define NOTW_CLI_BIND_ENGINE_H
+
+#include "notw_bind.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct bind_counters {
+	uint64_t binds;    /* every bind() the programs saw */
+	uint64_t set;      /* SO_REUSEADDR set by the program */
+	uint64_t already;  /* the socket had it already */
+};
+
+/* Which step failed, for the message. */
+enum bind_step { BIND_STEP_LOAD, BIND_STEP_ATTACH4, BIND_STEP_ATTACH6, BIND_STEP_PIN };
+
+/* Loads a new instance with an empty port set (it changes nothing yet),
+ * attaches both programs to cgroup_fd unless it is -1 (both or neither),
+ * and pins programs, maps and links into dir. Returns 0 or -errno, *step
+ * saying which step failed; what was pinned before a failure is the
+ * caller's to remove. */
+int bind_engine_install(const char *dir, int cgroup_fd, enum bind_step *step);
+
+/* Replaces the port set of the instance pinned in dir: both programs read
+ * the one map element, so they switch together. */
+int bind_engine_set_ports(const char *dir, const struct notw_port_set *set);
+
+/* What is pinned in dir. *cgroup_id: the cgroup link4 is attached to, 0
+ * when that cgroup is gone or there is no link. */
+int bind_engine_read(const char *dir, struct notw_port_set *set, struct bind_counters *c, uint64_t *cgroup_id);
+
+/* Does this kernel have the cgroup sock_addr program type at all? */
+bool bind_engine_supported(void);
+
+#endif

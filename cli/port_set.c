@@ -1,0 +1,68 @@
+#include "port_set.h"
+
+#include "policy.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+_Static_assert(sizeof(((struct notw_policy *)0)->ports) == sizeof(struct notw_port_set),
+	       "the policy's port bits and the BPF map's are the same set");
+
+bool port_set_parse(const char *list, struct notw_port_set *set, const char **reason)
+{
+	static struct notw_policy policy; /* 8 KiB of bits: not on the stack */
+	notw_policy_defaults(&policy);
+	if (!notw_parse_ports(list != NULL ? list : "", &policy, reason))
+		return false;
+	if (policy.all_ports)
+		memset(set->bits, 0xff, sizeof set->bits);
+	else
+		memcpy(set->bits, policy.ports, sizeof set->bits);
+	return true;
+}
+
+static bool has_port(const struct notw_port_set *set, unsigned p)
+{
+	return (set->bits[p / 64u] >> (p % 64u) & 1u) != 0;
+}
+
+/* Port 0 is never managed (the programs leave it alone): "all" is 1-65535. */
+static bool all_ports(const struct notw_port_set *set)
+{
+	for (unsigned p = 1; p <= 65535u; p++)
+		if (!has_port(set, p))
+			return false;
+	return true;
+}
+
+void port_set_text(const struct notw_port_set *set, char *out, size_t cap)
+{
+	size_t len = 0;
+	if (cap == 0)
+		return;
+	out[0] = '\0';
+	if (all_ports(set)) {
+		snprintf(out, cap, "all");
+		return;
+	}
+	for (unsigned p = 1; p <= 65535u; p++) {
+		if (!has_port(set, p))
+			continue;
+		unsigned last = p;
+		while (last < 65535u && has_port(set, last + 1))
+			last++;
+		char item[16];
+		int n = last == p ? snprintf(item, sizeof item, "%s%u", len ? "," : "", p)
+				  : snprintf(item, sizeof item, "%s%u-%u", len ? "," : "", p, last);
+		if (len + (size_t)n + 4 > cap) {
+			snprintf(out + len, cap - len, "...");
+			return;
+		}
+		memcpy(out + len, item, (size_t)n + 1);
+		len += (size_t)n;
+		p = last;
+	}
+	if (len == 0)
+		snprintf(out, cap, "none");
+}

@@ -1,0 +1,18 @@
+#include "say.h"
+
+#include "fmt.h"
+
+#include <stdarg.h>
+
+void say(FILE *out, const char *fmt, ...)
+{
+	char text[8192];
+	struct notw_buf b;
+	va_list ap;
+
+	notw_buf_init(&b, text, sizeof text);
+	va_start(ap, fmt);
+	notw_buf_vformat(&b, fmt, ap);
+	va_end(ap);
+	fprintf(out, "%s%s\n", text, b.truncated ? "..." : "");
+}

@@ -1,0 +1,12 @@
+/* Messages with hostile parts (cgroup paths, unit names): formatted with
+ * the library's formatter, so no argument can start a line or steer a
+ * terminal (%q: printable ASCII as is, anything else as \xNN). */
+#ifndef NOTW_CLI_SAY_H
+#define NOTW_CLI_SAY_H
+
+#include <stdio.h>
+
+/* One line on out, fmt as notw_buf_format() reads it, a newline added. */
+void say(FILE *out, const char *fmt, ...);
+
+#endif
