@@ -13,7 +13,7 @@ struct child {
 	pid_t pid;
 };
 
-static uint32_t gen;
+__attribute__((visibility("hidden"))) uint32_t notw_family_generation;
 static pid_t own_pid;
 /* The process this one was fork()ed from, with the library: 0 when it was
  * not (started by exec), so an exit asks no one. */
@@ -22,16 +22,6 @@ static struct child children[NOTW_FAMILY_CHILDREN];
 /* The generation this thread's fork() took, from prepare to the parent's
  * record of the child (two threads may fork at once). */
 static __thread uint32_t forking_gen __attribute__((tls_model("initial-exec")));
-
-uint32_t notw_family_gen(void)
-{
-	return __atomic_load_n(&gen, __ATOMIC_ACQUIRE);
-}
-
-bool notw_family_forked_since(uint32_t birth)
-{
-	return notw_family_gen() != birth;
-}
 
 pid_t notw_family_pid(void)
 {
@@ -49,7 +39,7 @@ void notw_family_set_pid(pid_t pid)
  * all the same, but then only disarms early. */
 void notw_family_prepare_fork(void)
 {
-	forking_gen = __atomic_add_fetch(&gen, 1u, __ATOMIC_ACQ_REL);
+	forking_gen = __atomic_add_fetch(&notw_family_generation, 1u, __ATOMIC_ACQ_REL);
 }
 
 void notw_family_parent_forked(pid_t child)
@@ -65,7 +55,7 @@ void notw_family_parent_forked(pid_t child)
 void notw_family_child_forked(void)
 {
 	memset(children, 0, sizeof children);
-	__atomic_store_n(&gen, forking_gen, __ATOMIC_RELEASE);
+	__atomic_store_n(&notw_family_generation, forking_gen, __ATOMIC_RELEASE);
 	fork_parent = notw_family_pid(); /* still the parent's, copied at fork */
 	notw_family_set_pid((pid_t)notw_syscall(SYS_getpid));
 }

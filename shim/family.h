@@ -23,11 +23,19 @@
  * more is checked in these only: at worst it is disarmed early. */
 #define NOTW_FAMILY_CHILDREN 32
 
+extern uint32_t notw_family_generation;
+
 /* The generation a descriptor born now gets. */
-uint32_t notw_family_gen(void);
+static inline uint32_t notw_family_gen(void)
+{
+	return __atomic_load_n(&notw_family_generation, __ATOMIC_ACQUIRE);
+}
 
 /* A fork has happened since a descriptor of generation birth was born. */
-bool notw_family_forked_since(uint32_t birth);
+static inline bool notw_family_forked_since(uint32_t birth)
+{
+	return notw_family_gen() != birth;
+}
 
 /* A child forked since birth still holds the file of fd (kcmp) under the
  * same number or as one of its standard descriptors: it will disarm the

@@ -7,7 +7,7 @@
 __attribute__((visibility("hidden"))) uint32_t notw_fd_direct[NOTW_FD_DIRECT];
 __attribute__((visibility("hidden"))) uint32_t *notw_fd_chunks[NOTW_FD_CHUNKS];
 
-static uint64_t aux_direct[NOTW_FD_DIRECT];
+__attribute__((visibility("hidden"))) uint64_t notw_fd_aux_direct[NOTW_FD_DIRECT];
 static uint64_t *aux_chunks[NOTW_FD_CHUNKS];
 
 /* A zeroed chunk of `bytes`, installed in *top unless another thread was
@@ -54,35 +54,19 @@ static void *slot_in(void *direct, void **chunks, size_t elem, int fd, bool crea
 	return chunk + (size_t)(u & (NOTW_FD_CHUNK_SIZE - 1)) * elem;
 }
 
-static uint32_t *fd_slot(int fd, bool create)
+uint32_t *notw_fd_chunk_slot(int fd, bool create)
 {
 	return slot_in(notw_fd_direct, (void **)notw_fd_chunks, sizeof(uint32_t), fd, create);
 }
 
-static uint64_t *aux_slot(int fd, bool create)
+uint64_t *notw_fd_chunk_aux_slot(int fd, bool create)
 {
-	return slot_in(aux_direct, (void **)aux_chunks, sizeof(uint64_t), fd, create);
-}
-
-bool notw_fd_set(int fd, uint32_t flags)
-{
-	uint32_t *slot = fd_slot(fd, flags != 0);
-	if (slot == NULL)
-		return flags == 0;
-	__atomic_store_n(slot, flags, __ATOMIC_RELAXED);
-	return true;
-}
-
-void notw_fd_add(int fd, uint32_t flags)
-{
-	uint32_t *slot = fd_slot(fd, flags != 0);
-	if (slot != NULL)
-		__atomic_fetch_or(slot, flags, __ATOMIC_RELAXED);
+	return slot_in(notw_fd_aux_direct, (void **)aux_chunks, sizeof(uint64_t), fd, create);
 }
 
 uint32_t notw_fd_update(int fd, uint32_t set, uint32_t clear)
 {
-	uint32_t *slot = fd_slot(fd, set != 0);
+	uint32_t *slot = notw_fd_slot(fd, set != 0);
 	if (slot == NULL)
 		return 0;
 	uint32_t old = __atomic_load_n(slot, __ATOMIC_RELAXED), next;
@@ -90,31 +74,6 @@ uint32_t notw_fd_update(int fd, uint32_t set, uint32_t clear)
 		next = (old & ~clear) | set;
 	} while (!__atomic_compare_exchange_n(slot, &old, next, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
 	return next;
-}
-
-void notw_fd_forget_sc(int fd)
-{
-	uint32_t *slot = fd_slot(fd, false);
-	if (slot != NULL)
-		__atomic_store_n(slot, 0, __ATOMIC_SEQ_CST);
-	uint64_t *aux = aux_slot(fd, false);
-	if (aux != NULL)
-		__atomic_store_n(aux, 0, __ATOMIC_SEQ_CST);
-}
-
-uint64_t notw_fd_aux(int fd)
-{
-	uint64_t *slot = aux_slot(fd, false);
-	return slot != NULL ? __atomic_load_n(slot, __ATOMIC_SEQ_CST) : 0;
-}
-
-bool notw_fd_set_aux(int fd, uint64_t aux)
-{
-	uint64_t *slot = aux_slot(fd, aux != 0);
-	if (slot == NULL)
-		return aux == 0;
-	__atomic_store_n(slot, aux, __ATOMIC_SEQ_CST);
-	return true;
 }
 
 void notw_fd_for_each(uint32_t mask, bool (*fn)(int fd, uint32_t flags, void *ctx), void *ctx)

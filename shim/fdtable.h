@@ -79,27 +79,81 @@ static inline uint32_t notw_fd_get(int fd)
 	return chunk != NULL ? __atomic_load_n(&chunk[u & (NOTW_FD_CHUNK_SIZE - 1)], __ATOMIC_RELAXED) : 0;
 }
 
+/* The slots of descriptors at or above NOTW_FD_DIRECT (fdtable.c): NULL
+ * when out of range, or when its chunk is not mapped and create is false
+ * (or cannot be mapped). */
+uint32_t *notw_fd_chunk_slot(int fd, bool create);
+uint64_t *notw_fd_chunk_aux_slot(int fd, bool create);
+
+extern uint64_t notw_fd_aux_direct[NOTW_FD_DIRECT];
+
+static inline uint32_t *notw_fd_slot(int fd, bool create)
+{
+	unsigned u = (unsigned)fd;
+	return u < NOTW_FD_DIRECT ? &notw_fd_direct[u] : notw_fd_chunk_slot(fd, create);
+}
+
+static inline uint64_t *notw_fd_aux_slot(int fd, bool create)
+{
+	unsigned u = (unsigned)fd;
+	return u < NOTW_FD_DIRECT ? &notw_fd_aux_direct[u] : notw_fd_chunk_aux_slot(fd, create);
+}
+
 /* Replace the state of fd (0 forgets it). Returns false when nonzero flags
  * could not be stored (fd out of range, or its chunk could not be mapped);
  * the descriptor is then simply not managed. Never allocates with malloc. */
-bool notw_fd_set(int fd, uint32_t flags);
+static inline bool notw_fd_set(int fd, uint32_t flags)
+{
+	uint32_t *slot = notw_fd_slot(fd, flags != 0);
+	if (slot == NULL)
+		return flags == 0;
+	__atomic_store_n(slot, flags, __ATOMIC_RELAXED);
+	return true;
+}
 
 /* Add flags to the state of fd (atomic read-modify-write). */
-void notw_fd_add(int fd, uint32_t flags);
+static inline void notw_fd_add(int fd, uint32_t flags)
+{
+	uint32_t *slot = notw_fd_slot(fd, flags != 0);
+	if (slot != NULL)
+		__atomic_fetch_or(slot, flags, __ATOMIC_RELAXED);
+}
 
 /* Clear, then set, flags of fd in one atomic step; returns the new state. */
 uint32_t notw_fd_update(int fd, uint32_t set, uint32_t clear);
 
 /* Forget fd (state and auxiliary word) with sequentially consistent
  * stores: paired with the holder records' reads, two threads closing two
- * duplicates at once cannot both still see the other (see holders.c). */
-void notw_fd_forget_sc(int fd);
+ * duplicates at once cannot both still see the other (see holders.c).
+ * aux: the auxiliary word as the caller read it (an auxiliary word of 0
+ * needs no store). */
+static inline void notw_fd_forget_sc(int fd, uint64_t aux)
+{
+	uint32_t *slot = notw_fd_slot(fd, false);
+	if (slot != NULL)
+		__atomic_store_n(slot, 0, __ATOMIC_SEQ_CST);
+	uint64_t *aux_slot = aux != 0 ? notw_fd_aux_slot(fd, false) : NULL;
+	if (aux_slot != NULL)
+		__atomic_store_n(aux_slot, 0, __ATOMIC_SEQ_CST);
+}
 
 /* The auxiliary word: the fork generation fd was born in (low 32 bits) and
  * its holder record (bits 32-47; 0 = none). */
 #define NOTW_AUX_RECORD_SHIFT 32u
-uint64_t notw_fd_aux(int fd);
-bool notw_fd_set_aux(int fd, uint64_t aux);
+static inline uint64_t notw_fd_aux(int fd)
+{
+	uint64_t *slot = notw_fd_aux_slot(fd, false);
+	return slot != NULL ? __atomic_load_n(slot, __ATOMIC_SEQ_CST) : 0;
+}
+
+static inline bool notw_fd_set_aux(int fd, uint64_t aux)
+{
+	uint64_t *slot = notw_fd_aux_slot(fd, aux != 0);
+	if (slot == NULL)
+		return aux == 0;
+	__atomic_store_n(slot, aux, __ATOMIC_SEQ_CST);
+	return true;
+}
 
 static inline uint32_t notw_aux_birth(uint64_t aux)
 {

@@ -18,26 +18,21 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* What close() and an implicit close (dup2 over a descriptor) share:
- * forget the descriptor first (once closed, its number can be handed out
- * again by another thread), take it off its holder record, then let the
- * linger logic decide. Returns true when it disarmed the socket. errno is
- * the program's. */
-bool notw_forget_before_close(int fd, uint32_t flags)
+bool notw_forget_more(int fd, uint32_t flags, uint64_t aux)
 {
 	int saved_errno = errno;
-	uint64_t aux = notw_fd_aux(fd);
-	notw_fd_forget_sc(fd);
 	unsigned rec = notw_aux_record(aux);
 	bool other_holder = rec != 0 && notw_holders_leave(fd, rec);
 	if ((flags & NOTW_FD_INTERNAL) != 0)
 		notw_log_forget_fd(fd);
-	if ((flags & NOTW_FD_MANAGED) != 0 && notw_log_enabled(NOTW_LEVEL_DEBUG))
-		notw_log(NOTW_LEVEL_DEBUG, "close fd=%d%s", fd,
-			 (flags & NOTW_FD_LISTENER) != 0 ? " (listener)" : "");
 	bool disarmed = notw_linger_before_close(fd, flags, aux, other_holder);
 	errno = saved_errno;
 	return disarmed;
+}
+
+void notw_log_close_of(int fd, uint32_t flags)
+{
+	notw_log(NOTW_LEVEL_DEBUG, "close fd=%d%s", fd, (flags & NOTW_FD_LISTENER) != 0 ? " (listener)" : "");
 }
 
 void notw_before_close_call(int fd, uint32_t flags)

@@ -43,7 +43,7 @@ static void note_duplicate(int oldfd, int newfd, const char *call)
 	if (call != NULL)
 		notw_fresh_descriptor(newfd, 0, call);
 	else if (notw_fd_get(newfd) != 0)
-		notw_fd_forget_sc(newfd);
+		notw_fd_forget_sc(newfd, notw_fd_aux(newfd));
 	uint32_t flags = notw_fd_get(oldfd) & ~(uint32_t)(NOTW_FD_INTERNAL | NOTW_FD_SEEN);
 	if (flags == 0)
 		return;

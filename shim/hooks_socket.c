@@ -147,17 +147,10 @@ static void report_bind(int fd, const struct sockaddr *addr, socklen_t len, enum
 
 /* A number the kernel just handed out is a new object, whatever the table
  * said: stale state there is a close the library did not see. */
-void notw_fresh_descriptor(int fd, uint32_t flags, const char *call)
+__attribute__((noinline, cold)) void notw_stale_descriptor(int fd, uint32_t stale, const char *call)
 {
-	uint32_t stale = notw_fd_get(fd);
-	if (stale != 0) {
-		notw_linger_stale_descriptor(fd, stale, call);
-		notw_fd_forget_sc(fd);
-	}
-	if (flags != 0) {
-		notw_fd_set_aux(fd, notw_aux_make(notw_family_gen(), 0));
-		notw_fd_set(fd, flags);
-	}
+	NOTW_KEEP_ERRNO(notw_linger_stale_descriptor(fd, stale, call));
+	notw_fd_forget_sc(fd, notw_fd_aux(fd));
 }
 
 NOTW_EXPORT int socket(int domain, int type, int protocol)
@@ -166,11 +159,9 @@ NOTW_EXPORT int socket(int domain, int type, int protocol)
 	if (fd < 0 || !notw_may_track())
 		return fd;
 	uint32_t flags = is_inet_stream_type(domain, type, protocol) ? tcp_flags_for(domain) : 0u;
-	int saved_errno = errno;
 	notw_fresh_descriptor(fd, flags, "socket()");
 	if (flags != 0 && notw_log_enabled(NOTW_LEVEL_DEBUG))
 		notw_log(NOTW_LEVEL_DEBUG, "socket fd=%d: TCP, tracked", fd);
-	errno = saved_errno;
 	return fd;
 }
 
@@ -270,10 +261,9 @@ void notw_after_accept(int listener, int conn)
 {
 	if (!notw_may_track())
 		return;
-	int saved_errno = errno;
 	uint32_t lflags = notw_fd_get(listener);
 	if (lflags == 0) {
-		notw_linger_after_listen(listener, adopt_listener(listener));
+		NOTW_KEEP_ERRNO(notw_linger_after_listen(listener, adopt_listener(listener)));
 		lflags = notw_fd_get(listener);
 	}
 	uint32_t cflags = 0;
@@ -285,10 +275,9 @@ void notw_after_accept(int listener, int conn)
 			 notw_linger_accepted(listener, lflags, conn);
 	notw_fresh_descriptor(conn, cflags, "accept()");
 	if ((cflags & NOTW_FD_ARMED) != 0)
-		notw_linger_recheck_accepted(conn);
+		NOTW_KEEP_ERRNO(notw_linger_recheck_accepted(conn));
 	if (cflags != 0 && notw_log_enabled(NOTW_LEVEL_DEBUG))
 		notw_log(NOTW_LEVEL_DEBUG, "accept fd=%d: connection fd=%d", listener, conn);
-	errno = saved_errno;
 }
 
 NOTW_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
@@ -314,7 +303,7 @@ NOTW_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	uint32_t flags = notw_fd_get(fd);
 	int rc = notw_call_connect(fd, addr, len);
-	if ((flags & NOTW_FD_TCP) == 0 || notw_in_vfork_child())
+	if ((flags & NOTW_FD_TCP) == 0 || !notw_linger_arms_outgoing() || notw_in_vfork_child())
 		return rc;
 	int connect_err = errno;
 	if ((rc == 0 || connect_err == EINPROGRESS) && notw_may_track()) {

@@ -36,39 +36,38 @@ static enum notw_linger mode(void)
 /* May a new socket be armed now? Not once the safety net has tripped, and
  * under crash not once the process is exiting (a late destructor's
  * connections must close gracefully). */
-static bool can_arm(void)
+static inline bool can_arm(void)
 {
 	if (mode() == NOTW_LINGER_OFF || __atomic_load_n(&tripped, __ATOMIC_ACQUIRE))
 		return false;
 	return !(mode() == NOTW_LINGER_CRASH && __atomic_load_n(&exiting, __ATOMIC_ACQUIRE));
 }
 
-static int setsockopt_linger(int fd, const struct linger *l, bool raw)
+/* The library's own SO_LINGER: the system call itself (no other
+ * library's setsockopt() sees it, errno stays the program's). Returns 0 or
+ * -errno. */
+static int setsockopt_linger(int fd, const struct linger *l)
 {
-	int saved_errno = errno;
-	int rc = raw ? (int)notw_syscall(SYS_setsockopt, fd, SOL_SOCKET, SO_LINGER, l, sizeof *l)
-		     : notw_call_setsockopt(fd, SOL_SOCKET, SO_LINGER, l, sizeof *l);
-	errno = saved_errno;
-	return rc;
+	return (int)notw_syscall5_noerrno(SYS_setsockopt, fd, SOL_SOCKET, SO_LINGER, (long)l, sizeof *l);
 }
 
-static bool arm(int fd)
+/* Returns 0 or the error. */
+static int arm(int fd)
 {
 	const struct linger l = { .l_onoff = 1, .l_linger = 0 };
-	return setsockopt_linger(fd, &l, false) == 0;
+	return -setsockopt_linger(fd, &l);
 }
 
 /* What the socket would have without the library: the program's own
- * SO_LINGER, or the kernel's default. raw: a bare system call, for the
- * exit and exec paths. */
-static void disarm(int fd, uint32_t flags, bool raw)
+ * SO_LINGER, or the kernel's default. */
+static void disarm(int fd, uint32_t flags)
 {
 	struct linger l = { .l_onoff = 0, .l_linger = 0 };
 	if ((flags & NOTW_FD_PROG_LINGER) != 0) {
 		l.l_onoff = notw_fd_linger_onoff(flags);
 		l.l_linger = notw_fd_linger_secs(flags);
 	}
-	setsockopt_linger(fd, &l, raw);
+	setsockopt_linger(fd, &l);
 }
 
 /* Options belong to the socket: fd and every duplicate of it. */
@@ -133,9 +132,9 @@ uint32_t notw_linger_after_connect(int fd, uint32_t flags, const struct sockaddr
 	int port = notw_sockaddr_port(addr, len);
 	if (port <= 0 || !notw_policy_port_matches(&notw_active_policy, (unsigned)port))
 		return 0;
-	if (!arm(fd)) {
-		notw_log(NOTW_LEVEL_WARN, "connect fd=%d to %A: could not set SO_LINGER: %E", fd, addr,
-			 len, errno);
+	int err = arm(fd);
+	if (err != 0) {
+		notw_log(NOTW_LEVEL_WARN, "connect fd=%d to %A: could not set SO_LINGER: %E", fd, addr, len, err);
 		return 0;
 	}
 	if (first_time_for_remote_port(port))
@@ -174,7 +173,7 @@ uint32_t notw_linger_adopt(int fd)
 	return NOTW_FD_PROG_LINGER | notw_fd_linger_bits(1, l.l_linger);
 }
 
-uint32_t notw_linger_accepted(int listener, uint32_t lflags, int conn)
+uint32_t notw_linger_accepted_slow(int listener, uint32_t lflags, int conn)
 {
 	(void)listener;
 	/* The kernel copied the listener's options into the connection: the
@@ -185,8 +184,9 @@ uint32_t notw_linger_accepted(int listener, uint32_t lflags, int conn)
 	uint32_t cflags = lflags & (NOTW_FD_PROG_LINGER | NOTW_FD_LINGER_MASK);
 	if ((lflags & NOTW_FD_ARMS_CONNS) == 0 || !can_arm())
 		return cflags;
-	if (!arm(conn)) {
-		notw_log(NOTW_LEVEL_WARN, "accept fd=%d: could not set SO_LINGER: %E", conn, errno);
+	int err = arm(conn);
+	if (err != 0) {
+		notw_log(NOTW_LEVEL_WARN, "accept fd=%d: could not set SO_LINGER: %E", conn, err);
 		return cflags;
 	}
 	return cflags | NOTW_FD_ARMED;
@@ -202,7 +202,7 @@ void notw_linger_recheck_accepted(int conn)
 		return;
 	uint32_t flags = notw_fd_get(conn);
 	if ((flags & NOTW_FD_ARMED) != 0) {
-		disarm(conn, flags, false);
+		disarm(conn, flags);
 		notw_fd_update(conn, 0, NOTW_FD_ARMED);
 	}
 }
@@ -213,7 +213,7 @@ void notw_linger_before_handing_over(int fd)
 	if ((flags & NOTW_FD_ARMED) == 0 || mode() == NOTW_LINGER_ALWAYS)
 		return;
 	notw_holders_update_socket(fd, 0, NOTW_FD_ARMED);
-	disarm(fd, flags, false);
+	disarm(fd, flags);
 	notw_log(NOTW_LEVEL_DEBUG, "fd=%d handed to another program: disarmed", fd);
 }
 
@@ -223,7 +223,7 @@ void notw_linger_cannot_list(int fd, int unlisted)
 	notw_holders_update_socket(fd, NOTW_FD_NO_ARM, NOTW_FD_ARMED);
 	notw_fd_update(unlisted, NOTW_FD_NO_ARM, NOTW_FD_ARMED);
 	if ((flags & NOTW_FD_ARMED) != 0 && mode() != NOTW_LINGER_ALWAYS) {
-		disarm(fd, flags, false);
+		disarm(fd, flags);
 		notw_log(NOTW_LEVEL_DEBUG, "dup fd=%d -> fd=%d: too many duplicates to follow, disarmed", fd,
 			 unlisted);
 	}
@@ -283,14 +283,17 @@ bool notw_linger_before_close(int fd, uint32_t flags, uint64_t aux, bool other_l
 		notw_log(NOTW_LEVEL_DEBUG, "close fd=%d: a duplicate still holds the socket, stays armed", fd);
 		return false;
 	}
+	/* Without a fork since the socket was born, no child holds it. */
 	uint32_t birth = notw_aux_birth(aux);
-	if (notw_family_child_holds(fd, birth) && nothing_written(fd)) {
-		notw_log(NOTW_LEVEL_DEBUG, "close fd=%d: a child process holds the socket, stays armed", fd);
-		return false;
+	if (notw_family_forked_since(birth)) {
+		if (notw_family_child_holds(fd, birth) && nothing_written(fd)) {
+			notw_log(NOTW_LEVEL_DEBUG, "close fd=%d: a child process holds the socket, stays armed", fd);
+			return false;
+		}
+		if (linger_set_by_child(fd))
+			return false;
 	}
-	if (notw_family_forked_since(birth) && linger_set_by_child(fd))
-		return false;
-	disarm(fd, flags, false);
+	disarm(fd, flags);
 	if (notw_log_enabled(NOTW_LEVEL_DEBUG))
 		notw_log(NOTW_LEVEL_DEBUG, "close fd=%d: disarmed, closes gracefully", fd);
 	return true;
@@ -306,7 +309,7 @@ void notw_linger_after_shutdown(int fd, uint32_t flags)
 	if ((flags & (NOTW_FD_ARMED | NOTW_FD_LISTENER)) != NOTW_FD_ARMED || mode() == NOTW_LINGER_ALWAYS)
 		return;
 	update_socket(fd, 0, NOTW_FD_ARMED);
-	disarm(fd, flags, false);
+	disarm(fd, flags);
 	notw_log(NOTW_LEVEL_DEBUG, "shutdown fd=%d: disarmed, closes gracefully", fd);
 }
 
@@ -345,7 +348,7 @@ void notw_linger_program_set(int fd, uint32_t flags, const struct linger *l)
 		      NOTW_FD_OWN_LINGER | NOTW_FD_LINGER_MASK);
 	/* The program's call replaced zero linger in the kernel: put it back;
 	 * its value returns before its own close. */
-	if ((flags & (NOTW_FD_ARMED | NOTW_FD_NO_ARM)) == NOTW_FD_ARMED && !arm(fd))
+	if ((flags & (NOTW_FD_ARMED | NOTW_FD_NO_ARM)) == NOTW_FD_ARMED && arm(fd) != 0)
 		update_socket(fd, 0, NOTW_FD_ARMED);
 }
 
@@ -367,7 +370,7 @@ static bool disarm_for_exit(int fd, uint32_t flags, void *ctx)
 {
 	(void)ctx;
 	if (!(notw_family_parent_holds(fd) && nothing_unacknowledged(fd)))
-		disarm(fd, flags, true);
+		disarm(fd, flags);
 	return true;
 }
 
@@ -428,7 +431,7 @@ static void rearm_after_failed_vfork_exec(void)
 	if (vfork_dups.child != (pid_t)notw_syscall(SYS_getpid))
 		return;
 	for (int i = 0; i < vfork_dups.disarmed_count; i++)
-		setsockopt_linger(vfork_dups.disarmed[i], &l, true);
+		setsockopt_linger(vfork_dups.disarmed[i], &l);
 	vfork_dups.disarmed_count = 0;
 }
 
@@ -451,7 +454,7 @@ static bool disarm_one_for_exec(int fd, bool vfork_child)
 				    nothing_written(fd)))
 			return false;
 	}
-	disarm(fd, (flags & NOTW_FD_ARMED) != 0 ? flags : 0u, true);
+	disarm(fd, (flags & NOTW_FD_ARMED) != 0 ? flags : 0u);
 	/* The table is shared with the parent in a vfork child: hands off;
 	 * the child keeps its own list in case exec fails. */
 	if (vfork_child)
@@ -550,7 +553,7 @@ static bool disarm_survivor_for_spawn(int fd, uint32_t flags, void *ctx)
 	if (fdflags < 0 || (fdflags & FD_CLOEXEC) != 0)
 		return true;
 	notw_holders_update_socket(fd, 0, NOTW_FD_ARMED);
-	disarm(fd, flags, true);
+	disarm(fd, flags);
 	(*count)++;
 	return true;
 }
@@ -573,7 +576,7 @@ static bool rearm_after_failed_exec(int fd, uint32_t flags, void *ctx)
 	(void)flags;
 	(void)ctx;
 	const struct linger l = { .l_onoff = 1, .l_linger = 0 };
-	setsockopt_linger(fd, &l, true);
+	setsockopt_linger(fd, &l);
 	notw_fd_update(fd, NOTW_FD_ARMED, NOTW_FD_EXEC_DISARMED);
 	return true;
 }
@@ -596,7 +599,7 @@ static bool disarm_everything(int fd, uint32_t flags, void *ctx)
 {
 	(void)ctx;
 	if ((flags & (NOTW_FD_ARMED | NOTW_FD_EXEC_DISARMED)) != 0)
-		disarm(fd, flags, true);
+		disarm(fd, flags);
 	notw_fd_update(fd, 0, NOTW_FD_ARMED | NOTW_FD_EXEC_DISARMED | NOTW_FD_ARMS_CONNS);
 	return true;
 }

@@ -19,6 +19,9 @@
 #ifndef NOTW_LINGER_H
 #define NOTW_LINGER_H
 
+#include "fdtable.h"
+#include "state.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -26,6 +29,13 @@
 /* After a successful listen() on a TCP descriptor (flags: its state): its
  * connections will be armed as they are accepted. */
 void notw_linger_after_listen(int fd, uint32_t flags);
+
+/* Whether the policy arms outgoing connections at all (linger = always,
+ * or linger_outgoing): connect() asks nothing more when it does not. */
+static inline bool notw_linger_arms_outgoing(void)
+{
+	return notw_active_policy.linger == NOTW_LINGER_ALWAYS || notw_active_policy.linger_outgoing;
+}
 
 /* After connect() on a TCP descriptor succeeded or is in progress: arms it
  * when the policy arms outgoing connections and the remote port matches.
@@ -35,7 +45,15 @@ uint32_t notw_linger_after_connect(int fd, uint32_t flags, const struct sockaddr
 
 /* The linger state an accepted connection starts with, from its listener's
  * state; arms the connection when the listener's connections are armed. */
-uint32_t notw_linger_accepted(int listener, uint32_t listener_flags, int conn);
+uint32_t notw_linger_accepted_slow(int listener, uint32_t listener_flags, int conn);
+
+static inline uint32_t notw_linger_accepted(int listener, uint32_t listener_flags, int conn)
+{
+	const uint32_t bits = NOTW_FD_OWN_LINGER | NOTW_FD_PROG_LINGER | NOTW_FD_LINGER_MASK | NOTW_FD_ARMS_CONNS;
+	if ((listener_flags & bits) == 0)
+		return 0; /* no linger of the program's, none of the library's */
+	return notw_linger_accepted_slow(listener, listener_flags, conn);
+}
 
 /* After the table's entry of an armed accepted connection is stored: takes
  * zero linger off again if a normal exit or the safety net began meanwhile. */

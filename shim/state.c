@@ -194,7 +194,7 @@ static void load_policy(void)
 		 p->all_ports ? "all" : "list");
 }
 
-static void make_ready(void)
+static void get_ready(void)
 {
 	int saved_errno = errno;
 	pthread_atfork(before_fork, NULL, after_fork_in_child);
@@ -207,14 +207,12 @@ static void make_ready(void)
 /* The flag goes up before pthread_once(): a hook reached from inside that
  * work on this thread (a signal handler, an allocator) must not wait for
  * itself. */
-bool notw_ensure_ready(void)
+__attribute__((noinline, cold)) bool notw_make_ready(void)
 {
-	if (__builtin_expect(__atomic_load_n(&notw_ready_flag, __ATOMIC_ACQUIRE), 1))
-		return notw_active_policy.enabled;
 	if (initialising_here)
 		return false;
 	initialising_here = true;
-	pthread_once(&ready_once, make_ready);
+	pthread_once(&ready_once, get_ready);
 	initialising_here = false;
 	return notw_active_policy.enabled;
 }

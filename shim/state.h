@@ -12,10 +12,18 @@
 extern struct notw_policy notw_active_policy;
 extern bool notw_ready_flag;
 
+/* The first call's part of notw_ensure_ready(), once per process. */
+bool notw_make_ready(void);
+
 /* Make the library ready (policy, log) if it is not yet. Returns false
  * when called from inside that work on this thread, or when the policy
  * says enabled = off: the hook must then pass the call straight through. */
-bool notw_ensure_ready(void);
+static inline bool notw_ensure_ready(void)
+{
+	if (__builtin_expect(__atomic_load_n(&notw_ready_flag, __ATOMIC_ACQUIRE), 1))
+		return notw_active_policy.enabled;
+	return notw_make_ready();
+}
 
 /* Ready and enabled: the library may hold state. Makes nothing ready. */
 static inline bool notw_tracking(void)
@@ -40,7 +48,5 @@ static inline bool notw_in_vfork_child(void)
 bool notw_in_vfork_child(void);
 #endif
 
-/* The part of close() that runs before the real call (hooks_close.c). */
-bool notw_forget_before_close(int fd, uint32_t flags);
 
 #endif

@@ -30,7 +30,7 @@ static int dup_tracked(int fd)
 static bool leave_and_close(int fd)
 {
 	unsigned rec = notw_aux_record(notw_fd_aux(fd));
-	notw_fd_forget_sc(fd);
+	notw_fd_forget_sc(fd, notw_fd_aux(fd));
 	bool other = rec != 0 && notw_holders_leave(fd, rec);
 	close(fd);
 	return other;
