@@ -60,7 +60,7 @@ static bool identify(const char *name, char *path, size_t cap, struct notw_progr
 /* "80,8000-8100", the way the setting is written. */
 static void print_ports(FILE *out, const struct notw_policy *p)
 {
-	if (p->all_ports) {
+	if (p->ports.all) {
 		fputs("(all)", out);
 		return;
 	}

@@ -10,7 +10,7 @@ void notw_policy_defaults(struct notw_policy *p)
 	p->enabled = true;
 	p->reuseaddr = true;
 	p->reap = true;
-	p->all_ports = true;
+	p->ports.all = true;
 	p->log_sink = NOTW_SINK_STDERR;
 	p->log_level = NOTW_LEVEL_INFO;
 }
@@ -57,55 +57,76 @@ static bool parse_port_number(const char **s, unsigned *out)
 	return true;
 }
 
-/* Set the bits lo..hi a word at a time: a list of many wide ranges
- * ("1-65535,1-65535,...") costs at most 1024 word writes per item. */
-static void set_port_range(uint64_t *bits, unsigned lo, unsigned hi)
+/* Add lo..hi to set, joined with the ranges it overlaps or touches; false
+ * when it joins none and set is full. */
+static bool add_port_range(struct notw_port_set *set, unsigned lo, unsigned hi)
 {
-	unsigned first = lo / 64u, last = hi / 64u;
-	uint64_t head = ~(uint64_t)0 << (lo % 64u);
-	uint64_t tail = ~(uint64_t)0 >> (63u - hi % 64u);
-	if (first == last) {
-		bits[first] |= head & tail;
-		return;
+	unsigned first = 0, end;
+	while (first < set->count && set->range[first].hi + 1u < lo)
+		first++;
+	for (end = first; end < set->count && set->range[end].lo <= hi + 1u; end++) {
+		if (set->range[end].lo < lo)
+			lo = set->range[end].lo;
+		if (set->range[end].hi > hi)
+			hi = set->range[end].hi;
 	}
-	bits[first] |= head;
-	for (unsigned w = first + 1u; w < last; w++)
-		bits[w] = ~(uint64_t)0;
-	bits[last] |= tail;
+	/* range[first..end) joins the new one; it takes their place */
+	if (first == end && set->count == NOTW_PORT_RANGES_MAX)
+		return false;
+	memmove(&set->range[first + 1], &set->range[end], (set->count - end) * sizeof set->range[0]);
+	set->count = (uint8_t)(set->count + 1u - (end - first));
+	set->range[first].lo = (uint16_t)lo;
+	set->range[first].hi = (uint16_t)hi;
+	return true;
 }
 
-/* Walk the list; with bits != NULL, set the bits of each item. */
-static bool walk_ports(const char *s, uint64_t *bits, const char **reason)
+#define TOO_MANY_RANGES "more than 64 separate ports or ranges (those that overlap or touch count as one)"
+_Static_assert(NOTW_PORT_RANGES_MAX == 64, "TOO_MANY_RANGES names the limit");
+
+/* One item, "80" or "8000-8100", blanks around it and around the '-'. */
+static bool parse_port_item(const char **s, unsigned *lo, unsigned *hi, const char **reason)
+{
+	const char *p = *s;
+	while (is_space(*p))
+		p++;
+	if (!parse_port_number(&p, lo)) {
+		*reason = "expected a port number from 1 to 65535";
+		return false;
+	}
+	*hi = *lo;
+	while (is_space(*p))
+		p++;
+	if (*p == '-') {
+		p++;
+		while (is_space(*p))
+			p++;
+		if (!parse_port_number(&p, hi)) {
+			*reason = "expected a port number from 1 to 65535 after '-'";
+			return false;
+		}
+		if (*hi < *lo) {
+			*reason = "a range must go from the lower port to the higher";
+			return false;
+		}
+		while (is_space(*p))
+			p++;
+	}
+	*s = p;
+	return true;
+}
+
+/* Read the whole list into set (which starts empty). */
+static bool walk_ports(const char *s, struct notw_port_set *set, const char **reason)
 {
 	const char *p = s;
 	for (;;) {
 		unsigned lo, hi;
-		while (is_space(*p))
-			p++;
-		if (!parse_port_number(&p, &lo)) {
-			*reason = "expected a port number from 1 to 65535";
+		if (!parse_port_item(&p, &lo, &hi, reason))
+			return false;
+		if (!add_port_range(set, lo, hi)) {
+			*reason = TOO_MANY_RANGES;
 			return false;
 		}
-		hi = lo;
-		while (is_space(*p))
-			p++;
-		if (*p == '-') {
-			p++;
-			while (is_space(*p))
-				p++;
-			if (!parse_port_number(&p, &hi)) {
-				*reason = "expected a port number from 1 to 65535 after '-'";
-				return false;
-			}
-			if (hi < lo) {
-				*reason = "a range must go from the lower port to the higher";
-				return false;
-			}
-			while (is_space(*p))
-				p++;
-		}
-		if (bits != NULL)
-			set_port_range(bits, lo, hi);
 		if (*p == '\0')
 			return true;
 		if (*p != ',') {
@@ -123,20 +144,25 @@ static bool is_blank(const char *s)
 	return *s == '\0';
 }
 
-bool notw_parse_ports(const char *s, struct notw_policy *p, const char **reason)
+bool notw_parse_ports(const char *s, struct notw_port_set *set, const char **reason)
 {
-	if (p == NULL)
-		return is_blank(s) || walk_ports(s, NULL, reason);
+	struct notw_port_set list; /* only count and the ranges below it are used */
+	list.all = false;
+	list.count = 0;
 	if (is_blank(s)) {
-		p->all_ports = true;
-		memset(p->ports, 0, sizeof p->ports);
+		if (set != NULL) {
+			set->all = true;
+			set->count = 0;
+		}
 		return true;
 	}
-	if (!walk_ports(s, NULL, reason))
+	if (!walk_ports(s, &list, reason))
 		return false;
-	memset(p->ports, 0, sizeof p->ports);
-	walk_ports(s, p->ports, reason);
-	p->all_ports = false;
+	if (set != NULL) {
+		set->all = false;
+		set->count = list.count;
+		memcpy(set->range, list.range, list.count * sizeof list.range[0]);
+	}
 	return true;
 }
 
@@ -316,7 +342,7 @@ const char *notw_policy_set(struct notw_policy *p, enum notw_setting s, const ch
 			p->wait_seconds = secs;
 		return NULL;
 	case NOTW_SET_PORTS:
-		return notw_parse_ports(text, p, &reason) ? NULL : reason;
+		return notw_parse_ports(text, p != NULL ? &p->ports : NULL, &reason) ? NULL : reason;
 	case NOTW_SET_COUNT:
 		break;
 	}

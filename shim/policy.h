@@ -9,7 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define NOTW_PORT_WORDS (65536u / 64u)
+/* A port list holds at most this many ranges once those that overlap or
+ * touch are joined ("80,81,82" is one range): a longer list is refused. */
+#define NOTW_PORT_RANGES_MAX 64
 
 /* What happens to connections when they close (NOTW_LINGER). */
 enum notw_linger {
@@ -19,6 +21,18 @@ enum notw_linger {
 	NOTW_LINGER_ALWAYS,   /* every close resets, the program's own included */
 };
 
+struct notw_port_span {
+	uint16_t lo, hi;                   /* lo <= hi, both in 1..65535 */
+};
+
+/* The ports the library acts on: all of them, or the ports of count
+ * ranges, sorted, none overlapping or touching another. */
+struct notw_port_set {
+	bool all;                          /* NOTW_PORTS empty or unset; count is 0 */
+	uint8_t count;
+	struct notw_port_span range[NOTW_PORT_RANGES_MAX];
+};
+
 struct notw_policy {
 	bool enabled;                      /* off: every call passes straight through */
 	bool reuseaddr;
@@ -26,11 +40,10 @@ struct notw_policy {
 	bool linger_outgoing;              /* crash/exit: arm outgoing connections too */
 	bool reap;                         /* destroy blocking timewait sockets */
 	unsigned wait_seconds;             /* or wait for them, at most this long */
-	bool all_ports;                    /* NOTW_PORTS empty or unset */
-	uint64_t ports[NOTW_PORT_WORDS];   /* bit p set: port p matches */
-	enum notw_sink log_sink;
-	char log_path[NOTW_LOG_PATH_MAX];
+	struct notw_port_set ports;
 	enum notw_level log_level;
+	enum notw_sink log_sink;
+	char log_path[NOTW_LOG_PATH_MAX];  /* NOTW_SINK_FILE; the defaults set only its first byte */
 };
 
 /* One rejected setting: the variable, its value as given, and why. */
@@ -47,8 +60,10 @@ void notw_policy_defaults(struct notw_policy *p);
 /* on/off, 1/0, yes/no, true/false, any case. */
 bool notw_parse_bool(const char *s, bool *out);
 /* "49200,8000-8100", spaces allowed around items; "" means all ports.
- * On failure p is unchanged and *reason says why; with p NULL, only checks. */
-bool notw_parse_ports(const char *s, struct notw_policy *p, const char **reason);
+ * On failure *set is unchanged and *reason says why; with set NULL, only
+ * checks. At most NOTW_PORT_RANGES_MAX ranges, counted as the list is
+ * read, each item joined with those before it that it overlaps or touches. */
+bool notw_parse_ports(const char *s, struct notw_port_set *set, const char **reason);
 /* stderr | syslog | none | file:PATH */
 bool notw_parse_log_dest(const char *s, enum notw_sink *sink, char *path, size_t path_cap,
 			 const char **reason);
@@ -61,11 +76,17 @@ const char *notw_linger_name(enum notw_linger mode);
 bool notw_parse_level(const char *s, enum notw_level *out);
 const char *notw_level_name(enum notw_level level);
 
+/* Called at every bind and accepted connection: the ranges are sorted, so
+ * the first one that ends at or after port decides. */
 static inline bool notw_policy_port_matches(const struct notw_policy *p, unsigned port)
 {
-	if (port > 65535u)
-		return false;
-	return p->all_ports || (p->ports[port / 64u] >> (port % 64u) & 1u) != 0;
+	const struct notw_port_set *set = &p->ports;
+	if (set->all)
+		return port <= 65535u;
+	for (unsigned i = 0; i < set->count; i++)
+		if (port <= set->range[i].hi)
+			return port >= set->range[i].lo;
+	return false;
 }
 
 /* The settings, each with its INI key and its environment variable. */

@@ -191,7 +191,7 @@ static void load_policy(void)
 		notw_log(NOTW_LEVEL_DEBUG, "disabled for this program (enabled = off): every call passes through");
 	notw_log(NOTW_LEVEL_DEBUG, "ready: reuseaddr=%s linger=%s linger_outgoing=%s ports=%s",
 		 p->reuseaddr ? "on" : "off", notw_linger_name(p->linger), p->linger_outgoing ? "on" : "off",
-		 p->all_ports ? "all" : "list");
+		 p->ports.all ? "all" : "list");
 }
 
 static void make_ready(void)

@@ -2,7 +2,8 @@
  * (shim/config.c, shim/policy.c). Built by scripts/fuzz with clang,
  * ASan and UBSan. Besides the sanitizers' own findings it checks what the
  * library relies on after a parse, whatever the text:
- *   - every field of the policy holds a value the hooks understand;
+ *   - every field of the policy holds a value the hooks understand (the
+ *     port ranges sorted and apart, within their limit);
  *   - the report is within its bounds and its texts are terminated;
  *   - the result does not depend on anything but the text and the program
  *     (a second parse gives the same bytes);
@@ -17,8 +18,22 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The ranges are what notw_policy_port_matches() relies on: sorted, in
+ * 1..65535, none overlapping or touching the next; none with all ports. */
+static void check_ports(const struct notw_port_set *set)
+{
+	if (set->count > NOTW_PORT_RANGES_MAX || (set->all && set->count != 0))
+		abort();
+	for (unsigned i = 0; i < set->count; i++) {
+		const struct notw_port_span *r = &set->range[i];
+		if (r->lo == 0 || r->lo > r->hi || (i > 0 && r->lo <= set->range[i - 1].hi + 1u))
+			abort();
+	}
+}
+
 static void check_policy(const struct notw_policy *p)
 {
+	check_ports(&p->ports);
 	if ((unsigned)p->linger > NOTW_LINGER_ALWAYS || (unsigned)p->log_level > NOTW_LEVEL_DEBUG ||
 	    (unsigned)p->log_sink > NOTW_SINK_FILE || p->wait_seconds > 600 ||
 	    memchr(p->log_path, '\0', sizeof p->log_path) == NULL)

@@ -205,7 +205,7 @@ START_TEST(test_good_file_for_each_program)
 	struct loaded l = load("good.ini", &(struct notw_program){ "myserver", "/usr/local/bin/myserver" });
 	expect_no_diag(&l);
 	ck_assert_int_eq(l.policy.linger, NOTW_LINGER_CRASH);
-	ck_assert(!l.policy.all_ports);
+	ck_assert(!l.policy.ports.all);
 	ck_assert(notw_policy_port_matches(&l.policy, 49200));
 	ck_assert(notw_policy_port_matches(&l.policy, 8000));
 	ck_assert(notw_policy_port_matches(&l.policy, 8100));
@@ -218,7 +218,7 @@ START_TEST(test_good_file_for_each_program)
 	expect_no_diag(&l);
 	ck_assert(!l.policy.enabled);
 	ck_assert_int_eq(l.policy.linger, NOTW_LINGER_OFF);
-	ck_assert(l.policy.all_ports);
+	ck_assert(l.policy.ports.all);
 
 	/* The path glob's '*' does not cross a '/'. */
 	l = load("good.ini", &(struct notw_program){ "db", "/opt/vendor/v2/extra/bin/db" });
@@ -352,7 +352,7 @@ START_TEST(test_long_setting_rejected)
 	struct loaded l = load("long-setting.ini", NULL);
 	ck_assert_int_eq(l.problems, 1);
 	expect_diag(&l, 0, 2, "more than 199 bytes", NULL);
-	ck_assert(l.policy.all_ports);
+	ck_assert(l.policy.ports.all);
 	ck_assert(!l.policy.reap);
 }
 END_TEST
