@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "fmt.h"
+#include "settings.h"
 
 #include <errno.h>
 #include <fcntl.h>

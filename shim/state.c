@@ -4,8 +4,10 @@
 
 #include "config.h"
 #include "family.h"
+#include "fmt.h"
 #include "log.h"
 #include "real.h"
+#include "settings.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -45,8 +47,8 @@ static void report_sink_failure(const struct notw_policy *p, bool secure)
 		return;
 	/* Name the setting where the operator will look for it. */
 	const char *origin = !secure && getenv("NOTW_LOG") != NULL ? "NOTW_LOG=" : "log = ";
-	if (p->log_sink == NOTW_SINK_FILE)
-		notw_log_error_to_stderr("%sfile:%s: cannot open the log file: %E", origin, p->log_path, err);
+	if (p->log.sink == NOTW_SINK_FILE)
+		notw_log_error_to_stderr("%sfile:%s: cannot open the log file: %E", origin, p->log.path, err);
 	else
 		notw_log_error_to_stderr("%ssyslog: cannot reach /dev/log: %E", origin, err);
 }
@@ -163,6 +165,18 @@ static void report_config(const struct config_outcome *c)
 	notw_log(NOTW_LEVEL_DEBUG, "policy file %s: %d [program:] section(s) apply", c->path, r->matched);
 }
 
+/* Every setting in force, at debug level; nothing formatted otherwise. */
+static void report_ready(const struct notw_policy *p)
+{
+	char text[NOTW_LOG_LINE_MAX];
+	struct notw_buf b;
+	if (!notw_log_enabled(NOTW_LEVEL_DEBUG))
+		return;
+	notw_buf_init(&b, text, sizeof text);
+	notw_settings_describe(p, &b);
+	notw_log(NOTW_LEVEL_DEBUG, "ready: %s", text);
+}
+
 static void load_policy(void)
 {
 	struct notw_policy *p = &notw_active_policy;
@@ -178,7 +192,7 @@ static void load_policy(void)
 	load_config_file(p, secure, &config);
 	if (!secure)
 		n = notw_policy_apply_env(p, lookup_env, diags, NOTW_DIAG_MAX);
-	notw_log_configure(p->log_sink, p->log_path, p->log_level);
+	notw_log_configure(p->log.sink, p->log.path, p->log_level);
 	/* A disabled program touches no sink unless it has a line to write
 	 * (with the library in /etc/ld.so.preload, that is every program). */
 	if (p->enabled)
@@ -189,9 +203,7 @@ static void load_policy(void)
 		notw_log(NOTW_LEVEL_DEBUG, "secure-execution mode: the NOTW_* environment is ignored");
 	if (!p->enabled)
 		notw_log(NOTW_LEVEL_DEBUG, "disabled for this program (enabled = off): every call passes through");
-	notw_log(NOTW_LEVEL_DEBUG, "ready: reuseaddr=%s linger=%s linger_outgoing=%s ports=%s",
-		 p->reuseaddr ? "on" : "off", notw_linger_name(p->linger), p->linger_outgoing ? "on" : "off",
-		 p->ports.all ? "all" : "list");
+	report_ready(p);
 }
 
 static void make_ready(void)

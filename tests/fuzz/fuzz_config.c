@@ -6,11 +6,12 @@
  *     port ranges sorted and apart, within their limit);
  *   - the report is within its bounds and its texts are terminated;
  *   - the result does not depend on anything but the text and the program
- *     (a second parse gives the same bytes);
+ *     (a second parse gives the same settings, the same report bytes);
  *   - [defaults] is the lower layer: a program no section names gets
  *     exactly what the text gives with no program at all. */
 #include "config.h"
 #include "policy.h"
+#include "settings.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -35,10 +36,10 @@ static void check_policy(const struct notw_policy *p)
 {
 	check_ports(&p->ports);
 	if ((unsigned)p->linger > NOTW_LINGER_ALWAYS || (unsigned)p->log_level > NOTW_LEVEL_DEBUG ||
-	    (unsigned)p->log_sink > NOTW_SINK_FILE || p->wait_seconds > 600 ||
-	    memchr(p->log_path, '\0', sizeof p->log_path) == NULL)
+	    (unsigned)p->log.sink > NOTW_SINK_FILE || p->wait_seconds > 600 ||
+	    memchr(p->log.path, '\0', sizeof p->log.path) == NULL)
 		abort();
-	if (p->log_sink == NOTW_SINK_FILE && p->log_path[0] != '/')
+	if (p->log.sink == NOTW_SINK_FILE && p->log.path[0] != '/')
 		abort(); /* the file must give an absolute path */
 }
 
@@ -80,12 +81,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct notw_program *prog = &progs[size % 3];
 	parse(text, size, prog, &p1, &r1);
 	parse(text, size, prog, &p2, &r2);
-	if (memcmp(&p1, &p2, sizeof p1) != 0 || memcmp(&r1, &r2, sizeof r1) != 0)
+	if (!notw_policy_same(&p1, &p2) || memcmp(&r1, &r2, sizeof r1) != 0)
 		abort();
 
 	parse(text, size, NULL, &p1, &r1);
 	parse(text, size, &nobody, &p2, &r2);
-	if (r2.matched == 0 && memcmp(&p1, &p2, sizeof p1) != 0)
+	if (r2.matched == 0 && !notw_policy_same(&p1, &p2))
 		abort();
 	return 0;
 }

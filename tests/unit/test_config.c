@@ -3,6 +3,7 @@
  * [defaults] and [program:] sections. */
 #include "config.h"
 #include "policy.h"
+#include "settings.h"
 
 #include <check.h>
 #include <errno.h>
@@ -227,7 +228,7 @@ START_TEST(test_good_file_for_each_program)
 	l = load("good.ini", &(struct notw_program){ "other", "/usr/bin/other" });
 	ck_assert_int_eq(l.report.matched, 0);
 	struct notw_policy d = defaults();
-	ck_assert_int_eq(memcmp(&l.policy, &d, sizeof d), 0);
+	ck_assert(notw_policy_same(&l.policy, &d));
 
 	/* No program at all: only [defaults]. */
 	l = load("good.ini", NULL);
@@ -249,8 +250,8 @@ START_TEST(test_every_key)
 	ck_assert(notw_policy_port_matches(&l.policy, 3) && !notw_policy_port_matches(&l.policy, 4));
 	ck_assert(!l.policy.reap);
 	ck_assert_uint_eq(l.policy.wait_seconds, 600);
-	ck_assert_int_eq(l.policy.log_sink, NOTW_SINK_FILE);
-	ck_assert_str_eq(l.policy.log_path, "/var/log/n.log");
+	ck_assert_int_eq(l.policy.log.sink, NOTW_SINK_FILE);
+	ck_assert_str_eq(l.policy.log.path, "/var/log/n.log");
 	ck_assert_int_eq(l.policy.log_level, NOTW_LEVEL_DEBUG);
 	/* "key: value" is inih's other separator. */
 	l = apply_text("[defaults]\nlinger: exit\n", NULL);
@@ -374,7 +375,7 @@ START_TEST(test_crlf)
 	struct loaded l = load("crlf.ini", &srv);
 	expect_no_diag(&l);
 	ck_assert_int_eq(l.policy.linger, NOTW_LINGER_EXIT);
-	ck_assert_str_eq(l.policy.log_path, "/var/log/notw.log");  /* no '\r' */
+	ck_assert_str_eq(l.policy.log.path, "/var/log/notw.log");  /* no '\r' */
 	ck_assert(notw_policy_port_matches(&l.policy, 80) && !notw_policy_port_matches(&l.policy, 81));
 }
 END_TEST
@@ -385,7 +386,7 @@ START_TEST(test_empty_file)
 	expect_no_diag(&l);
 	ck_assert_uint_eq(l.report.lines, 0);
 	struct notw_policy d = defaults();
-	ck_assert_int_eq(memcmp(&l.policy, &d, sizeof d), 0);
+	ck_assert(notw_policy_same(&l.policy, &d));
 }
 END_TEST
 
@@ -454,7 +455,7 @@ START_TEST(test_relative_log_path)
 	struct loaded l = load("relative-log.ini", NULL);
 	ck_assert_int_eq(l.problems, 1);
 	expect_diag(&l, 0, 2, "must be absolute", NULL);
-	ck_assert_int_eq(l.policy.log_sink, NOTW_SINK_STDERR);
+	ck_assert_int_eq(l.policy.log.sink, NOTW_SINK_STDERR);
 	ck_assert_int_eq(l.policy.log_level, NOTW_LEVEL_DEBUG);
 }
 END_TEST

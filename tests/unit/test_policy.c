@@ -1,6 +1,7 @@
 /* Unit tests for shim/policy.c: the NOTW_* settings parsers and
  * notw_policy_apply_env() driven through a fake getenv. */
 #include "policy.h"
+#include "settings.h"
 
 #include <check.h>
 #include <stdbool.h>
@@ -622,7 +623,7 @@ struct env_case {
 	bool reuseaddr;
 	bool all_ports;
 	unsigned port_in, port_out;               /* 0: not checked */
-	/* expected diagnostics, in order: variable names */
+	/* expected diagnostics, in the table's order (settings.h): variable names */
 	const char *diags[ENV_N + 1];
 };
 
@@ -663,12 +664,12 @@ static const struct env_case env_cases[] = {
 	{ NULL, NULL, NULL, "200-100", D_SINK, NULL, D_LVL, true, true, 0, 0, { "NOTW_PORTS", NULL } },
 	/* all invalid */
 	{ "stdout", "trace", "2", "http", D_SINK, NULL, D_LVL, true, true, 0, 0,
-	  { "NOTW_LOG", "NOTW_LOG_LEVEL", "NOTW_REUSEADDR", "NOTW_PORTS", NULL } },
+	  { "NOTW_REUSEADDR", "NOTW_PORTS", "NOTW_LOG", "NOTW_LOG_LEVEL", NULL } },
 	/* mixed: the valid ones still apply */
 	{ "syslog", "chatty", "off", "65536", NOTW_SINK_SYSLOG, NULL, D_LVL, false, true, 0, 0,
-	  { "NOTW_LOG_LEVEL", "NOTW_PORTS", NULL } },
+	  { "NOTW_PORTS", "NOTW_LOG_LEVEL", NULL } },
 	{ "file", "debug", "enable", "22, 443", D_SINK, NULL, NOTW_LEVEL_DEBUG, true, false, 22, 80,
-	  { "NOTW_LOG", "NOTW_REUSEADDR", NULL } },
+	  { "NOTW_REUSEADDR", "NOTW_LOG", NULL } },
 	{ "none", "warning", "nope", "1-65535", NOTW_SINK_NONE, NULL, NOTW_LEVEL_WARN, true, false,
 	  65535, 0, { "NOTW_REUSEADDR", NULL } },
 };
@@ -697,11 +698,11 @@ START_TEST(test_apply_env_table)
 			      "case %d: diagnostic %d has no reason", _i, i);
 	}
 
-	ck_assert_int_eq(p.log_sink, c->sink);
+	ck_assert_int_eq(p.log.sink, c->sink);
 	if (c->sink == NOTW_SINK_FILE)
-		ck_assert_str_eq(p.log_path, c->path);
+		ck_assert_str_eq(p.log.path, c->path);
 	else
-		ck_assert_str_eq(p.log_path, defaults.log_path);
+		ck_assert_str_eq(p.log.path, defaults.log.path);
 	ck_assert_int_eq(p.log_level, c->lvl);
 	ck_assert_int_eq(p.reuseaddr, c->reuseaddr);
 	ck_assert_int_eq(p.ports.all, c->all_ports);
@@ -728,12 +729,12 @@ START_TEST(test_apply_env_nothing_set_is_defaults)
 	notw_policy_defaults(&defaults);
 	fake_env_set(NULL, NULL, NULL, NULL);
 	ck_assert_int_eq(notw_policy_apply_env(&p, fake_getenv, diags, NOTW_DIAG_MAX), 0);
-	ck_assert(memcmp(&p, &defaults, sizeof p) == 0);
+	ck_assert(notw_policy_same(&p, &defaults));
 	ck_assert(p.reuseaddr);
 	ck_assert(p.ports.all);
-	ck_assert_int_eq(p.log_sink, NOTW_SINK_STDERR);
+	ck_assert_int_eq(p.log.sink, NOTW_SINK_STDERR);
 	ck_assert_int_eq(p.log_level, NOTW_LEVEL_INFO);
-	ck_assert_str_eq(p.log_path, "");
+	ck_assert_str_eq(p.log.path, "");
 }
 END_TEST
 
@@ -836,7 +837,7 @@ START_TEST(test_apply_env_on_top_of_existing)
 	const char *reason = NULL;
 	p.reuseaddr = false;
 	p.log_level = NOTW_LEVEL_DEBUG;
-	ck_assert(notw_parse_log_dest("file:/a", &p.log_sink, p.log_path, sizeof p.log_path, &reason));
+	ck_assert(notw_parse_log_dest("file:/a", &p.log.sink, p.log.path, sizeof p.log.path, &reason));
 	struct notw_policy before = p;
 	struct notw_diag diags[NOTW_DIAG_MAX];
 
@@ -885,8 +886,8 @@ START_TEST(test_apply_env_long_value_truncated)
 	ck_assert_str_eq(d[0].name, "NOTW_LOG");
 	ck_assert_uint_eq(strlen(d[0].value), sizeof d[0].value - 1);
 	ck_assert(strncmp(d[0].value, logv, sizeof d[0].value - 1) == 0);
-	ck_assert_int_eq(p.log_sink, NOTW_SINK_STDERR);
-	ck_assert_str_eq(p.log_path, "");
+	ck_assert_int_eq(p.log.sink, NOTW_SINK_STDERR);
+	ck_assert_str_eq(p.log.path, "");
 
 	/* A value exactly as long as the field holds is kept whole. */
 	char fits[sizeof d[0].value];
@@ -906,8 +907,8 @@ START_TEST(test_apply_env_respects_max)
 	notw_policy_defaults(&p);
 	fake_env_set("a", "b", "c", "d");
 	ck_assert_int_eq(notw_policy_apply_env(&p, fake_getenv, d, 2), 2);
-	ck_assert_str_eq(d[0].name, "NOTW_LOG");
-	ck_assert_str_eq(d[1].name, "NOTW_LOG_LEVEL");
+	ck_assert_str_eq(d[0].name, "NOTW_REUSEADDR");
+	ck_assert_str_eq(d[1].name, "NOTW_PORTS");
 	const unsigned char *raw = (const unsigned char *)&d[2];
 	for (size_t i = 0; i < sizeof d - 2 * sizeof d[0]; i++)
 		ck_assert_msg(raw[i] == 0xA5, "diags[2..] written");
@@ -920,7 +921,7 @@ START_TEST(test_apply_env_respects_max)
 	/* Invalid values still left the settings alone. */
 	ck_assert(p.reuseaddr);
 	ck_assert(p.ports.all);
-	ck_assert_int_eq(p.log_sink, NOTW_SINK_STDERR);
+	ck_assert_int_eq(p.log.sink, NOTW_SINK_STDERR);
 	ck_assert_int_eq(p.log_level, NOTW_LEVEL_INFO);
 }
 END_TEST
