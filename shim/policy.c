@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+struct notw_policy notw_active_policy;
+
 void notw_policy_defaults(struct notw_policy *p)
 {
 	p->enabled = true;

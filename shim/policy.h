@@ -53,6 +53,10 @@ struct notw_policy {
 	struct notw_log_dest log;          /* last: the path is big and seldom read */
 };
 
+/* The policy in force in this process: filled once by notw_policy_load()
+ * (policy_load.c) before any hook acts on it, read-only after that. */
+extern struct notw_policy notw_active_policy;
+
 /* Every field its default. Only what is read is written: the first byte of
  * the log path, and of the port ranges nothing (there are none). */
 void notw_policy_defaults(struct notw_policy *p);

@@ -1,15 +1,12 @@
-/* Library-wide state: the policy in force and whether the library is ready. */
+/* Library-wide state: whether the library is ready (the policy in force is
+ * policy.h's notw_active_policy), fork and vfork. */
 #ifndef NOTW_STATE_H
 #define NOTW_STATE_H
-
-#include "policy.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #define NOTW_EXPORT __attribute__((visibility("default")))
-
-extern struct notw_policy notw_active_policy;
 
 /* Make the library ready (binding, policy, log) if it is not yet. Returns
  * false when called from inside that work on this thread, or when the
