@@ -67,8 +67,10 @@ static void strip_deleted_suffix(char *path, size_t len)
 }
 
 /* The executable, for [program:] sections: its path as the kernel has it. */
-static void identify_program(char *path, size_t cap, struct notw_program *prog)
+static void identify_program(struct notw_program *prog)
 {
+	static char path[PATH_MAX]; /* runs once; see notw_policy_load() */
+	const size_t cap = sizeof path;
 	long n = notw_syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", path, cap - 1);
 	if (n <= 0) {
 		/* no /proc: the name execve() was given */
@@ -94,17 +96,20 @@ struct config_outcome {
 	struct notw_config_report report;
 };
 
+/* Sets every field of out but report, which only a file read fills. */
 static void load_config_file(struct notw_policy *p, bool secure, struct config_outcome *out)
 {
-	static char exe[PATH_MAX]; /* runs once; see notw_policy_load() */
-	struct notw_program prog;
+	/* Only the pages the file fills are ever touched: no mapping to make
+	 * and remove for it. */
+	static char text_buf[NOTW_CONFIG_FILE_MAX + 1];
 	struct notw_config_text text;
 	const char *named = secure ? NULL : getenv("NOTW_CONFIG");
 
-	memset(out, 0, sizeof *out);
 	out->named = named != NULL && named[0] != '\0';
 	out->path = out->named ? named : NOTW_DEFAULT_CONFIG;
-	out->read_err = notw_config_read(out->path, &text);
+	out->untrusted = false;
+	out->truncated = false;
+	out->read_err = notw_config_read_into(out->path, &text, text_buf, sizeof text_buf);
 	if (out->read_err != 0)
 		return;
 	if (secure && !notw_config_trusted_for_setid(&text)) {
@@ -112,9 +117,8 @@ static void load_config_file(struct notw_policy *p, bool secure, struct config_o
 		notw_config_release(&text);
 		return;
 	}
-	identify_program(exe, sizeof exe, &prog);
 	out->truncated = text.truncated;
-	notw_config_apply(p, text.mem, text.len, &prog, &out->report);
+	notw_config_apply_identifying(p, text.mem, text.len, identify_program, &out->report);
 	notw_config_release(&text);
 }
 

@@ -519,6 +519,67 @@ START_TEST(test_program_matching)
 }
 END_TEST
 
+/* Into the caller's buffer: no mapping, the same text. */
+START_TEST(test_read_into_caller_buffer)
+{
+	static char buf[NOTW_CONFIG_FILE_MAX + 1];
+	char path[512];
+	struct notw_config_text mapped, into;
+	snprintf(path, sizeof path, "%s/good.ini", FIXTURES);
+	ck_assert_int_eq(notw_config_read(path, &mapped), 0);
+	ck_assert_uint_ne(mapped.map_len, 0);
+	ck_assert_int_eq(notw_config_read_into(path, &into, buf, sizeof buf), 0);
+	ck_assert_ptr_eq(into.mem, buf);
+	ck_assert_uint_eq(into.map_len, 0);
+	ck_assert_uint_eq(into.len, mapped.len);
+	ck_assert(memcmp(into.mem, mapped.mem, mapped.len) == 0);
+	notw_config_release(&into);
+	notw_config_release(&mapped);
+
+	/* A buffer too small for the longest file: a mapping all the same. */
+	char small[64];
+	ck_assert_int_eq(notw_config_read_into(path, &into, small, sizeof small), 0);
+	ck_assert_ptr_ne(into.mem, small);
+	ck_assert_uint_ne(into.map_len, 0);
+	notw_config_release(&into);
+}
+END_TEST
+
+static int identify_calls;
+
+static void identify_srv(struct notw_program *prog)
+{
+	identify_calls++;
+	*prog = srv;
+}
+
+/* The program is identified only for a [program:] section, once. */
+START_TEST(test_identify_only_when_needed)
+{
+	struct notw_policy p;
+	struct notw_config_report r;
+	const char *defaults_only = "[defaults]\nenabled = off\nlinger = crash\n";
+	const char *sections = "[defaults]\nenabled = off\n[program:other]\nreap = off\n"
+			       "[program:srv]\nenabled = on\n[program:/usr/sbin/*]\nwait = 5\n";
+
+	notw_policy_defaults(&p);
+	identify_calls = 0;
+	ck_assert_int_eq(notw_config_apply_identifying(&p, defaults_only, strlen(defaults_only), identify_srv, &r),
+			 0);
+	ck_assert_int_eq(identify_calls, 0);
+	ck_assert(!p.enabled);
+	ck_assert_int_eq(p.linger, NOTW_LINGER_CRASH);
+
+	notw_policy_defaults(&p);
+	ck_assert_int_eq(notw_config_apply_identifying(&p, sections, strlen(sections), identify_srv, &r), 0);
+	ck_assert_int_eq(identify_calls, 1);
+	ck_assert(p.enabled);
+	ck_assert(p.reap);
+	ck_assert_uint_eq(p.wait_seconds, 5);
+	ck_assert_int_eq(r.matched, 2);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -528,6 +589,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_read_not_regular);
 	tcase_add_test(tc, test_read_unreadable);
 	tcase_add_test(tc, test_read_over_long_file);
+	tcase_add_test(tc, test_read_into_caller_buffer);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parse");
@@ -554,6 +616,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_many_problems);
 	tcase_add_test(tc, test_too_many_sections);
 	tcase_add_test(tc, test_program_matching);
+	tcase_add_test(tc, test_identify_only_when_needed);
 	tcase_add_test(tc, test_control_characters_quoted);
 	suite_add_tcase(s, tc);
 	return s;
