@@ -23,9 +23,35 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* The NOTW_* variables, found in one pass over the environment: getenv()
+ * would walk all of it once for each setting. */
+#define NOTW_VARIABLES_MAX 32
+static const char *notw_variables[NOTW_VARIABLES_MAX];
+static int notw_variable_count = -1;  /* -1: more than fit; ask getenv() */
+
+static void collect_notw_variables(void)
+{
+	int n = 0;
+	for (char **e = environ; e != NULL && *e != NULL; e++) {
+		if (strncmp(*e, "NOTW_", 5) != 0)
+			continue;
+		if (n == NOTW_VARIABLES_MAX)
+			return;
+		notw_variables[n++] = *e;
+	}
+	notw_variable_count = n;
+}
+
+/* getenv(name), for the names of NOTW_* variables. */
 static const char *lookup_env(const char *name)
 {
-	return getenv(name);
+	size_t len = strlen(name);
+	if (notw_variable_count < 0)
+		return getenv(name);
+	for (int i = 0; i < notw_variable_count; i++)
+		if (strncmp(notw_variables[i], name, len) == 0 && notw_variables[i][len] == '=')
+			return notw_variables[i] + len + 1;
+	return NULL;
 }
 
 static void report_diagnostics(const struct notw_diag *diags, int n)
@@ -43,7 +69,7 @@ static void report_sink_failure(const struct notw_policy *p, bool secure)
 	if (err == 0)
 		return;
 	/* Name the setting where the operator will look for it. */
-	const char *origin = !secure && getenv("NOTW_LOG") != NULL ? "NOTW_LOG=" : "log = ";
+	const char *origin = !secure && lookup_env("NOTW_LOG") != NULL ? "NOTW_LOG=" : "log = ";
 	if (p->log.sink == NOTW_SINK_FILE)
 		notw_log_error_to_stderr("%sfile:%s: cannot open the log file: %E", origin, p->log.path, err);
 	else
@@ -103,7 +129,7 @@ static void load_config_file(struct notw_policy *p, bool secure, struct config_o
 	 * and remove for it. */
 	static char text_buf[NOTW_CONFIG_FILE_MAX + 1];
 	struct notw_config_text text;
-	const char *named = secure ? NULL : getenv("NOTW_CONFIG");
+	const char *named = secure ? NULL : lookup_env("NOTW_CONFIG");
 
 	out->named = named != NULL && named[0] != '\0';
 	out->path = out->named ? named : NOTW_DEFAULT_CONFIG;
@@ -178,6 +204,8 @@ void notw_policy_load(void)
 	 * caller chose: none of it may steer the library, NOTW_CONFIG included. */
 	bool secure = getauxval(AT_SECURE) != 0;
 
+	if (!secure)
+		collect_notw_variables();
 	notw_policy_defaults(p);
 	load_config_file(p, secure, &config);
 	if (!secure)
