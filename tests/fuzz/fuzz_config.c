@@ -4,12 +4,14 @@
  * library relies on after a parse, whatever the text:
  *   - every field of the policy holds a value the hooks understand (the
  *     port ranges sorted and apart, within their limit);
+ *   - every setting, printed, reads back as the same value;
  *   - the report is within its bounds and its texts are terminated;
  *   - the result does not depend on anything but the text and the program
  *     (a second parse gives the same settings, the same report bytes);
  *   - [defaults] is the lower layer: a program no section names gets
  *     exactly what the text gives with no program at all. */
 #include "config.h"
+#include "fmt.h"
 #include "policy.h"
 #include "settings.h"
 
@@ -43,6 +45,23 @@ static void check_policy(const struct notw_policy *p)
 		abort(); /* the file must give an absolute path */
 }
 
+/* Every setting printed (as check-config shows it) reads back the same. */
+static void check_round_trip(const struct notw_policy *p)
+{
+	static struct notw_policy copy;
+	static char text[NOTW_SETTING_TEXT_MAX];
+	notw_policy_defaults(&copy);
+	for (int i = 0; i < NOTW_SET_COUNT; i++) {
+		struct notw_buf b;
+		notw_buf_init(&b, text, sizeof text);
+		notw_setting_print(p, (enum notw_setting)i, &b);
+		if (b.truncated || notw_policy_set(&copy, (enum notw_setting)i, text) != NULL)
+			abort();
+	}
+	if (!notw_policy_same(&copy, p))
+		abort();
+}
+
 static void check_report(const struct notw_config_report *r, int problems)
 {
 	if (r->count < 0 || r->count > NOTW_CONFIG_DIAG_MAX || r->dropped < 0 ||
@@ -60,6 +79,7 @@ static int parse(const char *text, size_t len, const struct notw_program *prog,
 	notw_policy_defaults(p);
 	int problems = notw_config_apply(p, text, len, prog, r);
 	check_policy(p);
+	check_round_trip(p);
 	check_report(r, problems);
 	return problems;
 }
