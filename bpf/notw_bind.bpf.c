@@ -18,7 +18,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct notw_port_set);
+	__type(value, struct notw_bind_ports);
 } ports SEC(".maps");
 
 struct {
@@ -41,7 +41,7 @@ static __always_inline void count(__u32 which)
 static __always_inline int port_managed(__u16 port)
 {
 	__u32 zero = 0;
-	const struct notw_port_set *set = bpf_map_lookup_elem(&ports, &zero);
+	const struct notw_bind_ports *set = bpf_map_lookup_elem(&ports, &zero);
 
 	if (!set)
 		return 0;

@@ -10,7 +10,7 @@
  * of an attachment (they share the map) from the old set to the new. */
 #define NOTW_BIND_PORT_WORDS 1024u /* 65536 bits */
 
-struct notw_port_set {
+struct notw_bind_ports {
 	__u64 bits[NOTW_BIND_PORT_WORDS];
 };
 

@@ -138,7 +138,7 @@ static const char *failure_hint(int err)
 
 /* A new entry: built in staging with an empty port set, renamed into place,
  * then given its ports (the moment both programs start to act). */
-static int install_new(const struct attach_target *t, const char *where, const struct notw_port_set *set)
+static int install_new(const struct attach_target *t, const char *where, const struct notw_bind_ports *set)
 {
 	char staged[512], final[512];
 	enum bind_step step = BIND_STEP_PIN;
@@ -175,7 +175,7 @@ static void report_attached(const struct attach_target *t, const char *where, co
 		    ports);
 }
 
-static int attach_target(const struct attach_target *t, const struct notw_port_set *set)
+static int attach_target(const struct attach_target *t, const struct notw_bind_ports *set)
 {
 	struct pins pins;
 	char where[8192], ports[256], final[512];
@@ -211,7 +211,7 @@ int cmd_attach(int argc, char **argv)
 {
 	struct attach_selector s;
 	struct attach_target t;
-	struct notw_port_set set;
+	struct notw_bind_ports set;
 	const char *ports = NULL, *reason = "";
 	int status = parse_args(argc, argv, true, &s, &ports);
 	if (status >= 0)
@@ -231,7 +231,7 @@ int cmd_attach(int argc, char **argv)
  * whatever happens to the removal of their pins after. */
 static int detach_target(const struct attach_target *t)
 {
-	static const struct notw_port_set none;
+	static const struct notw_bind_ports none;
 	struct pins pins;
 	char where[8192], final[512];
 	bool empty = false;

@@ -40,7 +40,7 @@ static void attached_usage(FILE *out)
 
 static bool fill_entry(struct entry *e, const struct cgroup2_mount *m, bool have_mount)
 {
-	static struct notw_port_set set; /* 8 KiB */
+	static struct notw_bind_ports set; /* 8 KiB */
 	uint64_t id = 0;
 	memset(&e->counters, 0, sizeof e->counters);
 	e->cgroup[0] = '\0';

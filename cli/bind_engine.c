@@ -116,7 +116,7 @@ static int open_pinned(const char *dir, const char *name)
 	return fd >= 0 ? fd : -errno;
 }
 
-int bind_engine_set_ports(const char *dir, const struct notw_port_set *set)
+int bind_engine_set_ports(const char *dir, const struct notw_bind_ports *set)
 {
 	uint32_t zero = 0;
 	int fd = open_pinned(dir, PIN_PORTS);
@@ -165,7 +165,7 @@ static uint64_t link_cgroup_id(const char *dir)
 	return id;
 }
 
-int bind_engine_read(const char *dir, struct notw_port_set *set, struct bind_counters *c, uint64_t *cgroup_id)
+int bind_engine_read(const char *dir, struct notw_bind_ports *set, struct bind_counters *c, uint64_t *cgroup_id)
 {
 	uint32_t zero = 0;
 	silence_libbpf();

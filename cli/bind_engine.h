@@ -27,11 +27,11 @@ int bind_engine_install(const char *dir, int cgroup_fd, enum bind_step *step);
 
 /* Replaces the port set of the instance pinned in dir: both programs read
  * the one map element, so they switch together. */
-int bind_engine_set_ports(const char *dir, const struct notw_port_set *set);
+int bind_engine_set_ports(const char *dir, const struct notw_bind_ports *set);
 
 /* What is pinned in dir. *cgroup_id: the cgroup link4 is attached to, 0
  * when that cgroup is gone or there is no link. */
-int bind_engine_read(const char *dir, struct notw_port_set *set, struct bind_counters *c, uint64_t *cgroup_id);
+int bind_engine_read(const char *dir, struct notw_bind_ports *set, struct bind_counters *c, uint64_t *cgroup_id);
 
 /* Does this kernel have the cgroup sock_addr program type at all? */
 bool bind_engine_supported(void);

@@ -2,10 +2,12 @@
  * program's policy. */
 #include "command.h"
 #include "config.h"
+#include "fmt.h"
 #include "options.h"
 #include "policy.h"
 #include "policy_file.h"
 #include "program.h"
+#include "settings.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -57,48 +59,35 @@ static bool identify(const char *name, char *path, size_t cap, struct notw_progr
 	return true;
 }
 
-/* "80,8000-8100", the way the setting is written. */
-static void print_ports(FILE *out, const struct notw_policy *p)
+/* The column of '=': after the longest key. */
+static int key_width(void)
 {
-	if (p->all_ports) {
-		fputs("(all)", out);
-		return;
+	size_t width = 0;
+	for (int i = 0; i < NOTW_SET_COUNT; i++) {
+		size_t n = strlen(notw_setting_key((enum notw_setting)i));
+		if (n > width)
+			width = n;
 	}
-	const char *sep = "";
-	for (unsigned port = 1; port <= 65535u; port++) {
-		if (!notw_policy_port_matches(p, port))
-			continue;
-		unsigned last = port;
-		while (last < 65535u && notw_policy_port_matches(p, last + 1))
-			last++;
-		if (last == port)
-			fprintf(out, "%s%u", sep, port);
-		else
-			fprintf(out, "%s%u-%u", sep, port, last);
-		sep = ",";
-		port = last;
-	}
+	return (int)width;
 }
 
+/* Every setting, "  key = value" in the table's order, the way each is
+ * written ("(all)" for an empty port list). */
 static void print_policy(FILE *out, const struct notw_policy *p)
 {
-	static const char *const sinks[] = { "stderr", "syslog", "none", "file:" };
-	fprintf(out, "  enabled         = %s\n", p->enabled ? "on" : "off");
-	fprintf(out, "  reuseaddr       = %s\n", p->reuseaddr ? "on" : "off");
-	fprintf(out, "  linger          = %s\n", notw_linger_name(p->linger));
-	fprintf(out, "  linger_outgoing = %s\n", p->linger_outgoing ? "on" : "off");
-	fputs("  ports           = ", out);
-	print_ports(out, p);
-	fprintf(out, "\n  reap            = %s\n", p->reap ? "on" : "off");
-	fprintf(out, "  wait            = %u\n", p->wait_seconds);
-	fprintf(out, "  log             = %s%s\n", sinks[p->log_sink],
-		p->log_sink == NOTW_SINK_FILE ? p->log_path : "");
-	fprintf(out, "  log_level       = %s\n", notw_level_name(p->log_level));
+	char value[NOTW_SETTING_TEXT_MAX];
+	for (int i = 0; i < NOTW_SET_COUNT; i++) {
+		enum notw_setting s = (enum notw_setting)i;
+		struct notw_buf b;
+		notw_buf_init(&b, value, sizeof value);
+		notw_setting_show(p, s, &b);
+		fprintf(out, "  %-*s = %s\n", key_width(), notw_setting_key(s), value);
+	}
 }
 
 static void print_sections(FILE *out, const struct notw_config_report *r)
 {
-	fputs("  from            = built-in defaults, [defaults]", out);
+	fprintf(out, "  %-*s = built-in defaults, [defaults]", key_width(), "from");
 	for (int i = 0; i < r->matched && i < NOTW_CONFIG_MATCH_MAX; i++)
 		fprintf(out, ", [program:%s] (line %u)", r->matched_names[i], r->matched_lines[i]);
 	if (r->matched > NOTW_CONFIG_MATCH_MAX)

@@ -6,29 +6,32 @@
 #include <stdio.h>
 #include <string.h>
 
-_Static_assert(sizeof(((struct notw_policy *)0)->ports) == sizeof(struct notw_port_set),
-	       "the policy's port bits and the BPF map's are the same set");
-
-bool port_set_parse(const char *list, struct notw_port_set *set, const char **reason)
+static void add_range(struct notw_bind_ports *set, unsigned lo, unsigned hi)
 {
-	static struct notw_policy policy; /* 8 KiB of bits: not on the stack */
-	notw_policy_defaults(&policy);
-	if (!notw_parse_ports(list != NULL ? list : "", &policy, reason))
+	for (unsigned p = lo; p <= hi; p++)
+		set->bits[p / 64u] |= (uint64_t)1 << (p % 64u);
+}
+
+bool port_set_parse(const char *list, struct notw_bind_ports *set, const char **reason)
+{
+	struct notw_port_set ports;
+	if (!notw_parse_ports(list != NULL ? list : "", &ports, reason))
 		return false;
-	if (policy.all_ports)
+	memset(set->bits, 0, sizeof set->bits);
+	if (ports.all)
 		memset(set->bits, 0xff, sizeof set->bits);
-	else
-		memcpy(set->bits, policy.ports, sizeof set->bits);
+	for (unsigned i = 0; !ports.all && i < ports.count; i++)
+		add_range(set, ports.range[i].lo, ports.range[i].hi);
 	return true;
 }
 
-static bool has_port(const struct notw_port_set *set, unsigned p)
+static bool has_port(const struct notw_bind_ports *set, unsigned p)
 {
 	return (set->bits[p / 64u] >> (p % 64u) & 1u) != 0;
 }
 
 /* Port 0 is never managed (the programs leave it alone): "all" is 1-65535. */
-static bool all_ports(const struct notw_port_set *set)
+static bool all_ports(const struct notw_bind_ports *set)
 {
 	for (unsigned p = 1; p <= 65535u; p++)
 		if (!has_port(set, p))
@@ -36,7 +39,7 @@ static bool all_ports(const struct notw_port_set *set)
 	return true;
 }
 
-void port_set_text(const struct notw_port_set *set, char *out, size_t cap)
+void port_set_text(const struct notw_bind_ports *set, char *out, size_t cap)
 {
 	size_t len = 0;
 	if (cap == 0)

@@ -10,10 +10,10 @@
 
 /* "49200,8000-8100" (NOTW_PORTS' syntax); NULL or "" means every port.
  * False with *reason set when the list is invalid. */
-bool port_set_parse(const char *list, struct notw_port_set *set, const char **reason);
+bool port_set_parse(const char *list, struct notw_bind_ports *set, const char **reason);
 
 /* "all", "none" or "8000-8100,49200" (ascending); "..." ends a text cut
  * short by cap. */
-void port_set_text(const struct notw_port_set *set, char *out, size_t cap);
+void port_set_text(const struct notw_bind_ports *set, char *out, size_t cap);
 
 #endif

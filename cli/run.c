@@ -8,6 +8,7 @@
 #include "policy_file.h"
 #include "preload_text.h"
 #include "program.h"
+#include "settings.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,23 +25,72 @@
  * themselves (BINPRM_MAX_RECURSION + 1 files). */
 #define MAX_INTERPRETER_DEPTH 5
 
+#define USAGE_WIDTH 79
+#define USAGE_HEAD "usage: notw run"
+#define HELP_COLUMN 28
+
+/* One "[--option VALUE]" of the synopsis, on a new line when it would
+ * pass USAGE_WIDTH. */
+static void put_synopsis_item(FILE *out, size_t *column, const char *item)
+{
+	size_t n = strlen(item);
+	if (*column + 1 + n > USAGE_WIDTH) {
+		fprintf(out, "\n%*s", (int)strlen(USAGE_HEAD), "");
+		*column = strlen(USAGE_HEAD);
+	}
+	fprintf(out, " %s", item);
+	*column += 1 + n;
+}
+
+static void print_synopsis(FILE *out)
+{
+	char item[128];
+	size_t column = strlen(USAGE_HEAD);
+	fputs(USAGE_HEAD, out);
+	for (int i = 0; i < NOTW_SET_COUNT; i++) {
+		enum notw_setting s = (enum notw_setting)i;
+		if (notw_setting_option(s) == NULL)
+			continue;
+		snprintf(item, sizeof item, "[--%s %s]", notw_setting_option(s), notw_setting_metavar(s));
+		put_synopsis_item(out, &column, item);
+	}
+	put_synopsis_item(out, &column, "[--config FILE]");
+	put_synopsis_item(out, &column, "[--] PROGRAM [ARGS...]");
+	fputc('\n', out);
+}
+
+/* "  --option VALUE   help", the help on the next line when the option
+ * is too long for its column. */
+static void print_option(FILE *out, const char *option, const char *metavar, const char *help)
+{
+	int n = fprintf(out, "  --%s %s", option, metavar);
+	if (n >= HELP_COLUMN)
+		fprintf(out, "\n%*s%s\n", HELP_COLUMN, "", help);
+	else
+		fprintf(out, "%*s%s\n", HELP_COLUMN - n, "", help);
+}
+
 static void run_usage(FILE *out)
 {
-	fprintf(out,
-		"usage: notw run [--reuseaddr on|off] [--linger off|crash|exit|always]\n"
-		"                [--linger-outgoing on|off] [--ports LIST]\n"
-		"                [--reap on|off] [--wait SECS] [--log DEST] [--log-level LEVEL]\n"
-		"                [--config FILE] [--] PROGRAM [ARGS...]\n"
-		"Runs PROGRAM with libnotw preloaded (prepended to any LD_PRELOAD); each option\n"
-		"sets the NOTW_* variable of the same name (--config: NOTW_CONFIG, after\n"
-		"checking the file as notw check-config does). Options end at PROGRAM.\n"
-		"Refuses (status 2) a program the library could not load into: statically\n"
-		"linked (of any word size), built for another word size or machine than the\n"
-		"library, set-user-ID or set-group-ID, or with file capabilities; for a script,\n"
-		"the same of its \"#!\" interpreter (a script without \"#!\" runs with /bin/sh, as\n"
-		"a shell runs it). Refuses a library path that LD_PRELOAD would split (a space or\n"
-		"a colon in it). notw attach gives the programs it refuses their port back from\n"
-		"the kernel instead (a cgroup BPF program; see notw attach --help).\n");
+	print_synopsis(out);
+	fputs("Runs PROGRAM with libnotw preloaded (prepended to any LD_PRELOAD); each option\n"
+	      "sets the NOTW_* variable of the same name (--config: NOTW_CONFIG, after\n"
+	      "checking the file as notw check-config does). Options end at PROGRAM.\n"
+	      "Refuses (status 2) a program the library could not load into: statically\n"
+	      "linked (of any word size), built for another word size or machine than the\n"
+	      "library, set-user-ID or set-group-ID, or with file capabilities; for a script,\n"
+	      "the same of its \"#!\" interpreter (a script without \"#!\" runs with /bin/sh, as\n"
+	      "a shell runs it). Refuses a library path that LD_PRELOAD would split (a space or\n"
+	      "a colon in it). notw attach gives the programs it refuses their port back from\n"
+	      "the kernel instead (a cgroup BPF program; see notw attach --help).\n"
+	      "Options:\n",
+	      out);
+	for (int i = 0; i < NOTW_SET_COUNT; i++) {
+		enum notw_setting s = (enum notw_setting)i;
+		if (notw_setting_option(s) != NULL)
+			print_option(out, notw_setting_option(s), notw_setting_metavar(s), notw_setting_help(s));
+	}
+	print_option(out, "config", "FILE", "the policy file (see notw.ini(5))");
 }
 
 /* libnotw.so: in the build tree next to this program, else the installed one. */
@@ -177,22 +227,26 @@ static bool set_variable(const char *option, enum notw_setting setting, const ch
 /* getopt_long's val for --config; the others are their setting + 1. */
 #define OPT_CONFIG 1000
 
+/* One long option per setting that has one, then --config and --help. */
+static const struct option *run_options(void)
+{
+	static struct option opts[NOTW_SET_COUNT + 3];
+	int n = 0;
+	for (int i = 0; i < NOTW_SET_COUNT; i++) {
+		const char *name = notw_setting_option((enum notw_setting)i);
+		if (name != NULL)
+			opts[n++] = (struct option){ name, required_argument, NULL, i + 1 };
+	}
+	opts[n++] = (struct option){ "config", required_argument, NULL, OPT_CONFIG };
+	opts[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+	opts[n] = (struct option){ NULL, 0, NULL, 0 };
+	return opts;
+}
+
 /* Returns -1 and the program's index in *first, or the exit status. */
 static int parse_run_args(int argc, char **argv, int *first)
 {
-	static const struct option long_opts[] = {
-		{ "reuseaddr", required_argument, NULL, NOTW_SET_REUSEADDR + 1 },
-		{ "linger", required_argument, NULL, NOTW_SET_LINGER + 1 },
-		{ "linger-outgoing", required_argument, NULL, NOTW_SET_LINGER_OUTGOING + 1 },
-		{ "ports", required_argument, NULL, NOTW_SET_PORTS + 1 },
-		{ "reap", required_argument, NULL, NOTW_SET_REAP + 1 },
-		{ "wait", required_argument, NULL, NOTW_SET_WAIT + 1 },
-		{ "log", required_argument, NULL, NOTW_SET_LOG + 1 },
-		{ "log-level", required_argument, NULL, NOTW_SET_LOG_LEVEL + 1 },
-		{ "config", required_argument, NULL, OPT_CONFIG },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	const struct option *long_opts = run_options();
 	int c, index = 0;
 	/* '+': options end at the program, whose own options are its own. */
 	while ((c = getopt_long(argc, argv, "+" OPTS_QUIET "h", long_opts, &index)) != -1) {

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "fmt.h"
+#include "settings.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,13 +21,22 @@
 /* Reading the file                                                    */
 /* ------------------------------------------------------------------ */
 
+/* A read shorter than asked that reaches the size fstat() gave is the
+ * end of the file: no further read to hear it say 0. A file that claims
+ * no size (procfs and the like) is read until read() says 0. */
+static bool at_end(size_t len, size_t asked, long got, off_t size)
+{
+	return (size_t)got < asked && size > 0 && len >= (size_t)size;
+}
+
 /* Plain system calls: this runs while the library is getting ready, and
  * the library's own close() hook must not see its descriptor. */
-static int read_all(int fd, struct notw_config_text *t)
+static int read_all(int fd, struct notw_config_text *t, off_t size)
 {
 	size_t want = NOTW_CONFIG_FILE_MAX + 1; /* one more byte: is there more? */
 	while (t->len < want) {
-		long n = notw_syscall(SYS_read, fd, t->mem + t->len, want - t->len);
+		size_t asked = want - t->len;
+		long n = notw_syscall(SYS_read, fd, t->mem + t->len, asked);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -34,6 +44,8 @@ static int read_all(int fd, struct notw_config_text *t)
 		if (n == 0)
 			break;
 		t->len += (size_t)n;
+		if (at_end(t->len, asked, n, size))
+			break;
 	}
 	if (t->len > NOTW_CONFIG_FILE_MAX) {
 		/* Keep whole lines only: a cut line would read as another value. */
@@ -45,7 +57,7 @@ static int read_all(int fd, struct notw_config_text *t)
 	return 0;
 }
 
-static int check_regular(int fd, struct notw_config_text *t)
+static int check_regular(int fd, struct notw_config_text *t, off_t *size)
 {
 	struct stat st;
 	if (notw_syscall(SYS_fstat, fd, &st) != 0)
@@ -56,12 +68,30 @@ static int check_regular(int fd, struct notw_config_text *t)
 		return EINVAL;
 	t->owner = st.st_uid;
 	t->mode = st.st_mode;
+	*size = st.st_size;
 	return 0;
 }
 
-int notw_config_read(const char *path, struct notw_config_text *t)
+/* The caller's buffer, or an anonymous mapping when it has none. */
+static int take_buffer(struct notw_config_text *t, char *buf, size_t cap)
+{
+	if (buf != NULL && cap >= NOTW_CONFIG_FILE_MAX + 1) {
+		t->mem = buf;
+		return 0;
+	}
+	void *mem = mmap(NULL, NOTW_CONFIG_FILE_MAX + 1, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		return errno;
+	t->mem = mem;
+	t->map_len = NOTW_CONFIG_FILE_MAX + 1;
+	return 0;
+}
+
+int notw_config_read_into(const char *path, struct notw_config_text *t, char *buf, size_t cap)
 {
 	int saved_errno = errno;
+	off_t size = 0;
 	memset(t, 0, sizeof *t);
 	/* O_NONBLOCK: a FIFO put in the file's place must not hang the program. */
 	int fd = (int)notw_syscall(SYS_openat, AT_FDCWD, path,
@@ -71,19 +101,11 @@ int notw_config_read(const char *path, struct notw_config_text *t)
 		errno = saved_errno;
 		return err;
 	}
-	int err = check_regular(fd, t);
-	if (err == 0) {
-		t->map_len = NOTW_CONFIG_FILE_MAX + 1;
-		void *mem = mmap(NULL, t->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-				 -1, 0);
-		if (mem == MAP_FAILED) {
-			err = errno;
-			t->map_len = 0;
-		} else {
-			t->mem = mem;
-			err = read_all(fd, t);
-		}
-	}
+	int err = check_regular(fd, t, &size);
+	if (err == 0)
+		err = take_buffer(t, buf, cap);
+	if (err == 0)
+		err = read_all(fd, t, size);
 	notw_syscall(SYS_close, fd);
 	if (err != 0)
 		notw_config_release(t);
@@ -91,9 +113,14 @@ int notw_config_read(const char *path, struct notw_config_text *t)
 	return err;
 }
 
+int notw_config_read(const char *path, struct notw_config_text *t)
+{
+	return notw_config_read_into(path, t, NULL, 0);
+}
+
 void notw_config_release(struct notw_config_text *t)
 {
-	if (t->mem != NULL)
+	if (t->map_len != 0)
 		munmap(t->mem, t->map_len);
 	t->mem = NULL;
 	t->len = 0;
@@ -156,6 +183,8 @@ struct parse {
 	uint32_t set_by_program;   /* settings a matching [program:] has set */
 	struct notw_policy *policy;
 	const struct notw_program *prog;
+	notw_identify_fn identify;  /* fills identified when first needed */
+	struct notw_program identified;
 	struct notw_config_report *report;
 };
 
@@ -221,11 +250,16 @@ bool notw_config_program_matches(const char *pattern, const struct notw_program 
 	return prog->name != NULL && fnmatch(pattern, prog->name, 0) == 0;
 }
 
-static bool section_matches(const struct parse *ps, const char *name, size_t n)
+static bool section_matches(struct parse *ps, const char *name, size_t n)
 {
 	char pattern[NOTW_CONFIG_LINE_MAX + 1];
 	memcpy(pattern, name, n);
 	pattern[n] = '\0';
+	if (ps->identify != NULL) {
+		ps->identify(&ps->identified);
+		ps->identify = NULL;
+		ps->prog = &ps->identified;
+	}
 	return notw_config_program_matches(pattern, ps->prog);
 }
 
@@ -439,8 +473,8 @@ static int on_setting(void *user, const char *unused_section, const char *key, c
 	return 1;
 }
 
-int notw_config_apply(struct notw_policy *p, const char *text, size_t len,
-		      const struct notw_program *prog, struct notw_config_report *r)
+static int apply(struct notw_policy *p, const char *text, size_t len, const struct notw_program *prog,
+		 notw_identify_fn identify, struct notw_config_report *r)
 {
 	struct parse ps;
 	memset(r, 0, sizeof *r);
@@ -450,10 +484,23 @@ int notw_config_apply(struct notw_policy *p, const char *text, size_t len,
 	ps.kind = SECTION_NONE;
 	ps.policy = p;
 	ps.prog = prog;
+	ps.identify = identify;
 	ps.report = r;
 	/* Its result is the first line that did not parse: next_line() has
 	 * already said so, with the others. */
 	(void)ini_parse_stream(next_line, &ps, on_setting, &ps);
 	r->lines = ps.line;
 	return r->count + r->dropped;
+}
+
+int notw_config_apply(struct notw_policy *p, const char *text, size_t len,
+		      const struct notw_program *prog, struct notw_config_report *r)
+{
+	return apply(p, text, len, prog, NULL, r);
+}
+
+int notw_config_apply_identifying(struct notw_policy *p, const char *text, size_t len,
+				  notw_identify_fn identify, struct notw_config_report *r)
+{
+	return apply(p, text, len, NULL, identify, r);
 }

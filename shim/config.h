@@ -1,6 +1,6 @@
 /* The policy file (notw.ini): read once with plain system calls into a
- * bounded buffer, parsed by inih, merged into a policy. No allocation
- * besides one anonymous mapping for the file's text, no stdio. */
+ * bounded buffer (the caller's, or an anonymous mapping), parsed by inih,
+ * merged into a policy. No allocation, no stdio. */
 #ifndef NOTW_CONFIG_H
 #define NOTW_CONFIG_H
 
@@ -20,7 +20,7 @@
 struct notw_config_text {
 	char *mem;
 	size_t len;        /* bytes of text in mem */
-	size_t map_len;    /* size of the mapping */
+	size_t map_len;    /* size of the mapping; 0: mem is the caller's */
 	bool truncated;    /* the file was longer than NOTW_CONFIG_FILE_MAX */
 	uid_t owner;
 	mode_t mode;
@@ -28,8 +28,13 @@ struct notw_config_text {
 
 /* Read path. 0 on success (release t later), else an errno value:
  * EISDIR for a directory, EINVAL for anything else that is not a regular
- * file, and what open/read said otherwise. */
+ * file, and what open/read said otherwise. No file: one system call (the
+ * open); a file: open, fstat, one read for a file read whole at once,
+ * close, and the text's mapping (mmap, munmap at release). */
 int notw_config_read(const char *path, struct notw_config_text *t);
+/* The same into buf, when it holds NOTW_CONFIG_FILE_MAX + 1 bytes (no
+ * mapping then); t->mem points into it. */
+int notw_config_read_into(const char *path, struct notw_config_text *t, char *buf, size_t cap);
 void notw_config_release(struct notw_config_text *t);
 
 /* In secure-execution mode the file steers a privileged program: only a
@@ -69,6 +74,13 @@ struct notw_config_report {
  * rest applies. Returns r->count + r->dropped. */
 int notw_config_apply(struct notw_policy *p, const char *text, size_t len,
 		      const struct notw_program *prog, struct notw_config_report *r);
+
+/* The same for this program, identified only if a [program:] section is
+ * to be matched: identify() fills *prog then, once (a file with only
+ * [defaults] costs no look at the executable). */
+typedef void (*notw_identify_fn)(struct notw_program *prog);
+int notw_config_apply_identifying(struct notw_policy *p, const char *text, size_t len,
+				  notw_identify_fn identify, struct notw_config_report *r);
 
 /* The text's section headers match NAME as a glob (fnmatch) on the
  * program's basename, or, with a '/' in it, on its full path. */

@@ -10,7 +10,6 @@
 #include "log.h"
 #include "policy.h"
 #include "real.h"
-#include "state.h"
 
 #include <errno.h>
 #include <fcntl.h>

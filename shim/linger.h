@@ -20,7 +20,7 @@
 #define NOTW_LINGER_H
 
 #include "fdtable.h"
-#include "state.h"
+#include "policy.h"
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,18 +1,26 @@
 #include "policy.h"
 
+#include "fmt.h"
+
 #include <stddef.h>
 #include <string.h>
 #include <strings.h>
 
+struct notw_policy notw_active_policy;
+
 void notw_policy_defaults(struct notw_policy *p)
 {
-	memset(p, 0, sizeof *p);
 	p->enabled = true;
 	p->reuseaddr = true;
+	p->linger = NOTW_LINGER_OFF;
+	p->linger_outgoing = false;
 	p->reap = true;
-	p->all_ports = true;
-	p->log_sink = NOTW_SINK_STDERR;
+	p->wait_seconds = 0;
+	p->ports.all = true;
+	p->ports.count = 0;
 	p->log_level = NOTW_LEVEL_INFO;
+	p->log.sink = NOTW_SINK_STDERR;
+	p->log.path[0] = '\0';
 }
 
 bool notw_parse_bool(const char *s, bool *out)
@@ -57,55 +65,76 @@ static bool parse_port_number(const char **s, unsigned *out)
 	return true;
 }
 
-/* Set the bits lo..hi a word at a time: a list of many wide ranges
- * ("1-65535,1-65535,...") costs at most 1024 word writes per item. */
-static void set_port_range(uint64_t *bits, unsigned lo, unsigned hi)
+/* Add lo..hi to set, joined with the ranges it overlaps or touches; false
+ * when it joins none and set is full. */
+static bool add_port_range(struct notw_port_set *set, unsigned lo, unsigned hi)
 {
-	unsigned first = lo / 64u, last = hi / 64u;
-	uint64_t head = ~(uint64_t)0 << (lo % 64u);
-	uint64_t tail = ~(uint64_t)0 >> (63u - hi % 64u);
-	if (first == last) {
-		bits[first] |= head & tail;
-		return;
+	unsigned first = 0, end;
+	while (first < set->count && set->range[first].hi + 1u < lo)
+		first++;
+	for (end = first; end < set->count && set->range[end].lo <= hi + 1u; end++) {
+		if (set->range[end].lo < lo)
+			lo = set->range[end].lo;
+		if (set->range[end].hi > hi)
+			hi = set->range[end].hi;
 	}
-	bits[first] |= head;
-	for (unsigned w = first + 1u; w < last; w++)
-		bits[w] = ~(uint64_t)0;
-	bits[last] |= tail;
+	/* range[first..end) joins the new one; it takes their place */
+	if (first == end && set->count == NOTW_PORT_RANGES_MAX)
+		return false;
+	memmove(&set->range[first + 1], &set->range[end], (set->count - end) * sizeof set->range[0]);
+	set->count = (uint8_t)(set->count + 1u - (end - first));
+	set->range[first].lo = (uint16_t)lo;
+	set->range[first].hi = (uint16_t)hi;
+	return true;
 }
 
-/* Walk the list; with bits != NULL, set the bits of each item. */
-static bool walk_ports(const char *s, uint64_t *bits, const char **reason)
+#define TOO_MANY_RANGES "more than 64 separate ports or ranges (those that overlap or touch count as one)"
+_Static_assert(NOTW_PORT_RANGES_MAX == 64, "TOO_MANY_RANGES names the limit");
+
+/* One item, "80" or "8000-8100", blanks around it and around the '-'. */
+static bool parse_port_item(const char **s, unsigned *lo, unsigned *hi, const char **reason)
+{
+	const char *p = *s;
+	while (is_space(*p))
+		p++;
+	if (!parse_port_number(&p, lo)) {
+		*reason = "expected a port number from 1 to 65535";
+		return false;
+	}
+	*hi = *lo;
+	while (is_space(*p))
+		p++;
+	if (*p == '-') {
+		p++;
+		while (is_space(*p))
+			p++;
+		if (!parse_port_number(&p, hi)) {
+			*reason = "expected a port number from 1 to 65535 after '-'";
+			return false;
+		}
+		if (*hi < *lo) {
+			*reason = "a range must go from the lower port to the higher";
+			return false;
+		}
+		while (is_space(*p))
+			p++;
+	}
+	*s = p;
+	return true;
+}
+
+/* Read the whole list into set (which starts empty). */
+static bool walk_ports(const char *s, struct notw_port_set *set, const char **reason)
 {
 	const char *p = s;
 	for (;;) {
 		unsigned lo, hi;
-		while (is_space(*p))
-			p++;
-		if (!parse_port_number(&p, &lo)) {
-			*reason = "expected a port number from 1 to 65535";
+		if (!parse_port_item(&p, &lo, &hi, reason))
+			return false;
+		if (!add_port_range(set, lo, hi)) {
+			*reason = TOO_MANY_RANGES;
 			return false;
 		}
-		hi = lo;
-		while (is_space(*p))
-			p++;
-		if (*p == '-') {
-			p++;
-			while (is_space(*p))
-				p++;
-			if (!parse_port_number(&p, &hi)) {
-				*reason = "expected a port number from 1 to 65535 after '-'";
-				return false;
-			}
-			if (hi < lo) {
-				*reason = "a range must go from the lower port to the higher";
-				return false;
-			}
-			while (is_space(*p))
-				p++;
-		}
-		if (bits != NULL)
-			set_port_range(bits, lo, hi);
 		if (*p == '\0')
 			return true;
 		if (*p != ',') {
@@ -123,20 +152,25 @@ static bool is_blank(const char *s)
 	return *s == '\0';
 }
 
-bool notw_parse_ports(const char *s, struct notw_policy *p, const char **reason)
+bool notw_parse_ports(const char *s, struct notw_port_set *set, const char **reason)
 {
-	if (p == NULL)
-		return is_blank(s) || walk_ports(s, NULL, reason);
+	struct notw_port_set list; /* only count and the ranges below it are used */
+	list.all = false;
+	list.count = 0;
 	if (is_blank(s)) {
-		p->all_ports = true;
-		memset(p->ports, 0, sizeof p->ports);
+		if (set != NULL) {
+			set->all = true;
+			set->count = 0;
+		}
 		return true;
 	}
-	if (!walk_ports(s, NULL, reason))
+	if (!walk_ports(s, &list, reason))
 		return false;
-	memset(p->ports, 0, sizeof p->ports);
-	walk_ports(s, p->ports, reason);
-	p->all_ports = false;
+	if (set != NULL) {
+		set->all = false;
+		set->count = list.count;
+		memcpy(set->range, list.range, list.count * sizeof list.range[0]);
+	}
 	return true;
 }
 
@@ -224,129 +258,125 @@ bool notw_parse_level(const char *s, enum notw_level *out)
 	return false;
 }
 
-static const struct {
-	const char *key;
-	const char *env;
-} settings[NOTW_SET_COUNT] = {
-	[NOTW_SET_ENABLED] = { "enabled", "NOTW_ENABLED" },
-	[NOTW_SET_LOG] = { "log", "NOTW_LOG" },
-	[NOTW_SET_LOG_LEVEL] = { "log_level", "NOTW_LOG_LEVEL" },
-	[NOTW_SET_REUSEADDR] = { "reuseaddr", "NOTW_REUSEADDR" },
-	[NOTW_SET_LINGER] = { "linger", "NOTW_LINGER" },
-	[NOTW_SET_LINGER_OUTGOING] = { "linger_outgoing", "NOTW_LINGER_OUTGOING" },
-	[NOTW_SET_REAP] = { "reap", "NOTW_REAP" },
-	[NOTW_SET_WAIT] = { "wait", "NOTW_WAIT" },
-	[NOTW_SET_PORTS] = { "ports", "NOTW_PORTS" },
-};
+/* ------------------------------------------------------------------ */
+/* The kinds of value: parse and print for each                        */
+/* ------------------------------------------------------------------ */
 
-const char *notw_setting_env(enum notw_setting s)
-{
-	return (unsigned)s < NOTW_SET_COUNT ? settings[s].env : "?";
-}
-
-int notw_setting_by_key(const char *name)
-{
-	for (int i = 0; i < NOTW_SET_COUNT; i++)
-		if (strcmp(name, settings[i].key) == 0)
-			return i;
-	return -1;
-}
-
-static const char *const bool_reason = "expected on or off (1/0, yes/no, true/false)";
-
-static const char *set_bool(bool *field, const char *text)
+static const char *parse_bool(void *value, const char *text)
 {
 	bool v;
 	if (!notw_parse_bool(text, &v))
-		return bool_reason;
-	if (field != NULL)
-		*field = v;
+		return "expected on or off (1/0, yes/no, true/false)";
+	if (value != NULL)
+		*(bool *)value = v;
 	return NULL;
 }
 
-static const char *set_log(struct notw_policy *p, const char *text)
+static void print_bool(const void *value, struct notw_buf *b)
 {
+	notw_buf_puts(b, *(const bool *)value ? "on" : "off");
+}
+
+const struct notw_value_kind notw_kind_bool = { parse_bool, print_bool, "on|off", NULL };
+
+static const char *parse_linger(void *value, const char *text)
+{
+	enum notw_linger v;
+	if (!notw_parse_linger(text, &v))
+		return "expected off, crash, exit or always";
+	if (value != NULL)
+		*(enum notw_linger *)value = v;
+	return NULL;
+}
+
+static void print_linger(const void *value, struct notw_buf *b)
+{
+	notw_buf_puts(b, notw_linger_name(*(const enum notw_linger *)value));
+}
+
+const struct notw_value_kind notw_kind_linger = { parse_linger, print_linger, "off|crash|exit|always",
+						  NULL };
+
+static const char *parse_seconds(void *value, const char *text)
+{
+	unsigned v;
+	if (!notw_parse_wait(text, &v))
+		return "expected a number of seconds from 0 to 600";
+	if (value != NULL)
+		*(unsigned *)value = v;
+	return NULL;
+}
+
+static void print_seconds(const void *value, struct notw_buf *b)
+{
+	notw_buf_put_u64(b, *(const unsigned *)value);
+}
+
+const struct notw_value_kind notw_kind_seconds = { parse_seconds, print_seconds, "SECS", NULL };
+
+static const char *parse_ports(void *value, const char *text)
+{
+	const char *reason = NULL;
+	return notw_parse_ports(text, value, &reason) ? NULL : reason;
+}
+
+/* "80,8000-8100"; all ports: "" (an empty list). */
+static void print_ports(const void *value, struct notw_buf *b)
+{
+	const struct notw_port_set *set = value;
+	for (unsigned i = 0; i < set->count; i++) {
+		if (i > 0)
+			notw_buf_putc(b, ',');
+		notw_buf_put_u64(b, set->range[i].lo);
+		if (set->range[i].hi != set->range[i].lo) {
+			notw_buf_putc(b, '-');
+			notw_buf_put_u64(b, set->range[i].hi);
+		}
+	}
+}
+
+const struct notw_value_kind notw_kind_ports = { parse_ports, print_ports, "LIST", "(all)" };
+
+static const char *parse_log_dest(void *value, const char *text)
+{
+	struct notw_log_dest *dest = value;
 	enum notw_sink sink;
 	char path[NOTW_LOG_PATH_MAX];
 	const char *reason = NULL;
 	if (!notw_parse_log_dest(text, &sink, path, sizeof path, &reason))
 		return reason;
-	if (p != NULL) {
-		p->log_sink = sink;
+	if (dest != NULL) {
+		dest->sink = sink;
 		if (sink == NOTW_SINK_FILE)
-			memcpy(p->log_path, path, strlen(path) + 1);
+			memcpy(dest->path, path, strlen(path) + 1);
 	}
 	return NULL;
 }
 
-const char *notw_policy_set(struct notw_policy *p, enum notw_setting s, const char *text)
+static void print_log_dest(const void *value, struct notw_buf *b)
 {
-	const char *reason = NULL;
-	enum notw_linger linger;
-	enum notw_level level;
-	unsigned secs;
-
-	switch (s) {
-	case NOTW_SET_ENABLED:
-		return set_bool(p != NULL ? &p->enabled : NULL, text);
-	case NOTW_SET_REUSEADDR:
-		return set_bool(p != NULL ? &p->reuseaddr : NULL, text);
-	case NOTW_SET_REAP:
-		return set_bool(p != NULL ? &p->reap : NULL, text);
-	case NOTW_SET_LINGER_OUTGOING:
-		return set_bool(p != NULL ? &p->linger_outgoing : NULL, text);
-	case NOTW_SET_LOG:
-		return set_log(p, text);
-	case NOTW_SET_LOG_LEVEL:
-		if (!notw_parse_level(text, &level))
-			return "expected error, warn, info or debug";
-		if (p != NULL)
-			p->log_level = level;
-		return NULL;
-	case NOTW_SET_LINGER:
-		if (!notw_parse_linger(text, &linger))
-			return "expected off, crash, exit or always";
-		if (p != NULL)
-			p->linger = linger;
-		return NULL;
-	case NOTW_SET_WAIT:
-		if (!notw_parse_wait(text, &secs))
-			return "expected a number of seconds from 0 to 600";
-		if (p != NULL)
-			p->wait_seconds = secs;
-		return NULL;
-	case NOTW_SET_PORTS:
-		return notw_parse_ports(text, p, &reason) ? NULL : reason;
-	case NOTW_SET_COUNT:
-		break;
-	}
-	return "unknown setting";
+	static const char *const sinks[] = { "stderr", "syslog", "none", "file:" };
+	const struct notw_log_dest *dest = value;
+	notw_buf_puts(b, (unsigned)dest->sink < sizeof sinks / sizeof sinks[0] ? sinks[dest->sink] : "?");
+	if (dest->sink == NOTW_SINK_FILE)
+		notw_buf_puts(b, dest->path);
 }
 
-static void add_diag(struct notw_diag *diags, int max, int *n, const char *name,
-		     const char *value, const char *reason)
+const struct notw_value_kind notw_kind_log_dest = { parse_log_dest, print_log_dest, "DEST", NULL };
+
+static const char *parse_level(void *value, const char *text)
 {
-	if (*n >= max)
-		return;
-	struct notw_diag *d = &diags[*n];
-	size_t len = strnlen(value, sizeof d->value - 1);
-	d->name = name;
-	memcpy(d->value, value, len);
-	d->value[len] = '\0';
-	d->reason = reason;
-	(*n)++;
+	enum notw_level v;
+	if (!notw_parse_level(text, &v))
+		return "expected error, warn, info or debug";
+	if (value != NULL)
+		*(enum notw_level *)value = v;
+	return NULL;
 }
 
-int notw_policy_apply_env(struct notw_policy *p, notw_getenv_fn get, struct notw_diag *diags,
-			  int max)
+static void print_level(const void *value, struct notw_buf *b)
 {
-	int n = 0;
-	for (int i = 0; i < NOTW_SET_COUNT; i++) {
-		enum notw_setting s = (enum notw_setting)i;
-		const char *v = get(settings[s].env);
-		const char *reason;
-		if (v != NULL && (reason = notw_policy_set(p, s, v)) != NULL)
-			add_diag(diags, max, &n, settings[s].env, v, reason);
-	}
-	return n;
+	notw_buf_puts(b, notw_level_name(*(const enum notw_level *)value));
 }
+
+const struct notw_value_kind notw_kind_level = { parse_level, print_level, "LEVEL", NULL };

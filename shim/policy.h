@@ -1,15 +1,19 @@
-/* The policy: what the library does, and to which ports. Parsing is pure
- * (no I/O, no allocation) so the tests can drive it directly; the caller
- * logs the diagnostics. */
+/* The policy: what the library does, and to which ports; each kind of
+ * value a setting takes, and how it is read and written. Pure (no I/O, no
+ * allocation) so the tests can drive it directly; the caller logs the
+ * diagnostics. The settings themselves are listed in settings.h. */
 #ifndef NOTW_POLICY_H
 #define NOTW_POLICY_H
 
 #include "log.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-#define NOTW_PORT_WORDS (65536u / 64u)
+/* A port list holds at most this many ranges once those that overlap or
+ * touch are joined ("80,81,82" is one range): a longer list is refused. */
+#define NOTW_PORT_RANGES_MAX 64
 
 /* What happens to connections when they close (NOTW_LINGER). */
 enum notw_linger {
@@ -19,6 +23,24 @@ enum notw_linger {
 	NOTW_LINGER_ALWAYS,   /* every close resets, the program's own included */
 };
 
+struct notw_port_span {
+	uint16_t lo, hi;                   /* lo <= hi, both in 1..65535 */
+};
+
+/* The ports the library acts on: all of them, or the ports of count
+ * ranges, sorted, none overlapping or touching another. */
+struct notw_port_set {
+	bool all;                          /* NOTW_PORTS empty or unset; count is 0 */
+	uint8_t count;
+	struct notw_port_span range[NOTW_PORT_RANGES_MAX];
+};
+
+/* Where the log goes. */
+struct notw_log_dest {
+	enum notw_sink sink;
+	char path[NOTW_LOG_PATH_MAX];      /* NOTW_SINK_FILE */
+};
+
 struct notw_policy {
 	bool enabled;                      /* off: every call passes straight through */
 	bool reuseaddr;
@@ -26,29 +48,26 @@ struct notw_policy {
 	bool linger_outgoing;              /* crash/exit: arm outgoing connections too */
 	bool reap;                         /* destroy blocking timewait sockets */
 	unsigned wait_seconds;             /* or wait for them, at most this long */
-	bool all_ports;                    /* NOTW_PORTS empty or unset */
-	uint64_t ports[NOTW_PORT_WORDS];   /* bit p set: port p matches */
-	enum notw_sink log_sink;
-	char log_path[NOTW_LOG_PATH_MAX];
+	struct notw_port_set ports;
 	enum notw_level log_level;
+	struct notw_log_dest log;          /* last: the path is big and seldom read */
 };
 
-/* One rejected setting: the variable, its value as given, and why. */
-struct notw_diag {
-	const char *name;
-	char value[96];
-	const char *reason;
-};
+/* The policy in force in this process: filled once by notw_policy_load()
+ * (policy_load.c) before any hook acts on it, read-only after that. */
+extern struct notw_policy notw_active_policy;
 
-#define NOTW_DIAG_MAX NOTW_SET_COUNT  /* one per setting at most */
-
+/* Every field its default. Only what is read is written: the first byte of
+ * the log path, and of the port ranges nothing (there are none). */
 void notw_policy_defaults(struct notw_policy *p);
 
 /* on/off, 1/0, yes/no, true/false, any case. */
 bool notw_parse_bool(const char *s, bool *out);
 /* "49200,8000-8100", spaces allowed around items; "" means all ports.
- * On failure p is unchanged and *reason says why; with p NULL, only checks. */
-bool notw_parse_ports(const char *s, struct notw_policy *p, const char **reason);
+ * On failure *set is unchanged and *reason says why; with set NULL, only
+ * checks. At most NOTW_PORT_RANGES_MAX ranges, counted as the list is
+ * read, each item joined with those before it that it overlaps or touches. */
+bool notw_parse_ports(const char *s, struct notw_port_set *set, const char **reason);
 /* stderr | syslog | none | file:PATH */
 bool notw_parse_log_dest(const char *s, enum notw_sink *sink, char *path, size_t path_cap,
 			 const char **reason);
@@ -61,41 +80,37 @@ const char *notw_linger_name(enum notw_linger mode);
 bool notw_parse_level(const char *s, enum notw_level *out);
 const char *notw_level_name(enum notw_level level);
 
+/* Called at every bind and accepted connection: the ranges are sorted, so
+ * the first one that ends at or after port decides. */
 static inline bool notw_policy_port_matches(const struct notw_policy *p, unsigned port)
 {
-	if (port > 65535u)
-		return false;
-	return p->all_ports || (p->ports[port / 64u] >> (port % 64u) & 1u) != 0;
+	const struct notw_port_set *set = &p->ports;
+	if (set->all)
+		return port <= 65535u;
+	for (unsigned i = 0; i < set->count; i++)
+		if (port <= set->range[i].hi)
+			return port >= set->range[i].lo;
+	return false;
 }
 
-/* The settings, each with its INI key and its environment variable. */
-enum notw_setting {
-	NOTW_SET_ENABLED = 0,
-	NOTW_SET_LOG,
-	NOTW_SET_LOG_LEVEL,
-	NOTW_SET_REUSEADDR,
-	NOTW_SET_LINGER,
-	NOTW_SET_LINGER_OUTGOING,
-	NOTW_SET_REAP,
-	NOTW_SET_WAIT,
-	NOTW_SET_PORTS,
-	NOTW_SET_COUNT
+/* How one kind of value is read and written, the same for every setting
+ * of that kind. */
+struct notw_buf;
+struct notw_value_kind {
+	/* Read text into *value, or only check it when value is NULL. NULL
+	 * when it is valid, else why not (*value is then unchanged). */
+	const char *(*parse)(void *value, const char *text);
+	/* *value as it is written, so that parse() reads it back. */
+	void (*print)(const void *value, struct notw_buf *b);
+	const char *metavar;     /* for notw run's usage: "on|off", "LIST" */
+	const char *when_empty;  /* shown for a value written as "", or NULL */
 };
 
-const char *notw_setting_env(enum notw_setting s);  /* "NOTW_LOG_LEVEL" */
-/* The setting whose INI key is name, or -1. */
-int notw_setting_by_key(const char *name);
-
-/* Read text as the value of setting s into p; with p NULL, only check it.
- * Returns NULL when it is valid, else why not (p is then unchanged). */
-const char *notw_policy_set(struct notw_policy *p, enum notw_setting s, const char *text);
-
-typedef const char *(*notw_getenv_fn)(const char *name);
-
-/* Apply the NOTW_* variables that get() returns on top of p. Each invalid
- * value leaves that setting as it was and adds a diagnostic (up to max).
- * Returns the number of diagnostics. */
-int notw_policy_apply_env(struct notw_policy *p, notw_getenv_fn get, struct notw_diag *diags,
-			  int max);
+extern const struct notw_value_kind notw_kind_bool;      /* bool: on | off */
+extern const struct notw_value_kind notw_kind_linger;    /* enum notw_linger */
+extern const struct notw_value_kind notw_kind_seconds;   /* unsigned, 0..600 */
+extern const struct notw_value_kind notw_kind_ports;     /* struct notw_port_set */
+extern const struct notw_value_kind notw_kind_log_dest;  /* struct notw_log_dest */
+extern const struct notw_value_kind notw_kind_level;     /* enum notw_level */
 
 #endif

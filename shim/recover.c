@@ -7,7 +7,6 @@
 #include "rawsys.h"
 #include "real.h"
 #include "sockdiag.h"
-#include "state.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,55 +1,24 @@
-#define _GNU_SOURCE /* secure_getenv */
+/* The ready gate: the library makes itself ready once (the policy, the
+ * log) at the program's first socket, and keeps what it needs across
+ * fork(). */
+#define _GNU_SOURCE
 #include "rawsys.h"
 #include "state.h"
 
-#include "config.h"
 #include "family.h"
 #include "log.h"
-#include "real.h"
+#include "policy.h"
+#include "policy_load.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <pthread.h>
-#include <string.h>
-#include <stdlib.h>
-#include <sys/auxv.h>
-#include <sys/stat.h>
+#include <stdbool.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-__attribute__((visibility("hidden"))) struct notw_policy notw_active_policy;
 
 static pthread_once_t ready_once = PTHREAD_ONCE_INIT;
 __attribute__((visibility("hidden"))) bool notw_ready_flag;
 static __thread bool initialising_here __attribute__((tls_model("initial-exec")));
-
-static const char *lookup_env(const char *name)
-{
-	return getenv(name);
-}
-
-static void report_diagnostics(const struct notw_diag *diags, int n)
-{
-	for (int i = 0; i < n; i++)
-		notw_log(NOTW_LEVEL_ERROR, "%s=%q: %s; ignored (the setting stays as the policy file or the default has it)", diags[i].name,
-			 diags[i].value, diags[i].reason);
-}
-
-/* A sink that cannot be opened is said once on stderr; the log keeps
- * trying it, so a syslog daemon that starts later is still reached. */
-static void report_sink_failure(const struct notw_policy *p, bool secure)
-{
-	int err = notw_log_probe_sink();
-	if (err == 0)
-		return;
-	/* Name the setting where the operator will look for it. */
-	const char *origin = !secure && getenv("NOTW_LOG") != NULL ? "NOTW_LOG=" : "log = ";
-	if (p->log_sink == NOTW_SINK_FILE)
-		notw_log_error_to_stderr("%sfile:%s: cannot open the log file: %E", origin, p->log_path, err);
-	else
-		notw_log_error_to_stderr("%ssyslog: cannot reach /dev/log: %E", origin, err);
-}
 
 static void before_fork(void)
 {
@@ -62,144 +31,12 @@ static void after_fork_in_child(void)
 	notw_log_atfork_child();
 }
 
-/* The kernel names an executable whose file was removed since (a package
- * upgrade, then a server that re-executes itself through /proc/self/exe)
- * "PATH (deleted)". The program is still the one at PATH; only a file with
- * no link left is taken for such a one, not a file really called that (nor
- * one removed at PATH but still linked elsewhere). */
-static void strip_deleted_suffix(char *path, size_t len)
-{
-	static const char suffix[] = " (deleted)";
-	const size_t slen = sizeof suffix - 1;
-	struct stat st;
-	if (len <= slen || memcmp(path + len - slen, suffix, slen) != 0)
-		return;
-	if (stat("/proc/self/exe", &st) == 0 && st.st_nlink == 0)
-		path[len - slen] = '\0';
-}
-
-/* The executable, for [program:] sections: its path as the kernel has it. */
-static void identify_program(char *path, size_t cap, struct notw_program *prog)
-{
-	long n = notw_syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", path, cap - 1);
-	if (n <= 0) {
-		/* no /proc: the name execve() was given */
-		const char *execfn = (const char *)getauxval(AT_EXECFN);
-		n = execfn != NULL ? (long)strnlen(execfn, cap - 1) : 0;
-		if (n > 0)
-			memcpy(path, execfn, (size_t)n);
-	}
-	path[n > 0 ? n : 0] = '\0';
-	strip_deleted_suffix(path, (size_t)(n > 0 ? n : 0));
-	const char *slash = strrchr(path, '/');
-	prog->path = path[0] == '/' ? path : NULL;
-	prog->name = path[0] != '\0' ? (slash != NULL ? slash + 1 : path) : NULL;
-}
-
-/* What loading the policy file found, said once the log is configured. */
-struct config_outcome {
-	const char *path;
-	int read_err;             /* 0, or why the file could not be read */
-	bool named;               /* by NOTW_CONFIG, so a missing file is news */
-	bool untrusted;           /* secure mode: owned by another user, or writable */
-	bool truncated;
-	struct notw_config_report report;
-};
-
-static void load_config_file(struct notw_policy *p, bool secure, struct config_outcome *out)
-{
-	static char exe[PATH_MAX]; /* runs once; see load_policy() */
-	struct notw_program prog;
-	struct notw_config_text text;
-	const char *named = secure ? NULL : getenv("NOTW_CONFIG");
-
-	memset(out, 0, sizeof *out);
-	out->named = named != NULL && named[0] != '\0';
-	out->path = out->named ? named : NOTW_DEFAULT_CONFIG;
-	out->read_err = notw_config_read(out->path, &text);
-	if (out->read_err != 0)
-		return;
-	if (secure && !notw_config_trusted_for_setid(&text)) {
-		out->untrusted = true;
-		notw_config_release(&text);
-		return;
-	}
-	identify_program(exe, sizeof exe, &prog);
-	out->truncated = text.truncated;
-	notw_config_apply(p, text.mem, text.len, &prog, &out->report);
-	notw_config_release(&text);
-}
-
-static void report_config(const struct config_outcome *c)
-{
-	const struct notw_config_report *r = &c->report;
-	if (c->read_err == ENOENT && !c->named)
-		return; /* no policy file: the usual case */
-	if (c->read_err != 0) {
-		const char *problem = notw_config_read_problem(c->read_err);
-		if (c->read_err == ENOENT)
-			notw_log(NOTW_LEVEL_WARN, "NOTW_CONFIG=%s: no such file; using the built-in defaults",
-				 c->path);
-		else if (problem != NULL)
-			notw_log(NOTW_LEVEL_ERROR, "%s: cannot be read: %s; ignored", c->path, problem);
-		else
-			notw_log(NOTW_LEVEL_ERROR, "%s: cannot be read: %E; ignored", c->path, c->read_err);
-		return;
-	}
-	if (c->untrusted) {
-		notw_log(NOTW_LEVEL_ERROR,
-			 "%s: ignored in this set-id program: the file must be owned by root and writable by nobody else",
-			 c->path);
-		return;
-	}
-	for (int i = 0; i < r->count; i++)
-		notw_log(NOTW_LEVEL_ERROR, "%s:%u: %s", c->path, r->diags[i].line, r->diags[i].text);
-	if (r->dropped > 0)
-		notw_log(NOTW_LEVEL_ERROR, "%s: %d more problems not shown",
-			 c->path, r->dropped);
-	if (c->truncated)
-		notw_log(NOTW_LEVEL_ERROR, "%s: larger than %u bytes: everything after line %u is ignored",
-			 c->path, NOTW_CONFIG_FILE_MAX, r->lines);
-	notw_log(NOTW_LEVEL_DEBUG, "policy file %s: %d [program:] section(s) apply", c->path, r->matched);
-}
-
-static void load_policy(void)
-{
-	struct notw_policy *p = &notw_active_policy;
-	struct notw_diag diags[NOTW_DIAG_MAX];
-	/* Static: this runs once, maybe on a thread with a small stack. */
-	static struct config_outcome config;
-	int n = 0;
-	/* A set-id or file-capability program runs with an environment its
-	 * caller chose: none of it may steer the library, NOTW_CONFIG included. */
-	bool secure = getauxval(AT_SECURE) != 0;
-
-	notw_policy_defaults(p);
-	load_config_file(p, secure, &config);
-	if (!secure)
-		n = notw_policy_apply_env(p, lookup_env, diags, NOTW_DIAG_MAX);
-	notw_log_configure(p->log_sink, p->log_path, p->log_level);
-	/* A disabled program touches no sink unless it has a line to write
-	 * (with the library in /etc/ld.so.preload, that is every program). */
-	if (p->enabled)
-		report_sink_failure(p, secure);
-	report_config(&config);
-	report_diagnostics(diags, n);
-	if (secure)
-		notw_log(NOTW_LEVEL_DEBUG, "secure-execution mode: the NOTW_* environment is ignored");
-	if (!p->enabled)
-		notw_log(NOTW_LEVEL_DEBUG, "disabled for this program (enabled = off): every call passes through");
-	notw_log(NOTW_LEVEL_DEBUG, "ready: reuseaddr=%s linger=%s linger_outgoing=%s ports=%s",
-		 p->reuseaddr ? "on" : "off", notw_linger_name(p->linger), p->linger_outgoing ? "on" : "off",
-		 p->all_ports ? "all" : "list");
-}
-
 static void get_ready(void)
 {
 	int saved_errno = errno;
 	pthread_atfork(before_fork, NULL, after_fork_in_child);
 	notw_family_set_pid((pid_t)notw_syscall(SYS_getpid));
-	load_policy();
+	notw_policy_load();
 	__atomic_store_n(&notw_ready_flag, true, __ATOMIC_RELEASE);
 	errno = saved_errno;
 }

@@ -1,4 +1,5 @@
-/* Library-wide state: the policy in force and whether the library is ready. */
+/* Library-wide state: whether the library is ready (the policy in force is
+ * policy.h's notw_active_policy), fork and vfork. */
 #ifndef NOTW_STATE_H
 #define NOTW_STATE_H
 
@@ -9,7 +10,6 @@
 
 #define NOTW_EXPORT __attribute__((visibility("default")))
 
-extern struct notw_policy notw_active_policy;
 extern bool notw_ready_flag;
 
 /* The first call's part of notw_ensure_ready(), once per process. */

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The policy file (NOTW_CONFIG / the default notw.ini) as programs see it.
 #
-#   config.sh two-programs|env-overrides|enabled|diagnostics|deleted-executable|check-config
+#   config.sh two-programs|env-overrides|enabled|diagnostics|deleted-executable|check-config|reading
 #
 # two-programs   one file, two servers under different names: the one its
 #                [program:] section gives linger = crash leaves no timewait
@@ -17,6 +17,11 @@
 # deleted-executable  a program started from a file already removed (the
 #                kernel names it "PATH (deleted)") still gets its
 #                [program:NAME] section
+# reading        the system calls that reading the policy file costs a
+#                program, counted by strace: none but the open when there
+#                is no file; open, fstat, one read and close for a small
+#                one; the executable's path looked up only when a
+#                [program:] section has to be matched
 # check-config   notw check-config on the shipped example, a broken file, a
 #                missing one, a program found through a symbolic link; notw
 #                run --config with a good, a broken and a missing file
@@ -47,7 +52,42 @@ probe_reuse() {
 	env "$@" "${WITH_NOTW[@]}" "$prog" reuse tcp4 "$port"
 }
 
+# file_calls CONF PROGRAM...: the system calls PROGRAM makes under the
+# library from the open of CONF on, on CONF's descriptor or for the
+# executable's path or a mapping for the file's text, one name a line.
+file_calls() {
+	local conf=$1
+	shift
+	NOTW_CONFIG="$conf" strace -qq -o "$WORK/reading.trace" \
+		-e trace=openat,open,fstat,newfstatat,statx,read,pread64,close,mmap,munmap,readlink,readlinkat \
+		"${WITH_NOTW[@]}" "$@" >/dev/null
+	awk -v conf="\"$conf\"" '
+		index($0, "openat(AT_FDCWD, " conf ",") == 1 { print "openat"; fd = $NF; open = fd ~ /^[0-9]+$/; next }
+		/\/proc\/self\/exe/ { sub(/\(.*/, ""); print; next }
+		/^mmap\(NULL, 65537,/ { print "mmap"; next }
+		open && (index($0, "(" fd ",") || index($0, "(" fd ")")) { name = $0; sub(/\(.*/, "", name); print name; if (name == "close") open = 0 }
+	' "$WORK/reading.trace"
+}
+
 case $MODE in
+reading)
+	if [ -n "${NOTW_PRELOAD_PREFIX:-}" ] || ! strace -qq -o /dev/null true 2>/dev/null; then
+		echo "# needs strace and the normal build: skipped"
+		exit 77
+	fi
+	# The policy is read at the program's first socket (probe binds one).
+	probe=("$NOTW_PROGS/probe" reuse tcp4 29620)
+	check_eq "no policy file: the open that fails, nothing else" "openat" \
+		"$(file_calls "$WORK/none.ini" "${probe[@]}" | paste -sd' ')"
+	printf '[defaults]\nenabled = off\n' >"$CONF"
+	check_eq "[defaults] enabled = off: open, fstat, one read, close" "openat fstat read close" \
+		"$(file_calls "$CONF" "${probe[@]}" | paste -sd' ')"
+	check_eq "a program that opens no socket: the file is not even opened" "" \
+		"$(file_calls "$CONF" /bin/true | paste -sd' ')"
+	printf '[defaults]\nenabled = off\n[program:nothing-like-this]\nenabled = on\n' >"$CONF"
+	check_eq "... and a [program:] section: the executable's path, once" "openat fstat read close readlinkat" \
+		"$(file_calls "$CONF" "${probe[@]}" | paste -sd' ')"
+	;;
 two-programs)
 	cat >"$CONF" <<-EOF
 	[defaults]

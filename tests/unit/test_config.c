@@ -3,6 +3,7 @@
  * [defaults] and [program:] sections. */
 #include "config.h"
 #include "policy.h"
+#include "settings.h"
 
 #include <check.h>
 #include <errno.h>
@@ -205,7 +206,7 @@ START_TEST(test_good_file_for_each_program)
 	struct loaded l = load("good.ini", &(struct notw_program){ "myserver", "/usr/local/bin/myserver" });
 	expect_no_diag(&l);
 	ck_assert_int_eq(l.policy.linger, NOTW_LINGER_CRASH);
-	ck_assert(!l.policy.all_ports);
+	ck_assert(!l.policy.ports.all);
 	ck_assert(notw_policy_port_matches(&l.policy, 49200));
 	ck_assert(notw_policy_port_matches(&l.policy, 8000));
 	ck_assert(notw_policy_port_matches(&l.policy, 8100));
@@ -218,7 +219,7 @@ START_TEST(test_good_file_for_each_program)
 	expect_no_diag(&l);
 	ck_assert(!l.policy.enabled);
 	ck_assert_int_eq(l.policy.linger, NOTW_LINGER_OFF);
-	ck_assert(l.policy.all_ports);
+	ck_assert(l.policy.ports.all);
 
 	/* The path glob's '*' does not cross a '/'. */
 	l = load("good.ini", &(struct notw_program){ "db", "/opt/vendor/v2/extra/bin/db" });
@@ -227,7 +228,7 @@ START_TEST(test_good_file_for_each_program)
 	l = load("good.ini", &(struct notw_program){ "other", "/usr/bin/other" });
 	ck_assert_int_eq(l.report.matched, 0);
 	struct notw_policy d = defaults();
-	ck_assert_int_eq(memcmp(&l.policy, &d, sizeof d), 0);
+	ck_assert(notw_policy_same(&l.policy, &d));
 
 	/* No program at all: only [defaults]. */
 	l = load("good.ini", NULL);
@@ -249,8 +250,8 @@ START_TEST(test_every_key)
 	ck_assert(notw_policy_port_matches(&l.policy, 3) && !notw_policy_port_matches(&l.policy, 4));
 	ck_assert(!l.policy.reap);
 	ck_assert_uint_eq(l.policy.wait_seconds, 600);
-	ck_assert_int_eq(l.policy.log_sink, NOTW_SINK_FILE);
-	ck_assert_str_eq(l.policy.log_path, "/var/log/n.log");
+	ck_assert_int_eq(l.policy.log.sink, NOTW_SINK_FILE);
+	ck_assert_str_eq(l.policy.log.path, "/var/log/n.log");
 	ck_assert_int_eq(l.policy.log_level, NOTW_LEVEL_DEBUG);
 	/* "key: value" is inih's other separator. */
 	l = apply_text("[defaults]\nlinger: exit\n", NULL);
@@ -352,7 +353,7 @@ START_TEST(test_long_setting_rejected)
 	struct loaded l = load("long-setting.ini", NULL);
 	ck_assert_int_eq(l.problems, 1);
 	expect_diag(&l, 0, 2, "more than 199 bytes", NULL);
-	ck_assert(l.policy.all_ports);
+	ck_assert(l.policy.ports.all);
 	ck_assert(!l.policy.reap);
 }
 END_TEST
@@ -374,7 +375,7 @@ START_TEST(test_crlf)
 	struct loaded l = load("crlf.ini", &srv);
 	expect_no_diag(&l);
 	ck_assert_int_eq(l.policy.linger, NOTW_LINGER_EXIT);
-	ck_assert_str_eq(l.policy.log_path, "/var/log/notw.log");  /* no '\r' */
+	ck_assert_str_eq(l.policy.log.path, "/var/log/notw.log");  /* no '\r' */
 	ck_assert(notw_policy_port_matches(&l.policy, 80) && !notw_policy_port_matches(&l.policy, 81));
 }
 END_TEST
@@ -385,7 +386,7 @@ START_TEST(test_empty_file)
 	expect_no_diag(&l);
 	ck_assert_uint_eq(l.report.lines, 0);
 	struct notw_policy d = defaults();
-	ck_assert_int_eq(memcmp(&l.policy, &d, sizeof d), 0);
+	ck_assert(notw_policy_same(&l.policy, &d));
 }
 END_TEST
 
@@ -454,7 +455,7 @@ START_TEST(test_relative_log_path)
 	struct loaded l = load("relative-log.ini", NULL);
 	ck_assert_int_eq(l.problems, 1);
 	expect_diag(&l, 0, 2, "must be absolute", NULL);
-	ck_assert_int_eq(l.policy.log_sink, NOTW_SINK_STDERR);
+	ck_assert_int_eq(l.policy.log.sink, NOTW_SINK_STDERR);
 	ck_assert_int_eq(l.policy.log_level, NOTW_LEVEL_DEBUG);
 }
 END_TEST
@@ -518,6 +519,67 @@ START_TEST(test_program_matching)
 }
 END_TEST
 
+/* Into the caller's buffer: no mapping, the same text. */
+START_TEST(test_read_into_caller_buffer)
+{
+	static char buf[NOTW_CONFIG_FILE_MAX + 1];
+	char path[512];
+	struct notw_config_text mapped, into;
+	snprintf(path, sizeof path, "%s/good.ini", FIXTURES);
+	ck_assert_int_eq(notw_config_read(path, &mapped), 0);
+	ck_assert_uint_ne(mapped.map_len, 0);
+	ck_assert_int_eq(notw_config_read_into(path, &into, buf, sizeof buf), 0);
+	ck_assert_ptr_eq(into.mem, buf);
+	ck_assert_uint_eq(into.map_len, 0);
+	ck_assert_uint_eq(into.len, mapped.len);
+	ck_assert(memcmp(into.mem, mapped.mem, mapped.len) == 0);
+	notw_config_release(&into);
+	notw_config_release(&mapped);
+
+	/* A buffer too small for the longest file: a mapping all the same. */
+	char small[64];
+	ck_assert_int_eq(notw_config_read_into(path, &into, small, sizeof small), 0);
+	ck_assert_ptr_ne(into.mem, small);
+	ck_assert_uint_ne(into.map_len, 0);
+	notw_config_release(&into);
+}
+END_TEST
+
+static int identify_calls;
+
+static void identify_srv(struct notw_program *prog)
+{
+	identify_calls++;
+	*prog = srv;
+}
+
+/* The program is identified only for a [program:] section, once. */
+START_TEST(test_identify_only_when_needed)
+{
+	struct notw_policy p;
+	struct notw_config_report r;
+	const char *defaults_only = "[defaults]\nenabled = off\nlinger = crash\n";
+	const char *sections = "[defaults]\nenabled = off\n[program:other]\nreap = off\n"
+			       "[program:srv]\nenabled = on\n[program:/usr/sbin/*]\nwait = 5\n";
+
+	notw_policy_defaults(&p);
+	identify_calls = 0;
+	ck_assert_int_eq(notw_config_apply_identifying(&p, defaults_only, strlen(defaults_only), identify_srv, &r),
+			 0);
+	ck_assert_int_eq(identify_calls, 0);
+	ck_assert(!p.enabled);
+	ck_assert_int_eq(p.linger, NOTW_LINGER_CRASH);
+
+	notw_policy_defaults(&p);
+	ck_assert_int_eq(notw_config_apply_identifying(&p, sections, strlen(sections), identify_srv, &r), 0);
+	ck_assert_int_eq(identify_calls, 1);
+	ck_assert(p.enabled);
+	ck_assert(p.reap);
+	ck_assert_uint_eq(p.wait_seconds, 5);
+	ck_assert_int_eq(r.matched, 2);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -527,6 +589,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_read_not_regular);
 	tcase_add_test(tc, test_read_unreadable);
 	tcase_add_test(tc, test_read_over_long_file);
+	tcase_add_test(tc, test_read_into_caller_buffer);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parse");
@@ -553,6 +616,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_many_problems);
 	tcase_add_test(tc, test_too_many_sections);
 	tcase_add_test(tc, test_program_matching);
+	tcase_add_test(tc, test_identify_only_when_needed);
 	tcase_add_test(tc, test_control_characters_quoted);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1,6 +1,7 @@
 /* Unit tests for shim/policy.c: the NOTW_* settings parsers and
  * notw_policy_apply_env() driven through a fake getenv. */
 #include "policy.h"
+#include "settings.h"
 
 #include <check.h>
 #include <stdbool.h>
@@ -19,24 +20,30 @@ static struct notw_policy policy_with(const char *ports)
 	const char *reason = NULL;
 	notw_policy_defaults(&p);
 	if (ports != NULL)
-		ck_assert_msg(notw_parse_ports(ports, &p, &reason), "setup: \"%s\" rejected", ports);
+		ck_assert_msg(notw_parse_ports(ports, &p.ports, &reason), "setup: \"%s\" rejected", ports);
 	return p;
 }
 
+/* The ports the ranges hold, checking they are what notw_port_set
+ * promises: sorted, in 1..65535, none overlapping or touching another. */
 static unsigned count_ports(const struct notw_policy *p)
 {
 	unsigned n = 0;
-	for (unsigned w = 0; w < NOTW_PORT_WORDS; w++)
-		n += (unsigned)__builtin_popcountll(p->ports[w]);
+	ck_assert_uint_le(p->ports.count, NOTW_PORT_RANGES_MAX);
+	for (unsigned i = 0; i < p->ports.count; i++) {
+		const struct notw_port_span *r = &p->ports.range[i];
+		ck_assert_uint_ge(r->lo, 1);
+		ck_assert_uint_le(r->lo, r->hi);
+		if (i > 0)
+			ck_assert_uint_gt(r->lo, p->ports.range[i - 1].hi + 1u);
+		n += r->hi - r->lo + 1u;
+	}
 	return n;
 }
 
 static bool ports_all_zero(const struct notw_policy *p)
 {
-	for (unsigned w = 0; w < NOTW_PORT_WORDS; w++)
-		if (p->ports[w] != 0)
-			return false;
-	return true;
+	return p->ports.count == 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -94,7 +101,7 @@ END_TEST
 START_TEST(test_ports_single)
 {
 	struct notw_policy p = policy_with("8080");
-	ck_assert(!p.all_ports);
+	ck_assert(!p.ports.all);
 	ck_assert_uint_eq(count_ports(&p), 1);
 	ck_assert(notw_policy_port_matches(&p, 8080));
 	ck_assert(!notw_policy_port_matches(&p, 8079));
@@ -106,7 +113,7 @@ END_TEST
 START_TEST(test_ports_list)
 {
 	struct notw_policy p = policy_with("80,443,8080,49200");
-	ck_assert(!p.all_ports);
+	ck_assert(!p.ports.all);
 	ck_assert_uint_eq(count_ports(&p), 4);
 	ck_assert(notw_policy_port_matches(&p, 80));
 	ck_assert(notw_policy_port_matches(&p, 443));
@@ -120,7 +127,7 @@ END_TEST
 START_TEST(test_ports_range)
 {
 	struct notw_policy p = policy_with("8000-8100");
-	ck_assert(!p.all_ports);
+	ck_assert(!p.ports.all);
 	ck_assert_uint_eq(count_ports(&p), 101);
 	ck_assert(!notw_policy_port_matches(&p, 7999));
 	for (unsigned port = 8000; port <= 8100; port++)
@@ -159,7 +166,7 @@ START_TEST(test_ports_spaces)
 	};
 	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
 		struct notw_policy p = policy_with(texts[i]);
-		ck_assert_msg(!p.all_ports, "\"%s\"", texts[i]);
+		ck_assert_msg(!p.ports.all, "\"%s\"", texts[i]);
 		ck_assert_msg(count_ports(&p) == 2, "\"%s\": %u ports", texts[i], count_ports(&p));
 		ck_assert(notw_policy_port_matches(&p, 80));
 		ck_assert(notw_policy_port_matches(&p, 443));
@@ -178,8 +185,8 @@ START_TEST(test_ports_empty_means_all)
 		/* Start from a restricted policy: an empty list must undo it. */
 		struct notw_policy p = policy_with("22,80-90");
 		const char *reason = NULL;
-		ck_assert_msg(notw_parse_ports(texts[i], &p, &reason), "\"%s\" rejected", texts[i]);
-		ck_assert(p.all_ports);
+		ck_assert_msg(notw_parse_ports(texts[i], &p.ports, &reason), "\"%s\" rejected", texts[i]);
+		ck_assert(p.ports.all);
 		ck_assert(ports_all_zero(&p));
 		ck_assert(notw_policy_port_matches(&p, 1));
 		ck_assert(notw_policy_port_matches(&p, 12345));
@@ -200,7 +207,7 @@ START_TEST(test_ports_boundaries)
 	ck_assert(!notw_policy_port_matches(&p, 65534));
 
 	p = policy_with("1-65535");
-	ck_assert(!p.all_ports);
+	ck_assert(!p.ports.all);
 	ck_assert_uint_eq(count_ports(&p), 65535);
 	ck_assert(!notw_policy_port_matches(&p, 0));
 	ck_assert(notw_policy_port_matches(&p, 1));
@@ -232,7 +239,7 @@ START_TEST(test_ports_rejects_and_keeps_policy)
 			struct notw_policy p = policy_with(start == 0 ? NULL : "22,8000-8100");
 			struct notw_policy before = p;
 			const char *reason = NULL;
-			ck_assert_msg(!notw_parse_ports(ports_bad[i], &p, &reason), "\"%s\" accepted",
+			ck_assert_msg(!notw_parse_ports(ports_bad[i], &p.ports, &reason), "\"%s\" accepted",
 				      ports_bad[i]);
 			ck_assert_msg(reason != NULL && reason[0] != '\0', "\"%s\": no reason",
 				      ports_bad[i]);
@@ -243,11 +250,93 @@ START_TEST(test_ports_rejects_and_keeps_policy)
 }
 END_TEST
 
+/* "1,3,5,...": count separate ports, each two apart, from first. */
+static void separate_ports(char *text, size_t cap, unsigned first, unsigned count)
+{
+	size_t len = 0;
+	text[0] = '\0';
+	for (unsigned i = 0; i < count; i++)
+		len += (size_t)snprintf(text + len, cap - len, "%s%u", i > 0 ? "," : "", first + 2u * i);
+}
+
+START_TEST(test_ports_range_limit)
+{
+	char text[1024];
+	const char *reason = NULL;
+	struct notw_policy p;
+
+	/* As many separate ports as the limit: all kept. */
+	separate_ports(text, sizeof text, 1, NOTW_PORT_RANGES_MAX);
+	p = policy_with(text);
+	ck_assert_uint_eq(p.ports.count, NOTW_PORT_RANGES_MAX);
+	ck_assert_uint_eq(count_ports(&p), NOTW_PORT_RANGES_MAX);
+	ck_assert(notw_policy_port_matches(&p, 2u * NOTW_PORT_RANGES_MAX - 1u));
+	ck_assert(!notw_policy_port_matches(&p, 2u * NOTW_PORT_RANGES_MAX - 2u));
+
+	/* One more: refused, saying why, the policy as it was. */
+	separate_ports(text, sizeof text, 1, NOTW_PORT_RANGES_MAX + 1);
+	p = policy_with("22");
+	ck_assert(!notw_parse_ports(text, &p.ports, &reason));
+	ck_assert_ptr_nonnull(strstr(reason, "more than 64 separate ports or ranges"));
+	ck_assert_uint_eq(p.ports.count, 1);
+	ck_assert(notw_policy_port_matches(&p, 22));
+	ck_assert(!notw_parse_ports(text, NULL, &reason));
+	ck_assert_str_eq(notw_policy_set(NULL, NOTW_SET_PORTS, text), reason);
+
+	/* Ports that touch are one range, whatever their number. */
+	size_t len = 0;
+	for (unsigned port = 100; port < 100 + 2 * NOTW_PORT_RANGES_MAX; port++)
+		len += (size_t)snprintf(text + len, sizeof text - len, "%s%u", len > 0 ? "," : "", port);
+	p = policy_with(text);
+	ck_assert_uint_eq(p.ports.count, 1);
+	ck_assert_uint_eq(count_ports(&p), 2 * NOTW_PORT_RANGES_MAX);
+
+	/* An item that joins two ranges frees a place for one more. */
+	separate_ports(text, sizeof text, 1, NOTW_PORT_RANGES_MAX);
+	len = strlen(text);
+	snprintf(text + len, sizeof text - len, ",2,1000");
+	p = policy_with(text);
+	ck_assert_uint_eq(p.ports.count, NOTW_PORT_RANGES_MAX);
+	ck_assert_uint_eq(p.ports.range[0].lo, 1);
+	ck_assert_uint_eq(p.ports.range[0].hi, 3);
+	ck_assert_uint_eq(p.ports.range[NOTW_PORT_RANGES_MAX - 1].lo, 1000);
+
+	/* Counted as the list is read: a range that would join them all comes
+	 * too late for 65 separate ports before it. */
+	separate_ports(text, sizeof text, 1, NOTW_PORT_RANGES_MAX + 1);
+	len = strlen(text);
+	snprintf(text + len, sizeof text - len, ",1-1000");
+	ck_assert(!notw_parse_ports(text, NULL, &reason));
+	/* ... and first, it takes them all in. */
+	snprintf(text, sizeof text, "1-1000,");
+	separate_ports(text + 7, sizeof text - 7, 1, NOTW_PORT_RANGES_MAX + 1);
+	p = policy_with(text);
+	ck_assert_uint_eq(p.ports.count, 1);
+}
+END_TEST
+
+/* Ranges given in any order come out sorted and joined. */
+START_TEST(test_ports_sorted_and_joined)
+{
+	struct notw_policy p = policy_with("9000,80-90,7,91,5-6,100-200,150-300,8999");
+	static const struct notw_port_span want[] = { { 5, 7 }, { 80, 91 }, { 100, 300 }, { 8999, 9000 } };
+	ck_assert_uint_eq(p.ports.count, 4);
+	for (unsigned i = 0; i < 4; i++) {
+		ck_assert_uint_eq(p.ports.range[i].lo, want[i].lo);
+		ck_assert_uint_eq(p.ports.range[i].hi, want[i].hi);
+	}
+	p = policy_with("10-20,1-65535,30");
+	ck_assert_uint_eq(p.ports.count, 1);
+	ck_assert_uint_eq(p.ports.range[0].lo, 1);
+	ck_assert_uint_eq(p.ports.range[0].hi, 65535);
+}
+END_TEST
+
 START_TEST(test_ports_replace_previous_list)
 {
 	struct notw_policy p = policy_with("22,80");
 	const char *reason = NULL;
-	ck_assert(notw_parse_ports("443", &p, &reason));
+	ck_assert(notw_parse_ports("443", &p.ports, &reason));
 	ck_assert_uint_eq(count_ports(&p), 1);
 	ck_assert(!notw_policy_port_matches(&p, 22));
 	ck_assert(!notw_policy_port_matches(&p, 80));
@@ -286,9 +375,9 @@ static double cpu_seconds(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-/* Issue 11, item 14: a 128 KB NOTW_PORTS of wide ranges cost 0.5 s of CPU
- * per program start (each port's bit set one by one). Now a word at a
- * time: the bound is generous (sanitizer builds, a loaded machine). */
+/* A 128 KB NOTW_PORTS of wide ranges once cost 0.5 s of CPU per program
+ * start (each port's bit set one by one). Each item now joins the range
+ * list at once: the bound is generous (sanitizer builds, a loaded machine). */
 START_TEST(test_ports_long_list_is_fast)
 {
 	static char text[128 * 1024];
@@ -302,7 +391,7 @@ START_TEST(test_ports_long_list_is_fast)
 	const char *reason = NULL;
 	notw_policy_defaults(&p);
 	double start = cpu_seconds();
-	ck_assert(notw_parse_ports(text, &p, &reason));
+	ck_assert(notw_parse_ports(text, &p.ports, &reason));
 	double took = cpu_seconds() - start;
 	ck_assert_uint_eq(count_ports(&p), 65535);
 	ck_assert_msg(took < 0.15, "parsing 128 KB of ranges took %.3f s of CPU", took);
@@ -313,7 +402,7 @@ START_TEST(test_port_matches)
 {
 	struct notw_policy p;
 	notw_policy_defaults(&p);
-	ck_assert(p.all_ports);
+	ck_assert(p.ports.all);
 	ck_assert(notw_policy_port_matches(&p, 0));
 	ck_assert(notw_policy_port_matches(&p, 1));
 	ck_assert(notw_policy_port_matches(&p, 65535));
@@ -534,7 +623,7 @@ struct env_case {
 	bool reuseaddr;
 	bool all_ports;
 	unsigned port_in, port_out;               /* 0: not checked */
-	/* expected diagnostics, in order: variable names */
+	/* expected diagnostics, in the table's order (settings.h): variable names */
 	const char *diags[ENV_N + 1];
 };
 
@@ -575,12 +664,12 @@ static const struct env_case env_cases[] = {
 	{ NULL, NULL, NULL, "200-100", D_SINK, NULL, D_LVL, true, true, 0, 0, { "NOTW_PORTS", NULL } },
 	/* all invalid */
 	{ "stdout", "trace", "2", "http", D_SINK, NULL, D_LVL, true, true, 0, 0,
-	  { "NOTW_LOG", "NOTW_LOG_LEVEL", "NOTW_REUSEADDR", "NOTW_PORTS", NULL } },
+	  { "NOTW_REUSEADDR", "NOTW_PORTS", "NOTW_LOG", "NOTW_LOG_LEVEL", NULL } },
 	/* mixed: the valid ones still apply */
 	{ "syslog", "chatty", "off", "65536", NOTW_SINK_SYSLOG, NULL, D_LVL, false, true, 0, 0,
-	  { "NOTW_LOG_LEVEL", "NOTW_PORTS", NULL } },
+	  { "NOTW_PORTS", "NOTW_LOG_LEVEL", NULL } },
 	{ "file", "debug", "enable", "22, 443", D_SINK, NULL, NOTW_LEVEL_DEBUG, true, false, 22, 80,
-	  { "NOTW_LOG", "NOTW_REUSEADDR", NULL } },
+	  { "NOTW_REUSEADDR", "NOTW_LOG", NULL } },
 	{ "none", "warning", "nope", "1-65535", NOTW_SINK_NONE, NULL, NOTW_LEVEL_WARN, true, false,
 	  65535, 0, { "NOTW_REUSEADDR", NULL } },
 };
@@ -609,14 +698,14 @@ START_TEST(test_apply_env_table)
 			      "case %d: diagnostic %d has no reason", _i, i);
 	}
 
-	ck_assert_int_eq(p.log_sink, c->sink);
+	ck_assert_int_eq(p.log.sink, c->sink);
 	if (c->sink == NOTW_SINK_FILE)
-		ck_assert_str_eq(p.log_path, c->path);
+		ck_assert_str_eq(p.log.path, c->path);
 	else
-		ck_assert_str_eq(p.log_path, defaults.log_path);
+		ck_assert_str_eq(p.log.path, defaults.log.path);
 	ck_assert_int_eq(p.log_level, c->lvl);
 	ck_assert_int_eq(p.reuseaddr, c->reuseaddr);
-	ck_assert_int_eq(p.all_ports, c->all_ports);
+	ck_assert_int_eq(p.ports.all, c->all_ports);
 	if (c->all_ports)
 		ck_assert(ports_all_zero(&p));
 	if (c->port_in != 0)
@@ -640,12 +729,12 @@ START_TEST(test_apply_env_nothing_set_is_defaults)
 	notw_policy_defaults(&defaults);
 	fake_env_set(NULL, NULL, NULL, NULL);
 	ck_assert_int_eq(notw_policy_apply_env(&p, fake_getenv, diags, NOTW_DIAG_MAX), 0);
-	ck_assert(memcmp(&p, &defaults, sizeof p) == 0);
+	ck_assert(notw_policy_same(&p, &defaults));
 	ck_assert(p.reuseaddr);
-	ck_assert(p.all_ports);
-	ck_assert_int_eq(p.log_sink, NOTW_SINK_STDERR);
+	ck_assert(p.ports.all);
+	ck_assert_int_eq(p.log.sink, NOTW_SINK_STDERR);
 	ck_assert_int_eq(p.log_level, NOTW_LEVEL_INFO);
-	ck_assert_str_eq(p.log_path, "");
+	ck_assert_str_eq(p.log.path, "");
 }
 END_TEST
 
@@ -748,7 +837,7 @@ START_TEST(test_apply_env_on_top_of_existing)
 	const char *reason = NULL;
 	p.reuseaddr = false;
 	p.log_level = NOTW_LEVEL_DEBUG;
-	ck_assert(notw_parse_log_dest("file:/a", &p.log_sink, p.log_path, sizeof p.log_path, &reason));
+	ck_assert(notw_parse_log_dest("file:/a", &p.log.sink, p.log.path, sizeof p.log.path, &reason));
 	struct notw_policy before = p;
 	struct notw_diag diags[NOTW_DIAG_MAX];
 
@@ -781,7 +870,7 @@ START_TEST(test_apply_env_long_value_truncated)
 	size_t len = strlen(s.d[0].value);
 	ck_assert_uint_eq(len, sizeof s.d[0].value - 1);
 	ck_assert(memcmp(s.d[0].value, value, len) == 0);
-	ck_assert(p.all_ports);
+	ck_assert(p.ports.all);
 	for (size_t i = 0; i < sizeof s.canary; i++)
 		ck_assert_int_eq(s.canary[i], 0xA5);
 
@@ -797,8 +886,8 @@ START_TEST(test_apply_env_long_value_truncated)
 	ck_assert_str_eq(d[0].name, "NOTW_LOG");
 	ck_assert_uint_eq(strlen(d[0].value), sizeof d[0].value - 1);
 	ck_assert(strncmp(d[0].value, logv, sizeof d[0].value - 1) == 0);
-	ck_assert_int_eq(p.log_sink, NOTW_SINK_STDERR);
-	ck_assert_str_eq(p.log_path, "");
+	ck_assert_int_eq(p.log.sink, NOTW_SINK_STDERR);
+	ck_assert_str_eq(p.log.path, "");
 
 	/* A value exactly as long as the field holds is kept whole. */
 	char fits[sizeof d[0].value];
@@ -818,8 +907,8 @@ START_TEST(test_apply_env_respects_max)
 	notw_policy_defaults(&p);
 	fake_env_set("a", "b", "c", "d");
 	ck_assert_int_eq(notw_policy_apply_env(&p, fake_getenv, d, 2), 2);
-	ck_assert_str_eq(d[0].name, "NOTW_LOG");
-	ck_assert_str_eq(d[1].name, "NOTW_LOG_LEVEL");
+	ck_assert_str_eq(d[0].name, "NOTW_REUSEADDR");
+	ck_assert_str_eq(d[1].name, "NOTW_PORTS");
 	const unsigned char *raw = (const unsigned char *)&d[2];
 	for (size_t i = 0; i < sizeof d - 2 * sizeof d[0]; i++)
 		ck_assert_msg(raw[i] == 0xA5, "diags[2..] written");
@@ -831,8 +920,8 @@ START_TEST(test_apply_env_respects_max)
 		ck_assert_msg(raw[i] == 0xA5, "diags written with max 0");
 	/* Invalid values still left the settings alone. */
 	ck_assert(p.reuseaddr);
-	ck_assert(p.all_ports);
-	ck_assert_int_eq(p.log_sink, NOTW_SINK_STDERR);
+	ck_assert(p.ports.all);
+	ck_assert_int_eq(p.log.sink, NOTW_SINK_STDERR);
 	ck_assert_int_eq(p.log_level, NOTW_LEVEL_INFO);
 }
 END_TEST
@@ -858,6 +947,8 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_ports_boundaries);
 	tcase_add_test(tc, test_ports_rejects_and_keeps_policy);
 	tcase_add_test(tc, test_ports_replace_previous_list);
+	tcase_add_test(tc, test_ports_range_limit);
+	tcase_add_test(tc, test_ports_sorted_and_joined);
 	tcase_add_test(tc, test_ports_ranges_exact);
 	tcase_add_test(tc, test_ports_long_list_is_fast);
 	tcase_add_test(tc, test_port_matches);
