@@ -7,7 +7,8 @@
 # them at the end.
 #
 #   attach.sh static|raw-bind|file-capability|udp-and-ports|detach|two-cgroups|
-#             child-cgroup|counters|refusals|systemd|no-bpf|pins-trust
+#             child-cgroup|counters|refusals|systemd|no-bpf|pins-trust|
+#             arguments
 . "$(dirname "$0")/lib.sh"
 : "${NOTW_CLI:?NOTW_CLI must name the notw command}"
 MODE=${1:?mode}
@@ -296,7 +297,7 @@ refusals)
 	out=$("$NOTW_CLI" attach --cgroup "$CG" --pid 1 2>&1)
 	check_eq "two selectors: exit 2" 2 "$?"
 	out=$("$NOTW_CLI" attach --pin 'a/b' 2>&1)
-	check_eq "a bad pinned name: exit 1" 1 "$?"
+	check_eq "a bad pinned name: exit 2 (usage)" 2 "$?"
 	out=$("$NOTW_CLI" attach --cgroup "$CG_ROOT/$(printf 'x\033]0;title\007')" 2>&1)
 	check "a hostile path is escaped" sh -c '! printf %s "$1" | grep -q "$(printf "\033")"' sh "$out"
 	check "nothing of this test attached" sh -c "! '$NOTW_CLI' attached | grep -qF '$CG'"
@@ -392,6 +393,64 @@ pins-trust)
 	check_eq "a /sys/fs/bpf/notw writable by others: refused" 1 "$(result writable)"
 	check_eq "and nothing attached" 0 "$(result writable-programs)"
 	check_eq "the namespace gone, no program left on the cgroup" "" "$(bpftool cgroup show "$CG" 2>/dev/null | grep notw_bind)"
+	;;
+arguments)
+	new_cgroup args
+	# usage ARGS...: notw ARGS exits 2 and attaches nothing to the test's
+	# cgroup; its stderr in $WORK/usage.err.
+	usage() {
+		"$NOTW_CLI" "$@" >/dev/null 2>"$WORK/usage.err"
+		local rc=$?
+		[ "$rc" = 2 ] || echo "# notw $*: exit $rc: $(cat "$WORK/usage.err")"
+		[ "$rc" = 2 ] && ! "$NOTW_CLI" attached | grep -qF "$CG"
+	}
+	check "--ports with an empty list: usage error (not every port)" usage attach --cgroup "$CG" --ports ''
+	check "--ports twice: usage error (not the last one silently)" usage attach --cgroup "$CG" --ports 49200 --ports 49201
+	check "--ports 0: usage error" usage attach --cgroup "$CG" --ports 0
+	check "--ports 65536: usage error" usage attach --cgroup "$CG" --ports 65536
+	check "--ports reversed range: usage error" usage attach --cgroup "$CG" --ports 9100-9000
+	check "--pid 0: usage error" usage attach --pid 0
+	check "--pid -1: usage error" usage attach --pid -1
+	check "--pid 12x: usage error" usage attach --pid 12x
+	check "detach --id 0: usage error" usage detach --id 0
+	check "detach --ports: usage error" usage detach --cgroup "$CG" --ports 49200
+	check "  that names --ports, not its argument" grep -q -- '--ports is for notw attach only' "$WORK/usage.err"
+	check "attach --id: usage error" usage attach --id 5
+	check "no selector: usage error" usage attach --ports 49200
+	check "two selectors: usage error" usage attach --cgroup "$CG" --pin x
+	check "an unknown option: usage error" usage attach --cgroup "$CG" --bogus
+	check "a stray argument: usage error" usage attach --cgroup "$CG" stray
+	"$NOTW_CLI" attach --help >"$WORK/help.out" 2>&1
+	check_eq "attach --help: exit 0" 0 "$?"
+	check "  the usage on stdout" grep -q '^usage: notw attach' "$WORK/help.out"
+	# The root cgroup holds every process of the machine: refused without
+	# --whole-machine (only port 1 asked, should a build attach anyway).
+	root_untouched() {
+		if bpftool cgroup show "$CG_ROOT" | grep -q notw_bind; then
+			"$NOTW_CLI" detach --cgroup "$CG_ROOT" >/dev/null 2>&1
+			return 1
+		fi
+	}
+	check "--cgroup of the root cgroup: usage error" usage attach --cgroup "$CG_ROOT" --ports 1
+	check "  says why and what to add" grep -q 'root cgroup.*--whole-machine' "$WORK/usage.err"
+	check "  nothing attached to the root cgroup" root_untouched
+	check "--pid of a kernel thread (the root cgroup): usage error" usage attach --pid 2 --ports 1
+	check "  nothing attached to the root cgroup" root_untouched
+	check "--cgroup ROOT/: the same refusal" usage attach --cgroup "$CG_ROOT/" --ports 1
+	check "  nothing attached to the root cgroup" root_untouched
+	# Other spellings of the same cgroup land on its one attachment.
+	check "attach" attach --cgroup "$CG" --ports 49200
+	check "a trailing slash: the same attachment, updated" attach --cgroup "$CG/" --ports 49201
+	check "  says updated" grep -q 'updated' "$WORK/attach.out"
+	check "ROOT/../ROOT/x: the same attachment" attach --cgroup "$CG_ROOT/../$(basename "$CG_ROOT")/$(basename "$CG")" --ports 49202
+	check "  says updated" grep -q 'updated' "$WORK/attach.out"
+	check "a relative path: the same attachment" sh -c "cd '$CG_ROOT' && '$NOTW_CLI' attach --cgroup '$(basename "$CG")' --ports 49203 | grep -q updated"
+	check_eq "one pair of programs on the cgroup" 2 "$(bpftool cgroup show "$CG" | grep -c notw_bind)"
+	check "detach" "$NOTW_CLI" detach --cgroup "$CG"
+	out=$("$NOTW_CLI" detach --cgroup "$CG")
+	check_eq "detach of what is not attached: exit 0" 0 "$?"
+	check "  says nothing was attached" grep -q 'nothing attached to' <<<"$out"
+	check "attached --json: valid JSON" sh -c "'$NOTW_CLI' attached --json | python3 -m json.tool >/dev/null"
 	;;
 *)
 	echo "unknown mode $MODE" >&2
