@@ -92,7 +92,10 @@ static bool cgroup_dir(const char *cmd, const struct attach_selector *s, struct 
 	char rel[4096];
 	if (s->cgroup != NULL) {
 		int n = snprintf(t->path, sizeof t->path, "%s", s->cgroup);
-		return n > 0 && (size_t)n < sizeof t->path;
+		if (n > 0 && (size_t)n < sizeof t->path)
+			return true;
+		say(stderr, "notw %s: %s", cmd, n == 0 ? "--cgroup with an empty path" : "the cgroup path is too long");
+		return false;
 	}
 	if (!cgroup2_find_mount(cmd, &m))
 		return false;

@@ -8,7 +8,7 @@
 #
 #   attach.sh static|raw-bind|file-capability|udp-and-ports|detach|two-cgroups|
 #             child-cgroup|counters|refusals|systemd|no-bpf|pins-trust|
-#             arguments
+#             arguments|hostile-strings
 . "$(dirname "$0")/lib.sh"
 : "${NOTW_CLI:?NOTW_CLI must name the notw command}"
 MODE=${1:?mode}
@@ -451,6 +451,30 @@ arguments)
 	check_eq "detach of what is not attached: exit 0" 0 "$?"
 	check "  says nothing was attached" grep -q 'nothing attached to' <<<"$out"
 	check "attached --json: valid JSON" sh -c "'$NOTW_CLI' attached --json | python3 -m json.tool >/dev/null"
+	;;
+hostile-strings)
+	# A cgroup name may hold anything but '/' and a newline: quotes, a
+	# backslash, escape sequences, a tab, bytes that are not UTF-8.
+	new_cgroup "sp ace\"q\\$(printf '\033]0;t\007\033[31m\t\xff\xfe')"
+	check "attach to it" attach --cgroup "$CG" --ports 49200
+	"$NOTW_CLI" attached >"$WORK/attached.txt"
+	"$NOTW_CLI" attached --json >"$WORK/attached.json"
+	no_control() { ! LC_ALL=C grep -q "$(printf '[\001-\010\016-\037\177]')" "$1"; }
+	check "attach's text: no control byte" no_control "$WORK/attach.out"
+	check "attached's text: no control byte" no_control "$WORK/attached.txt"
+	check "attached --json: valid JSON" python3 -m json.tool "$WORK/attached.json" >/dev/null
+	check "attached --json: no control byte" no_control "$WORK/attached.json"
+	check "attached --json: the entry, its cgroup spelt with U+FFFD for the bytes" python3 -c '
+import json, sys
+want = sys.argv[1].encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+sys.exit(0 if any(e["cgroup"] == want for e in json.load(open(sys.argv[2]))) else 1)' "$CG" "$WORK/attached.json"
+	check "detach it" "$NOTW_CLI" detach --cgroup "$CG"
+	out=$("$NOTW_CLI" attach --cgroup "/$(printf 'a%.0s' $(seq 1 5000))" 2>&1)
+	check_eq "a path longer than PATH_MAX: exit 1" 1 "$?"
+	check "  said" grep -q 'too long' <<<"$out"
+	out=$("$NOTW_CLI" attach --cgroup '' 2>&1)
+	check_eq "an empty path: exit 1" 1 "$?"
+	check "  said" grep -q 'empty path' <<<"$out"
 	;;
 *)
 	echo "unknown mode $MODE" >&2
