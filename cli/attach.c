@@ -158,8 +158,11 @@ static const char *step_failure(enum bind_step step)
 	return "failed";
 }
 
-static const char *failure_hint(int err)
+static const char *failure_hint(enum bind_step step, int err)
 {
+	/* The programs read the socket through the kernel's BTF (CO-RE). */
+	if (step == BIND_STEP_LOAD && access("/sys/kernel/btf/vmlinux", R_OK) != 0)
+		return " (the kernel has no BTF, /sys/kernel/btf/vmlinux: CONFIG_DEBUG_INFO_BTF)";
 	if (err == -EPERM || err == -EACCES)
 		return " (needs CAP_BPF and CAP_NET_ADMIN)";
 	if (err == -EINVAL || err == -EOPNOTSUPP || err == -ENOTSUP)
@@ -184,7 +187,7 @@ static int install_new(const struct attach_target *t, const char *where, const s
 	if (rc != 0) {
 		pin_temp_discard(t->kind, t->name);
 		say(stderr, "notw attach: %s: %s: %E%s", where, step_failure(step), -rc,
-		    step == BIND_STEP_PIN ? "" : failure_hint(rc));
+		    step == BIND_STEP_PIN ? "" : failure_hint(step, rc));
 		return EXIT_NOT_DONE;
 	}
 	rc = bind_engine_set_ports(final, set);
