@@ -24,7 +24,7 @@
 static void attach_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: notw attach (--cgroup PATH | --pid PID | --unit NAME) [--ports LIST]\n"
+		"usage: notw attach (--cgroup PATH | --pid PID | --unit NAME) [--ports LIST] [--whole-machine]\n"
 		"       notw attach --pin NAME [--ports LIST]\n"
 		"Attaches BPF programs to a cgroup v2 (and so to its child cgroups) that set\n"
 		"SO_REUSEADDR on every TCP socket binding one of the ports LIST (NOTW_PORTS'\n"
@@ -36,7 +36,9 @@ static void attach_usage(FILE *out)
 		"The programs stay pinned under " PINS_ROOT " after the command; attaching\n"
 		"again only replaces the ports. --pin NAME pins them without attaching, for\n"
 		"a systemd unit's BPFProgram=bind4:" PINS_ROOT "/unit/NAME/bind4 and\n"
-		"bind6:" PINS_ROOT "/unit/NAME/bind6. Needs CAP_BPF and CAP_NET_ADMIN (root).\n"
+		"bind6:" PINS_ROOT "/unit/NAME/bind6. The root cgroup (every process of the\n"
+		"machine; also what --pid names for a kernel thread) only with --whole-machine.\n"
+		"Needs CAP_BPF and CAP_NET_ADMIN (root).\n"
 		"Exit status: 0 done, 1 not done (said why), 2 usage error.\n");
 }
 
@@ -68,8 +70,23 @@ static bool privileged(const char *cmd)
 	return false;
 }
 
+/* What the command line asks. */
+struct request {
+	struct attach_selector s;
+	const char *ports;  /* NULL: every port */
+	int ports_given;
+	bool whole_machine; /* the root cgroup is meant */
+};
+
+/* An option of the other command: named as given, not by its argument. */
+static void other_commands_option(const char *cmd, int c)
+{
+	fprintf(stderr, "notw %s: %s is for notw %s only\n", cmd, c == 'o' ? "--ports" : c == 'i' ? "--id" : "--whole-machine",
+		c == 'i' ? "detach" : "attach");
+}
+
 /* Returns -1 to go on, else the exit status. */
-static int parse_args(int argc, char **argv, bool attach, struct attach_selector *s, const char **ports)
+static int parse_args(int argc, char **argv, bool attach, struct request *r)
 {
 	static const struct option long_opts[] = {
 		{ "cgroup", required_argument, NULL, 'c' },
@@ -78,27 +95,33 @@ static int parse_args(int argc, char **argv, bool attach, struct attach_selector
 		{ "pin", required_argument, NULL, 'P' },
 		{ "id", required_argument, NULL, 'i' },
 		{ "ports", required_argument, NULL, 'o' },
+		{ "whole-machine", no_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	void (*usage)(FILE *) = attach ? attach_usage : detach_usage;
 	int c;
-	memset(s, 0, sizeof *s);
-	*ports = NULL;
+	memset(r, 0, sizeof *r);
 	while ((c = getopt_long(argc, argv, OPTS_QUIET "h", long_opts, NULL)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
 			return EXIT_DONE;
 		}
-		if ((c == 'o' && attach) || (c == 'i' && !attach) || c == 'c' || c == 'p' || c == 'u' || c == 'P') {
-			if (c == 'o')
-				*ports = optarg;
-			else
-				attach_select(s, c, optarg);
+		if (attach && c == 'o') {
+			r->ports = optarg;
+			r->ports_given++;
 			continue;
 		}
-		if (c == 'o' || c == 'i')
-			fprintf(stderr, "notw %s: unknown option %s\n", argv[0], argv[optind - 1]);
+		if (attach && c == 'W') {
+			r->whole_machine = true;
+			continue;
+		}
+		if ((c == 'i' && !attach) || c == 'c' || c == 'p' || c == 'u' || c == 'P') {
+			attach_select(&r->s, c, optarg);
+			continue;
+		}
+		if (c == 'o' || c == 'i' || c == 'W')
+			other_commands_option(argv[0], c);
 		else
 			option_error(argv[0], c, argv);
 		usage(stderr);
@@ -109,7 +132,15 @@ static int parse_args(int argc, char **argv, bool attach, struct attach_selector
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	return attach_selector_check(argv[0], s) ? -1 : EXIT_USAGE;
+	if (r->ports_given > 1 || (r->ports != NULL && r->ports[0] == '\0')) {
+		/* An empty list would read as "every port": a script's unset
+		 * variable must not widen what it meant to narrow. */
+		fprintf(stderr, "notw %s: %s\n", argv[0],
+			r->ports_given > 1 ? "--ports given more than once (one list: 80,443)"
+					   : "--ports with an empty list (leave it out for every port)");
+		return EXIT_USAGE;
+	}
+	return attach_selector_check(argv[0], &r->s) ? -1 : EXIT_USAGE;
 }
 
 static const char *step_failure(enum bind_step step)
@@ -127,8 +158,11 @@ static const char *step_failure(enum bind_step step)
 	return "failed";
 }
 
-static const char *failure_hint(int err)
+static const char *failure_hint(enum bind_step step, int err)
 {
+	/* The programs read the socket through the kernel's BTF (CO-RE). */
+	if (step == BIND_STEP_LOAD && access("/sys/kernel/btf/vmlinux", R_OK) != 0)
+		return " (the kernel has no BTF, /sys/kernel/btf/vmlinux: CONFIG_DEBUG_INFO_BTF)";
 	if (err == -EPERM || err == -EACCES)
 		return " (needs CAP_BPF and CAP_NET_ADMIN)";
 	if (err == -EINVAL || err == -EOPNOTSUPP || err == -ENOTSUP)
@@ -152,7 +186,8 @@ static int install_new(const struct attach_target *t, const char *where, const s
 		rc = -errno;
 	if (rc != 0) {
 		pin_temp_discard(t->kind, t->name);
-		say(stderr, "notw attach: %s: %s: %E%s", where, step_failure(step), -rc, failure_hint(rc));
+		say(stderr, "notw attach: %s: %s: %E%s", where, step_failure(step), -rc,
+		    step == BIND_STEP_PIN ? "" : failure_hint(step, rc));
 		return EXIT_NOT_DONE;
 	}
 	rc = bind_engine_set_ports(final, set);
@@ -207,22 +242,36 @@ static int attach_target(const struct attach_target *t, const struct notw_bind_p
 	return status;
 }
 
+/* The root cgroup holds every process of the machine (kernel threads,
+ * everything not in a cgroup of its own): attaching there must be meant. */
+static bool root_refused(const struct attach_target *t, bool whole_machine)
+{
+	if (whole_machine || !attach_target_is_root(t))
+		return false;
+	say(stderr, "notw attach: %q is the root cgroup: the programs would act in every process of the machine; "
+		    "say --whole-machine to mean it%s", t->path, t->from_pid ? " (the process is in no cgroup of its own)" : "");
+	return true;
+}
+
 int cmd_attach(int argc, char **argv)
 {
-	struct attach_selector s;
+	struct request r;
 	struct attach_target t;
 	struct notw_bind_ports set;
-	const char *ports = NULL, *reason = "";
-	int status = parse_args(argc, argv, true, &s, &ports);
+	const char *reason = "";
+	int status = parse_args(argc, argv, true, &r);
 	if (status >= 0)
 		return status;
-	if (!port_set_parse(ports, &set, &reason)) {
-		say(stderr, "notw attach: --ports %q: %s", ports, reason);
+	if (!port_set_parse(r.ports, &set, &reason)) {
+		say(stderr, "notw attach: --ports %q: %s", r.ports, reason);
 		return EXIT_USAGE;
 	}
-	if (!attach_target_resolve("attach", &s, &t))
+	if (!attach_target_resolve("attach", &r.s, &t))
 		return EXIT_NOT_DONE;
-	status = privileged("attach") ? attach_target(&t, &set) : EXIT_NOT_DONE;
+	if (root_refused(&t, r.whole_machine))
+		status = EXIT_USAGE;
+	else
+		status = privileged("attach") ? attach_target(&t, &set) : EXIT_NOT_DONE;
 	attach_target_close(&t);
 	return status;
 }
@@ -258,13 +307,12 @@ static int detach_target(const struct attach_target *t)
 
 int cmd_detach(int argc, char **argv)
 {
-	struct attach_selector s;
+	struct request r;
 	struct attach_target t;
-	const char *ports = NULL;
-	int status = parse_args(argc, argv, false, &s, &ports);
+	int status = parse_args(argc, argv, false, &r);
 	if (status >= 0)
 		return status;
-	if (!attach_target_resolve("detach", &s, &t))
+	if (!attach_target_resolve("detach", &r.s, &t))
 		return EXIT_NOT_DONE;
 	status = privileged("detach") ? detach_target(&t) : EXIT_NOT_DONE;
 	attach_target_close(&t);

@@ -36,16 +36,6 @@ void attach_select(struct attach_selector *s, int opt, const char *value)
 	s->given++;
 }
 
-bool attach_selector_check(const char *cmd, const struct attach_selector *s)
-{
-	if (s->given == 1)
-		return true;
-	fprintf(stderr, "notw %s: %s\n", cmd,
-		s->given == 0 ? "say where: --cgroup PATH, --pid PID, --unit NAME or --pin NAME"
-			      : "one of --cgroup, --pid, --unit, --pin at a time");
-	return false;
-}
-
 /* A pinned set's name becomes a file name in the BPF filesystem (which
  * refuses a '.') and part of a unit's BPFProgram= line: letters, digits,
  * '-', '_', '@'. */
@@ -63,6 +53,38 @@ static bool valid_id(const char *id)
 	return n > 0 && n <= 20 && strspn(id, "0123456789") == n && id[0] != '0';
 }
 
+static bool valid_pid(const char *pid)
+{
+	size_t n = strlen(pid);
+	return n > 0 && n <= 10 && strspn(pid, "0123456789") == n && pid[0] != '0';
+}
+
+/* The value's form only; whether it names something is for resolving. */
+static bool well_formed(const char *cmd, const struct attach_selector *s)
+{
+	const char *bad = NULL;
+	if (s->pin != NULL && !valid_pin_name(s->pin))
+		bad = "a pinned set's name is 1-64 letters, digits, '-', '_', '@'";
+	else if (s->id != NULL && !valid_id(s->id))
+		bad = "not a cgroup id (see notw attached)";
+	else if (s->pid != NULL && !valid_pid(s->pid))
+		bad = "not a process id";
+	if (bad == NULL)
+		return true;
+	say(stderr, "notw %s: %q: %s", cmd, s->pin != NULL ? s->pin : s->id != NULL ? s->id : s->pid, bad);
+	return false;
+}
+
+bool attach_selector_check(const char *cmd, const struct attach_selector *s)
+{
+	if (s->given == 1)
+		return well_formed(cmd, s);
+	fprintf(stderr, "notw %s: %s\n", cmd,
+		s->given == 0 ? "say where: --cgroup PATH, --pid PID, --unit NAME or --pin NAME"
+			      : "one of --cgroup, --pid, --unit, --pin at a time");
+	return false;
+}
+
 /* The cgroup directory the selector names, into t->path. */
 static bool cgroup_dir(const char *cmd, const struct attach_selector *s, struct attach_target *t)
 {
@@ -70,7 +92,10 @@ static bool cgroup_dir(const char *cmd, const struct attach_selector *s, struct 
 	char rel[4096];
 	if (s->cgroup != NULL) {
 		int n = snprintf(t->path, sizeof t->path, "%s", s->cgroup);
-		return n > 0 && (size_t)n < sizeof t->path;
+		if (n > 0 && (size_t)n < sizeof t->path)
+			return true;
+		say(stderr, "notw %s: %s", cmd, n == 0 ? "--cgroup with an empty path" : "the cgroup path is too long");
+		return false;
 	}
 	if (!cgroup2_find_mount(cmd, &m))
 		return false;
@@ -86,16 +111,13 @@ bool attach_target_resolve(const char *cmd, const struct attach_selector *s, str
 	if (s->pin != NULL || s->id != NULL) {
 		const char *name = s->pin != NULL ? s->pin : s->id;
 		t->kind = s->pin != NULL ? PIN_UNIT : PIN_CGROUP;
-		if (s->pin != NULL ? !valid_pin_name(name) : !valid_id(name)) {
-			say(stderr, "notw %s: %q: %s", cmd, name,
-			    s->pin != NULL ? "a pinned set's name is 1-64 letters, digits, '-', '_', '@'"
-					   : "not a cgroup id (see notw attached)");
+		if (!well_formed(cmd, s))
 			return false;
-		}
 		snprintf(t->name, sizeof t->name, "%s", name);
 		return true;
 	}
 	t->kind = PIN_CGROUP;
+	t->from_pid = s->pid != NULL;
 	if (!cgroup_dir(cmd, s, t) || (t->cgroup_fd = cgroup2_open(cmd, t->path)) < 0)
 		return false;
 	if (!cgroup2_id(t->cgroup_fd, &t->cgroup_id)) {
@@ -112,6 +134,16 @@ void attach_target_close(struct attach_target *t)
 	if (t->cgroup_fd >= 0)
 		close(t->cgroup_fd);
 	t->cgroup_fd = -1;
+}
+
+/* The kernel numbers cgroups by their kernfs node, the hierarchy's root
+ * first: id 1. (In a cgroup namespace the mount's root is the namespace's
+ * cgroup, another id, and covers that container only.) */
+#define ROOT_CGROUP_ID 1
+
+bool attach_target_is_root(const struct attach_target *t)
+{
+	return t->kind == PIN_CGROUP && t->cgroup_fd >= 0 && t->cgroup_id == ROOT_CGROUP_ID;
 }
 
 void attach_target_describe(const struct attach_target *t, char *out, size_t cap)

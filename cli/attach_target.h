@@ -21,18 +21,23 @@ struct attach_target {
 	char path[4096];    /* the cgroup directory, "" for --pin and --id */
 	int cgroup_fd;      /* open on path, or -1 */
 	uint64_t cgroup_id;
+	bool from_pid;      /* named by --pid */
 };
 
 /* Records one selector option (opt: 'c', 'p', 'u', 'P', 'i'). */
 void attach_select(struct attach_selector *s, int opt, const char *value);
 
-/* Exactly one selector must be given: false after saying so. */
+/* Exactly one selector must be given, its value well formed (a process
+ * id, a cgroup id, a pinned set's name): false after saying why. */
 bool attach_selector_check(const char *cmd, const struct attach_selector *s);
 
 /* Resolves the selector; false after saying why (no cgroup v2, no such
  * cgroup, a cgroup v1 path, systemd not running, a bad name). */
 bool attach_target_resolve(const char *cmd, const struct attach_selector *s, struct attach_target *t);
 void attach_target_close(struct attach_target *t);
+
+/* The target is the root cgroup of the whole hierarchy. */
+bool attach_target_is_root(const struct attach_target *t);
 
 /* "the cgroup PATH", "the pinned set NAME", "the cgroup with id ID":
  * said with hostile bytes escaped. */

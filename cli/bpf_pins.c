@@ -47,12 +47,82 @@ static bool mount_bpffs(const char *cmd)
 	return false;
 }
 
-static bool make_dir(const char *cmd, int at, const char *name, const char *shown)
+/* A directory notw keeps its pins in must be its own: a directory someone
+ * else made (in a BPF filesystem mounted without mode=, which the kernel
+ * makes 1777) or could write to could hold what they planted, a symbolic
+ * link to steer the removals below anywhere, or lose the pins to them
+ * (unpinning a link detaches its program). Opens name under at, without
+ * following a symbolic link, and checks it: a directory of the BPF
+ * filesystem, owned by this user, writable by nobody else. */
+static int open_own_dir(const char *cmd, int at, const char *name, const char *shown)
 {
-	if (mkdirat(at, name, 0700) == 0 || errno == EEXIST)
+	struct stat st;
+	struct statfs sfs;
+	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		say(stderr, "notw %s: cannot open %s: %E%s", cmd, shown, errno,
+		    errno == ELOOP || errno == ENOTDIR ? " (not a directory: notw does not use it)" : "");
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || fstatfs(fd, &sfs) != 0 || sfs.f_type != BPF_FS_MAGIC) {
+		say(stderr, "notw %s: %s is not in a BPF file system", cmd, shown);
+	} else if (st.st_uid != geteuid()) {
+		say(stderr, "notw %s: %s belongs to uid %u, not to notw's user: notw does not use pins it did not "
+			    "make (look at it, remove it, run again)", cmd, shown, (unsigned)st.st_uid);
+	} else if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		say(stderr, "notw %s: %s is writable by others: notw does not use it (look at it, remove it, "
+			    "run again)", cmd, shown);
+	} else {
+		return fd;
+	}
+	close(fd);
+	return -1;
+}
+
+/* Creates name under at (0700) unless it exists, then opens it as above. */
+static int own_dir(const char *cmd, int at, const char *name, const char *shown, bool create)
+{
+	if (create && mkdirat(at, name, 0700) != 0 && errno != EEXIST) {
+		say(stderr, "notw %s: cannot create %s: %E", cmd, shown, errno);
+		return -1;
+	}
+	return open_own_dir(cmd, at, name, shown);
+}
+
+/* The BPF filesystem's directory PINS_ROOT is in: whoever may rename or
+ * remove what is in it could put a directory of their own in PINS_ROOT's
+ * place after the checks. Root's, and writable by others only with the
+ * sticky bit (which the kernel always gives a BPF file system's root). */
+static bool parent_safe(const char *cmd)
+{
+	struct stat st;
+	if (stat(PINS_BPFFS, &st) != 0) {
+		say(stderr, "notw %s: " PINS_BPFFS ": %E", cmd, errno);
+		return false;
+	}
+	if (st.st_uid == 0 && ((st.st_mode & (S_IWGRP | S_IWOTH)) == 0 || (st.st_mode & S_ISVTX) != 0))
 		return true;
-	say(stderr, "notw %s: cannot create %s: %E", cmd, shown, errno);
+	say(stderr, "notw %s: " PINS_BPFFS " belongs to uid %u or is writable by others without the sticky bit: "
+		    "others could replace " PINS_ROOT "; notw does not pin there", cmd, (unsigned)st.st_uid);
 	return false;
+}
+
+/* The subdirectories, checked like PINS_ROOT (closed again: the paths
+ * are used, below a PINS_ROOT nobody else can write to). */
+static bool own_subdirs(const char *cmd, int root_fd, bool create)
+{
+	static const char *const names[] = { "cgroup", "unit", STAGING };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		char shown[64];
+		snprintf(shown, sizeof shown, PINS_ROOT "/%s", names[i]);
+		if (!create && faccessat(root_fd, names[i], F_OK, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT)
+			continue;
+		int fd = own_dir(cmd, root_fd, names[i], shown, create);
+		if (fd < 0)
+			return false;
+		close(fd);
+	}
+	return true;
 }
 
 /* Removes every file of the directory dir_name under at, then dir_name;
@@ -60,7 +130,7 @@ static bool make_dir(const char *cmd, int at, const char *name, const char *show
 static void remove_tree(int at, const char *dir_name)
 {
 	static const char *const first[] = { "link4", "link6" };
-	int fd = openat(at, dir_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(at, dir_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return;
 	for (size_t i = 0; i < sizeof first / sizeof first[0]; i++)
@@ -82,7 +152,7 @@ static void remove_tree(int at, const char *dir_name)
  * staging directory: nobody works on it, since the caller holds the lock. */
 static void tidy_staging(int root_fd)
 {
-	int fd = openat(root_fd, STAGING, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(root_fd, STAGING, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return;
 	DIR *d = fdopendir(fd);
@@ -105,21 +175,16 @@ bool pins_open(const char *cmd, struct pins *p, bool create, bool *empty)
 		*empty = true;
 		return true;
 	}
-	if (create && (!mount_bpffs(cmd) || !make_dir(cmd, AT_FDCWD, PINS_ROOT, PINS_ROOT)))
+	if ((create && !mount_bpffs(cmd)) || !parent_safe(cmd))
 		return false;
-	p->root_fd = open(PINS_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (p->root_fd < 0) {
-		if (errno == ENOENT && !create) {
-			*empty = true;
-			return true;
-		}
-		say(stderr, "notw %s: cannot open " PINS_ROOT ": %E", cmd, errno);
-		return false;
+	if (!create && faccessat(AT_FDCWD, PINS_ROOT, F_OK, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT) {
+		*empty = true;
+		return true;
 	}
-	if (flock(p->root_fd, LOCK_EX) != 0 ||
-	    (create && (!make_dir(cmd, p->root_fd, "cgroup", PINS_ROOT "/cgroup") ||
-			!make_dir(cmd, p->root_fd, "unit", PINS_ROOT "/unit") ||
-			!make_dir(cmd, p->root_fd, STAGING, PINS_ROOT "/" STAGING)))) {
+	p->root_fd = own_dir(cmd, AT_FDCWD, PINS_ROOT, PINS_ROOT, create);
+	if (p->root_fd < 0)
+		return false;
+	if (flock(p->root_fd, LOCK_EX) != 0 || !own_subdirs(cmd, p->root_fd, create)) {
 		pins_close(p);
 		return false;
 	}

@@ -7,7 +7,8 @@
 # them at the end.
 #
 #   attach.sh static|raw-bind|file-capability|udp-and-ports|detach|two-cgroups|
-#             child-cgroup|counters|refusals|systemd|no-bpf
+#             child-cgroup|counters|refusals|systemd|no-bpf|pins-trust|
+#             arguments|hostile-strings
 . "$(dirname "$0")/lib.sh"
 : "${NOTW_CLI:?NOTW_CLI must name the notw command}"
 MODE=${1:?mode}
@@ -296,7 +297,7 @@ refusals)
 	out=$("$NOTW_CLI" attach --cgroup "$CG" --pid 1 2>&1)
 	check_eq "two selectors: exit 2" 2 "$?"
 	out=$("$NOTW_CLI" attach --pin 'a/b' 2>&1)
-	check_eq "a bad pinned name: exit 1" 1 "$?"
+	check_eq "a bad pinned name: exit 2 (usage)" 2 "$?"
 	out=$("$NOTW_CLI" attach --cgroup "$CG_ROOT/$(printf 'x\033]0;title\007')" 2>&1)
 	check "a hostile path is escaped" sh -c '! printf %s "$1" | grep -q "$(printf "\033")"' sh "$out"
 	check "nothing of this test attached" sh -c "! '$NOTW_CLI' attached | grep -qF '$CG'"
@@ -330,6 +331,150 @@ systemd)
 	fi
 	check "notw detach --pin" "$NOTW_CLI" detach --pin "$NAME"
 	check "the pins are gone" test ! -e "/sys/fs/bpf/notw/unit/$NAME"
+	;;
+pins-trust)
+	# A BPF file system mounted without mode= is 1777 (the kernel's
+	# default): anybody may make /sys/fs/bpf/notw before root does. notw
+	# must refuse what it did not make, never follow a link planted there,
+	# and keep its own pins out of others' reach. All of it in a mount
+	# namespace of the test's own, with a BPF file system of its own at
+	# /sys/fs/bpf (gone with the namespace, and the pins with it).
+	new_cgroup trust
+	mkdir -p "$WORK/victim/sub"
+	echo keep >"$WORK/victim/sub/file"
+	chmod 755 "$WORK"
+	NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all)
+	export NOTW_CLI CG WORK
+	unshare -m --propagation private bash -c '
+		NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all)
+		step() { echo "$1 $2"; }
+		mount -t bpf bpf /sys/fs/bpf || exit 1
+		step mode "$(stat -c %a /sys/fs/bpf)"
+		"${NOBODY[@]}" sh -c "mkdir -m 777 /sys/fs/bpf/notw && ln -s \"$WORK/victim\" /sys/fs/bpf/notw/staging &&
+			mkdir -m 777 /sys/fs/bpf/notw/cgroup /sys/fs/bpf/notw/unit" || exit 1
+		"$NOTW_CLI" attach --cgroup "$CG" --ports 49200 >"$WORK/t1.out" 2>&1
+		step planted-link $?
+		step planted-link-programs "$(bpftool cgroup show "$CG" | grep -c notw_bind)"
+		rm /sys/fs/bpf/notw/staging
+		"$NOTW_CLI" attach --cgroup "$CG" --ports 49200 >"$WORK/t2.out" 2>&1
+		step planted-dir $?
+		step planted-dir-programs "$(bpftool cgroup show "$CG" | grep -c notw_bind)"
+		"$NOTW_CLI" detach --cgroup "$CG" >/dev/null 2>&1
+		rm -rf /sys/fs/bpf/notw
+		"$NOTW_CLI" attach --cgroup "$CG" --ports 49200 >"$WORK/t3.out" 2>&1
+		step own $?
+		step own-mode "$(stat -c %U:%a /sys/fs/bpf/notw)"
+		"${NOBODY[@]}" ls /sys/fs/bpf/notw/cgroup >/dev/null 2>&1
+		step nobody-lists $?
+		"${NOBODY[@]}" flock -n /sys/fs/bpf/notw true >/dev/null 2>&1
+		step nobody-locks $?
+		"${NOBODY[@]}" mv /sys/fs/bpf/notw /sys/fs/bpf/other >/dev/null 2>&1
+		step nobody-renames $?
+		"$NOTW_CLI" detach --cgroup "$CG" >/dev/null 2>&1
+		chmod 757 /sys/fs/bpf/notw
+		"$NOTW_CLI" attach --cgroup "$CG" --ports 49200 >"$WORK/t4.out" 2>&1
+		step writable $?
+		step writable-programs "$(bpftool cgroup show "$CG" | grep -c notw_bind)"
+	' >"$WORK/trust.out" 2>"$WORK/trust.err"
+	sed 's/^/# /' "$WORK/trust.out" "$WORK/trust.err" "$WORK"/t[1-4].out
+	result() { awk -v k="$1" '$1 == k { print $2 }' "$WORK/trust.out"; }
+	check_eq "a BPF file system mounted without mode= is 1777" 1777 "$(result mode)"
+	check_eq "a /sys/fs/bpf/notw of nobody's, with a link: refused (exit 1)" 1 "$(result planted-link)"
+	check "the link was not followed: nothing removed where it pointed" test -e "$WORK/victim/sub/file"
+	check_eq "and nothing attached" 0 "$(result planted-link-programs)"
+	check "it says whose the directory is" grep -q 'belongs to uid 65534' "$WORK/t1.out"
+	check_eq "a /sys/fs/bpf/notw of nobody's: refused (exit 1)" 1 "$(result planted-dir)"
+	check_eq "and nothing attached there" 0 "$(result planted-dir-programs)"
+	check_eq "once removed, notw makes its own: attached" 0 "$(result own)"
+	check_eq "root's, 0700" root:700 "$(result own-mode)"
+	check "nobody cannot list the pins" test "$(result nobody-lists)" != 0
+	check "nobody cannot take the lock" test "$(result nobody-locks)" != 0
+	check "nobody cannot rename it (the sticky bit)" test "$(result nobody-renames)" != 0
+	check_eq "a /sys/fs/bpf/notw writable by others: refused" 1 "$(result writable)"
+	check_eq "and nothing attached" 0 "$(result writable-programs)"
+	check_eq "the namespace gone, no program left on the cgroup" "" "$(bpftool cgroup show "$CG" 2>/dev/null | grep notw_bind)"
+	;;
+arguments)
+	new_cgroup args
+	# usage ARGS...: notw ARGS exits 2 and attaches nothing to the test's
+	# cgroup; its stderr in $WORK/usage.err.
+	usage() {
+		"$NOTW_CLI" "$@" >/dev/null 2>"$WORK/usage.err"
+		local rc=$?
+		[ "$rc" = 2 ] || echo "# notw $*: exit $rc: $(cat "$WORK/usage.err")"
+		[ "$rc" = 2 ] && ! "$NOTW_CLI" attached | grep -qF "$CG"
+	}
+	check "--ports with an empty list: usage error (not every port)" usage attach --cgroup "$CG" --ports ''
+	check "--ports twice: usage error (not the last one silently)" usage attach --cgroup "$CG" --ports 49200 --ports 49201
+	check "--ports 0: usage error" usage attach --cgroup "$CG" --ports 0
+	check "--ports 65536: usage error" usage attach --cgroup "$CG" --ports 65536
+	check "--ports reversed range: usage error" usage attach --cgroup "$CG" --ports 9100-9000
+	check "--pid 0: usage error" usage attach --pid 0
+	check "--pid -1: usage error" usage attach --pid -1
+	check "--pid 12x: usage error" usage attach --pid 12x
+	check "detach --id 0: usage error" usage detach --id 0
+	check "detach --ports: usage error" usage detach --cgroup "$CG" --ports 49200
+	check "  that names --ports, not its argument" grep -q -- '--ports is for notw attach only' "$WORK/usage.err"
+	check "attach --id: usage error" usage attach --id 5
+	check "no selector: usage error" usage attach --ports 49200
+	check "two selectors: usage error" usage attach --cgroup "$CG" --pin x
+	check "an unknown option: usage error" usage attach --cgroup "$CG" --bogus
+	check "a stray argument: usage error" usage attach --cgroup "$CG" stray
+	"$NOTW_CLI" attach --help >"$WORK/help.out" 2>&1
+	check_eq "attach --help: exit 0" 0 "$?"
+	check "  the usage on stdout" grep -q '^usage: notw attach' "$WORK/help.out"
+	# The root cgroup holds every process of the machine: refused without
+	# --whole-machine (only port 1 asked, should a build attach anyway).
+	root_untouched() {
+		if bpftool cgroup show "$CG_ROOT" | grep -q notw_bind; then
+			"$NOTW_CLI" detach --cgroup "$CG_ROOT" >/dev/null 2>&1
+			return 1
+		fi
+	}
+	check "--cgroup of the root cgroup: usage error" usage attach --cgroup "$CG_ROOT" --ports 1
+	check "  says why and what to add" grep -q 'root cgroup.*--whole-machine' "$WORK/usage.err"
+	check "  nothing attached to the root cgroup" root_untouched
+	check "--pid of a kernel thread (the root cgroup): usage error" usage attach --pid 2 --ports 1
+	check "  nothing attached to the root cgroup" root_untouched
+	check "--cgroup ROOT/: the same refusal" usage attach --cgroup "$CG_ROOT/" --ports 1
+	check "  nothing attached to the root cgroup" root_untouched
+	# Other spellings of the same cgroup land on its one attachment.
+	check "attach" attach --cgroup "$CG" --ports 49200
+	check "a trailing slash: the same attachment, updated" attach --cgroup "$CG/" --ports 49201
+	check "  says updated" grep -q 'updated' "$WORK/attach.out"
+	check "ROOT/../ROOT/x: the same attachment" attach --cgroup "$CG_ROOT/../$(basename "$CG_ROOT")/$(basename "$CG")" --ports 49202
+	check "  says updated" grep -q 'updated' "$WORK/attach.out"
+	check "a relative path: the same attachment" sh -c "cd '$CG_ROOT' && '$NOTW_CLI' attach --cgroup '$(basename "$CG")' --ports 49203 | grep -q updated"
+	check_eq "one pair of programs on the cgroup" 2 "$(bpftool cgroup show "$CG" | grep -c notw_bind)"
+	check "detach" "$NOTW_CLI" detach --cgroup "$CG"
+	out=$("$NOTW_CLI" detach --cgroup "$CG")
+	check_eq "detach of what is not attached: exit 0" 0 "$?"
+	check "  says nothing was attached" grep -q 'nothing attached to' <<<"$out"
+	check "attached --json: valid JSON" sh -c "'$NOTW_CLI' attached --json | python3 -m json.tool >/dev/null"
+	;;
+hostile-strings)
+	# A cgroup name may hold anything but '/' and a newline: quotes, a
+	# backslash, escape sequences, a tab, bytes that are not UTF-8.
+	new_cgroup "sp ace\"q\\$(printf '\033]0;t\007\033[31m\t\xff\xfe')"
+	check "attach to it" attach --cgroup "$CG" --ports 49200
+	"$NOTW_CLI" attached >"$WORK/attached.txt"
+	"$NOTW_CLI" attached --json >"$WORK/attached.json"
+	no_control() { ! LC_ALL=C grep -q "$(printf '[\001-\010\016-\037\177]')" "$1"; }
+	check "attach's text: no control byte" no_control "$WORK/attach.out"
+	check "attached's text: no control byte" no_control "$WORK/attached.txt"
+	check "attached --json: valid JSON" python3 -m json.tool "$WORK/attached.json" >/dev/null
+	check "attached --json: no control byte" no_control "$WORK/attached.json"
+	check "attached --json: the entry, its cgroup spelt with U+FFFD for the bytes" python3 -c '
+import json, sys
+want = sys.argv[1].encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+sys.exit(0 if any(e["cgroup"] == want for e in json.load(open(sys.argv[2]))) else 1)' "$CG" "$WORK/attached.json"
+	check "detach it" "$NOTW_CLI" detach --cgroup "$CG"
+	out=$("$NOTW_CLI" attach --cgroup "/$(printf 'a%.0s' $(seq 1 5000))" 2>&1)
+	check_eq "a path longer than PATH_MAX: exit 1" 1 "$?"
+	check "  said" grep -q 'too long' <<<"$out"
+	out=$("$NOTW_CLI" attach --cgroup '' 2>&1)
+	check_eq "an empty path: exit 1" 1 "$?"
+	check "  said" grep -q 'empty path' <<<"$out"
 	;;
 *)
 	echo "unknown mode $MODE" >&2
