@@ -105,21 +105,24 @@ static bool fd_still_ours(int fd, mode_t *mode)
 /* The kernel's sigset for one signal (rt_sigprocmask takes 8 bytes). */
 #define KERNEL_SIGSET_SIZE 8
 
-/* A write to a pipe or terminal that the program may share: never blocks
- * (RWF_NOWAIT; where the file does not support it, a zero-timeout poll
- * first) and never raises SIGPIPE in the program (blocked around the
- * write, and consumed if the write raised it). A full pipe drops the line. */
-static void write_to_stream(int fd, const char *data, size_t len)
+/* Whether SIGPIPE was already pending before the library's write: only
+ * possible when the program blocks it itself (an unblocked signal is
+ * delivered, not left pending). */
+static bool sigpipe_pending_before(const sigset_t *old_mask)
 {
-	sigset_t pipe_only, old_mask, pending;
-	sigemptyset(&pipe_only);
-	sigaddset(&pipe_only, SIGPIPE);
-	if (notw_syscall(SYS_rt_sigprocmask, SIG_BLOCK, &pipe_only, &old_mask, KERNEL_SIGSET_SIZE) != 0)
-		return;
+	sigset_t pending;
+	if (sigismember(old_mask, SIGPIPE) != 1)
+		return false;
 	sigemptyset(&pending);
 	notw_syscall(SYS_rt_sigpending, &pending, KERNEL_SIGSET_SIZE);
-	bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+	return sigismember(&pending, SIGPIPE) == 1;
+}
 
+/* A write to a pipe or terminal that the program may share never blocks
+ * (RWF_NOWAIT; where the file does not support it, a zero-timeout poll
+ * first). A full pipe drops the line. */
+static long write_now(int fd, const char *data, size_t len)
+{
 	struct iovec iov = { .iov_base = (void *)(uintptr_t)data, .iov_len = len };
 	/* Offset -1: the file position, as write() uses it. */
 	long rc = notw_syscall(SYS_pwritev2, fd, &iov, 1, -1L, 0L, RWF_NOWAIT);
@@ -130,6 +133,20 @@ static void write_to_stream(int fd, const char *data, size_t len)
 		    (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) == 0)
 			rc = notw_syscall(SYS_write, fd, data, len);
 	}
+	return rc;
+}
+
+/* A write to a pipe: never raises SIGPIPE in the program (blocked around
+ * the write, and consumed if the write raised it). */
+static void write_to_pipe(int fd, const char *data, size_t len)
+{
+	sigset_t pipe_only, old_mask;
+	sigemptyset(&pipe_only);
+	sigaddset(&pipe_only, SIGPIPE);
+	if (notw_syscall(SYS_rt_sigprocmask, SIG_BLOCK, &pipe_only, &old_mask, KERNEL_SIGSET_SIZE) != 0)
+		return;
+	bool was_pending = sigpipe_pending_before(&old_mask);
+	long rc = write_now(fd, data, len);
 	if (rc < 0 && errno == EPIPE && !was_pending) {
 		struct timespec zero = { 0, 0 };
 		notw_syscall(SYS_rt_sigtimedwait, &pipe_only, NULL, &zero, KERNEL_SIGSET_SIZE);
@@ -143,8 +160,10 @@ static void write_nonblocking(int fd, mode_t mode, const char *data, size_t len)
 		notw_syscall(SYS_sendto, fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0);
 	else if (S_ISREG(mode)) /* a file: no reader to wait for, no SIGPIPE */
 		notw_syscall(SYS_write, fd, data, len);
+	else if (S_ISFIFO(mode)) /* only a pipe raises SIGPIPE */
+		write_to_pipe(fd, data, len);
 	else
-		write_to_stream(fd, data, len);
+		write_now(fd, data, len);
 }
 
 /* The log's own descriptors live high, so that they never become the
@@ -428,13 +447,26 @@ static void emit(enum notw_level level, const char *line, size_t len)
 	}
 }
 
+static long (*pid_source)(void);
+
+void notw_log_set_pid_source(long (*pid)(void))
+{
+	__atomic_store_n(&pid_source, pid, __ATOMIC_RELEASE);
+}
+
+static long line_pid(void)
+{
+	long (*pid)(void) = __atomic_load_n(&pid_source, __ATOMIC_ACQUIRE);
+	return pid != NULL ? pid() : notw_syscall(SYS_getpid);
+}
+
 void notw_vlog(enum notw_level level, const char *fmt, va_list ap)
 {
 	if ((int)level > __atomic_load_n(&notw_log_threshold, __ATOMIC_ACQUIRE))
 		return;
 	int saved_errno = errno;
 	char line[NOTW_LOG_LINE_MAX];
-	size_t len = notw_log_format_line(line, sizeof line, (long)notw_syscall(SYS_getpid), level, fmt, ap);
+	size_t len = notw_log_format_line(line, sizeof line, line_pid(), level, fmt, ap);
 	emit(level, line, len);
 	errno = saved_errno;
 }
@@ -460,8 +492,7 @@ void notw_log_error_to_stderr(const char *fmt, ...)
 	mode_t mode;
 	va_list ap;
 	va_start(ap, fmt);
-	size_t len = notw_log_format_line(line, sizeof line, (long)notw_syscall(SYS_getpid),
-					  NOTW_LEVEL_ERROR, fmt, ap);
+	size_t len = notw_log_format_line(line, sizeof line, line_pid(), NOTW_LEVEL_ERROR, fmt, ap);
 	va_end(ap);
 	if (stderr_is_foreign_socket())
 		send_to_syslog_once(NOTW_LEVEL_ERROR, line, len);
@@ -470,7 +501,7 @@ void notw_log_error_to_stderr(const char *fmt, ...)
 	errno = saved_errno;
 }
 
-void notw_log(enum notw_level level, const char *fmt, ...)
+void notw_log_line(enum notw_level level, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);

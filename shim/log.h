@@ -32,21 +32,34 @@ static inline bool notw_log_enabled(enum notw_level level)
 	return (int)level <= __atomic_load_n(&notw_log_threshold, __ATOMIC_RELAXED);
 }
 
-/* Where lines go from now on. For NOTW_SINK_STDERR the identity of the
- * current fd 2 is remembered: if the program later closes or reuses fd 2,
- * lines are dropped instead of landing in whatever fd 2 has become. A
- * socket on fd 2 (an inetd-style service's client connection) is never
- * written to, except the journal's stream named by JOURNAL_STREAM: lines
- * go to syslog instead (dropped when /dev/log is not there). */
 /* Takes descriptor 2's identity as the program starts (the library's
  * constructor): the stderr sink is that object, not whatever the program
  * later opens under the number. */
 void notw_log_note_stderr_at_start(void);
 
+/* Where lines go from now on. For NOTW_SINK_STDERR the identity of fd 2
+ * (as noted at start, else the current one) is remembered: if the program
+ * closes or reuses fd 2, lines are dropped instead of landing in whatever
+ * fd 2 has become. A socket on fd 2 (an inetd-style service's client
+ * connection) is never written to, except the journal's stream named by
+ * JOURNAL_STREAM: lines go to syslog instead (dropped when /dev/log is not
+ * there). */
 void notw_log_configure(enum notw_sink sink, const char *path, enum notw_level level);
 
-/* Format and write one line (see fmt.h for the directives). errno is kept. */
-void notw_log(enum notw_level level, const char *fmt, ...);
+/* The process id each line carries: pid() when given (the library keeps
+ * its own, so that a line costs no getpid), else the system call. */
+void notw_log_set_pid_source(long (*pid)(void));
+
+/* Format and write one line (see fmt.h for the directives). errno is kept.
+ * The level is checked before the arguments are evaluated: a debug line
+ * costs nothing when debug is off. The directives are checked against the
+ * arguments at every call site by tests/check-log-formats.py. */
+#define notw_log(level, ...)                                                   \
+	do {                                                                   \
+		if (notw_log_enabled(level))                                   \
+			notw_log_line((level), __VA_ARGS__);                   \
+	} while (0)
+void notw_log_line(enum notw_level level, const char *fmt, ...);
 void notw_vlog(enum notw_level level, const char *fmt, va_list ap);
 
 /* The full line as written to stderr or a file, "notw[PID]: ...\n";
