@@ -9,7 +9,8 @@
 #include <string.h>
 
 struct collector {
-	const struct port_arg *target;
+	struct notw_bind_target target; /* the port argument, read once */
+	bool have_target;
 	struct notw_port_range ephemeral;
 	struct listing *l;
 };
@@ -44,8 +45,7 @@ static void collect(const struct inet_diag_msg *m, bool v6only, void *ctx)
 	struct notw_leftover_facts facts;
 	notw_leftover_facts_from_diag(m, &facts);
 	notw_leftover_classify(&facts, &c->ephemeral, &it->what);
-	it->conflicts = notw_diag_conflicts((const struct sockaddr *)&c->target->addr, c->target->len, false, m,
-					    v6only);
+	it->conflicts = c->have_target && notw_diag_conflicts(&c->target, m, v6only);
 }
 
 bool list_port(const struct port_arg *a, uint32_t states, struct listing *l)
@@ -56,7 +56,8 @@ bool list_port(const struct port_arg *a, uint32_t states, struct listing *l)
 		fprintf(stderr, "notw: out of memory\n");
 		return false;
 	}
-	struct collector c = { .target = a, .l = l };
+	struct collector c = { .l = l };
+	c.have_target = notw_inet_addr_read((const struct sockaddr *)&a->addr, a->len, &c.target.addr);
 	read_ephemeral_range(&c.ephemeral);
 	int err = notw_list_port((uint16_t)a->port, states, collect, &c);
 	if (err != 0) {

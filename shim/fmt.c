@@ -1,5 +1,7 @@
 #include "fmt.h"
 
+#include "inetaddr.h"
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -170,55 +172,22 @@ void notw_buf_put_in6(struct notw_buf *b, const void *addr16)
 	}
 }
 
-/* The kernel accepts an IPv6 address of the older 24-byte size (RFC 2133,
- * without sin6_scope_id), so that is the least to read; the family is
- * only read once len says it is there. */
-#define SIN6_LEN_RFC2133 24u
-
-static bool read_in4(const struct sockaddr *sa, socklen_t len, struct sockaddr_in *out)
-{
-	if (sa == NULL || len < (socklen_t)sizeof(struct sockaddr_in) || sa->sa_family != AF_INET)
-		return false;
-	memcpy(out, sa, sizeof *out);
-	return true;
-}
-
-static bool read_in6(const struct sockaddr *sa, socklen_t len, struct sockaddr_in6 *out)
-{
-	if (sa == NULL || len < SIN6_LEN_RFC2133 || sa->sa_family != AF_INET6)
-		return false;
-	memset(out, 0, sizeof *out);
-	memcpy(out, sa, len < sizeof *out ? len : sizeof *out);
-	return true;
-}
-
-int notw_sockaddr_port(const struct sockaddr *sa, socklen_t len)
-{
-	struct sockaddr_in sin;
-	struct sockaddr_in6 sin6;
-	if (read_in4(sa, len, &sin))
-		return ntohs(sin.sin_port);
-	if (read_in6(sa, len, &sin6))
-		return ntohs(sin6.sin6_port);
-	return -1;
-}
-
 void notw_buf_put_sockaddr(struct notw_buf *b, const struct sockaddr *sa, socklen_t len)
 {
-	struct sockaddr_in sin;
-	struct sockaddr_in6 sin6;
-	if (read_in4(sa, len, &sin)) {
-		notw_buf_put_in4(b, &sin.sin_addr);
-		notw_buf_putc(b, ':');
-		notw_buf_put_u64(b, ntohs(sin.sin_port));
-	} else if (read_in6(sa, len, &sin6)) {
-		notw_buf_putc(b, '[');
-		notw_buf_put_in6(b, &sin6.sin6_addr);
-		notw_buf_puts(b, "]:");
-		notw_buf_put_u64(b, ntohs(sin6.sin6_port));
-	} else {
+	struct notw_inet_addr a;
+	if (!notw_inet_addr_read(sa, len, &a)) {
 		notw_buf_putc(b, '?');
+		return;
 	}
+	if (a.family == AF_INET) {
+		notw_buf_put_in4(b, &a.v4addr);
+		notw_buf_putc(b, ':');
+	} else {
+		notw_buf_putc(b, '[');
+		notw_buf_put_in6(b, a.v6addr);
+		notw_buf_puts(b, "]:");
+	}
+	notw_buf_put_u64(b, a.port);
 }
 
 /* Every errno value Linux defines, by name, indexed by value: strerror() is

@@ -47,7 +47,5 @@ void notw_buf_put_errno(struct notw_buf *b, int err);
 void notw_buf_put_in4(struct notw_buf *b, const void *addr4);
 void notw_buf_put_in6(struct notw_buf *b, const void *addr16);
 
-/* Port of an AF_INET/AF_INET6 address, checked against len; -1 otherwise. */
-int notw_sockaddr_port(const struct sockaddr *sa, socklen_t len);
 
 #endif

@@ -8,6 +8,7 @@
 #include "family.h"
 #include "fdtable.h"
 #include "fmt.h"
+#include "inetaddr.h"
 #include "holders.h"
 #include "linger.h"
 #include "log.h"
@@ -65,21 +66,25 @@ static bool kernel_says_tcp(int fd, int *domain)
 	return *domain == AF_INET || *domain == AF_INET6;
 }
 
-/* The port a bind() names. The kernel also takes AF_UNSPEC with
- * INADDR_ANY on an AF_INET socket (a zeroed address whose family was never
- * set), so that counts too. Only called once the kernel has read the
- * address itself, so a bad pointer has already been answered with EFAULT. */
-static int bind_port(const struct sockaddr *addr, socklen_t len, int domain)
+/* The address a bind() names, read once; its port, or -1 when it has none
+ * the library can read. The kernel also takes AF_UNSPEC with INADDR_ANY on
+ * an AF_INET socket (a zeroed address whose family was never set), so that
+ * counts too. Only called once the kernel has read the address itself, so
+ * a bad pointer has already been answered with EFAULT. */
+static int read_bind_target(const struct sockaddr *addr, socklen_t len, int domain, struct notw_inet_addr *t)
 {
-	int port = notw_sockaddr_port(addr, len);
-	if (port < 0 && domain == AF_INET && addr != NULL && len >= (socklen_t)sizeof(struct sockaddr_in) &&
+	if (notw_inet_addr_read(addr, len, t))
+		return t->port;
+	if (domain == AF_INET && addr != NULL && len >= (socklen_t)sizeof(struct sockaddr_in) &&
 	    addr->sa_family == AF_UNSPEC) {
 		struct sockaddr_in sin;
 		memcpy(&sin, addr, sizeof sin);
-		if (sin.sin_addr.s_addr == htonl(INADDR_ANY))
-			port = ntohs(sin.sin_port);
+		sin.sin_family = AF_INET;
+		if (sin.sin_addr.s_addr == htonl(INADDR_ANY) &&
+		    notw_inet_addr_read((const struct sockaddr *)&sin, sizeof sin, t))
+			return t->port;
 	}
-	return port;
+	return -1;
 }
 
 /* What the policy says for this bind, before touching the socket. */
@@ -185,13 +190,14 @@ NOTW_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	if (!tcp || (rc != 0 && bind_err != EADDRINUSE))
 		return rc;
 
-	enum bind_decision d = decide_bind(fd, bind_port(addr, len, domain));
+	struct notw_inet_addr target;
+	enum bind_decision d = decide_bind(fd, read_bind_target(addr, len, domain, &target));
 	if (rc == 0) {
 		if (d == BIND_SET && (set_err = notw_set_reuseaddr(fd, 1)) != 0)
 			d = BIND_SET_FAILED;
 	} else if (d == BIND_SET || d == BIND_ALREADY_SET) {
 		bool reuse_set = false;
-		rc = notw_recover_bind(fd, addr, len, domain, d == BIND_SET, &reuse_set, &bind_err);
+		rc = notw_recover_bind(fd, addr, len, &target, domain, d == BIND_SET, &reuse_set, &bind_err);
 		if (d == BIND_SET && (rc != 0 || !reuse_set)) {
 			if (reuse_set) /* refused after all: leave the socket as the program made it */
 				notw_set_reuseaddr(fd, 0);

@@ -6,6 +6,7 @@
 #include "family.h"
 #include "fdtable.h"
 #include "fmt.h"
+#include "inetaddr.h"
 #include "holders.h"
 #include "log.h"
 #include "policy.h"

@@ -173,9 +173,9 @@ static uint64_t now_ms(void)
  * destroyed so far. */
 struct recovery {
 	int fd;
-	const struct sockaddr *addr;
+	const struct sockaddr *addr;   /* as given, for bind() and the log */
 	socklen_t len;
-	bool v6only;
+	struct notw_bind_target target;
 	struct notw_port_scan scan;
 	struct notw_reap_tally tally;
 	int reaped;
@@ -189,7 +189,7 @@ static bool only_leftovers(const struct notw_port_scan *s)
 
 static int rescan(struct recovery *r)
 {
-	return notw_scan_port(r->addr, r->len, r->v6only, &r->scan);
+	return notw_scan_port(&r->target, &r->scan);
 }
 
 /* SOCK_DESTROY on the leftovers leftover.c calls safe to destroy (never on
@@ -316,7 +316,7 @@ static void log_reaped(const struct recovery *r, int before)
 	if (!notw_log_enabled(NOTW_LEVEL_INFO))
 		return;
 	notw_buf_init(&b, what, sizeof what);
-	describe_tally(&b, &r->tally, notw_sockaddr_port(r->addr, r->len));
+	describe_tally(&b, &r->tally, r->target.addr.port);
 	notw_log(NOTW_LEVEL_INFO, "bind %A fd=%d: reaped %d of %d %s", r->addr, r->len, r->fd, r->reaped, before,
 		 what);
 }
@@ -336,7 +336,7 @@ static const char *reap_refusal(int reap_err)
 static void warn_leftovers(const struct recovery *r)
 {
 	const struct notw_port_scan *s = &r->scan;
-	int port = notw_sockaddr_port(r->addr, r->len);
+	int port = r->target.addr.port;
 	char what[256];
 	struct notw_buf b;
 	if (!notw_log_enabled(NOTW_LEVEL_WARN))
@@ -392,11 +392,13 @@ static int reap_and_bind(struct recovery *r, uint64_t start, int *err)
 	return rc;
 }
 
-int notw_recover_bind(int fd, const struct sockaddr *addr, socklen_t len, int domain, bool may_set_reuse,
-		      bool *reuse_set, int *err)
+int notw_recover_bind(int fd, const struct sockaddr *addr, socklen_t len, const struct notw_inet_addr *target,
+		      int domain, bool may_set_reuse, bool *reuse_set, int *err)
 {
 	const struct notw_policy *p = &notw_active_policy;
-	struct recovery r = { .fd = fd, .addr = addr, .len = len, .v6only = socket_is_v6only(fd, domain) };
+	struct recovery r = { .fd = fd, .addr = addr, .len = len };
+	r.target.addr = *target;
+	r.target.v6only = socket_is_v6only(fd, domain);
 	struct notw_port_scan *scan = &r.scan;
 	uint64_t start = now_ms();
 	*reuse_set = false;

@@ -2,6 +2,7 @@
 #ifndef NOTW_RECOVER_H
 #define NOTW_RECOVER_H
 
+#include "inetaddr.h"
 #include <stdbool.h>
 #include <sys/socket.h>
 
@@ -23,10 +24,11 @@ int notw_set_reuseaddr(int fd, int on);
  *    after waiting, at most NOTW_WAIT or NOTW_DRAIN_WAIT_S, for those that
  *    still send data; or waiting for their timers (NOTW_WAIT); else one
  *    warning saying what they are and when the port frees itself.
+ * target: addr as read once by the bind() hook; domain: the socket's.
  * may_set_reuse: the policy lets the library set SO_REUSEADDR on fd.
  * Returns the result of the last bind() (0 or -1); *err is its errno and
  * *reuse_set says whether SO_REUSEADDR was set. */
-int notw_recover_bind(int fd, const struct sockaddr *addr, socklen_t len, int domain,
-		      bool may_set_reuse, bool *reuse_set, int *err);
+int notw_recover_bind(int fd, const struct sockaddr *addr, socklen_t len, const struct notw_inet_addr *target,
+		      int domain, bool may_set_reuse, bool *reuse_set, int *err);
 
 #endif

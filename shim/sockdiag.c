@@ -82,38 +82,18 @@ static int send_dump_request(int fd, uint8_t family, uint16_t port, uint32_t sta
 	return EINTR;
 }
 
-/* Our bind address, reduced to what the conflict rules look at. */
-struct bind_target {
-	bool v4;            /* an IPv4 address (or IPv4-mapped IPv6) */
-	bool wildcard;      /* 0.0.0.0 or :: */
-	bool v6only;        /* :: that does not take IPv4 */
-	uint32_t v4addr;    /* network order */
-	uint8_t v6addr[16];
-};
-
-bool notw_is_v4mapped(const void *addr16)
-{
-	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-	return memcmp(addr16, prefix, sizeof prefix) == 0;
-}
-
-static bool is_zero16(const uint8_t a[16])
-{
-	static const uint8_t zero[16];
-	return memcmp(a, zero, sizeof zero) == 0;
-}
-
 /* Does a socket bound to (family, addr of the diag id) conflict with t?
  * e_v6only: that socket is IPv6-only (then it never takes IPv4). */
-static bool conflicts(const struct bind_target *t, uint8_t family, const uint32_t src[4], bool e_v6only)
+static bool conflicts(const struct notw_bind_target *target, uint8_t family, const uint32_t src[4], bool e_v6only)
 {
+	const struct notw_inet_addr *t = &target->addr;
 	uint8_t a[16];
 	memcpy(a, src, sizeof a);
 	bool e_v4 = family == AF_INET || notw_is_v4mapped(a);
 	uint32_t e_v4addr = 0;
 	if (e_v4)
 		memcpy(&e_v4addr, family == AF_INET ? a : a + 12, sizeof e_v4addr);
-	bool e_v6_wild = family == AF_INET6 && is_zero16(a);
+	bool e_v6_wild = family == AF_INET6 && notw_is_in6_any(a);
 
 	if (t->v4) {
 		if (e_v4)
@@ -121,42 +101,8 @@ static bool conflicts(const struct bind_target *t, uint8_t family, const uint32_
 		return e_v6_wild && !e_v6only; /* a dual-stack [::] socket takes IPv4 too */
 	}
 	if (t->wildcard)
-		return !t->v6only || !e_v4;
+		return !target->v6only || !e_v4;
 	return !e_v4 && (e_v6_wild || memcmp(a, t->v6addr, 16) == 0);
-}
-
-static bool read_target(const struct sockaddr *addr, socklen_t len, bool v6only, struct bind_target *t,
-			uint16_t *port)
-{
-	memset(t, 0, sizeof *t);
-	if (addr == NULL)
-		return false;
-	if (addr->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
-		struct sockaddr_in sin;
-		memcpy(&sin, addr, sizeof sin);
-		t->v4 = true;
-		t->v4addr = sin.sin_addr.s_addr;
-		t->wildcard = sin.sin_addr.s_addr == htonl(INADDR_ANY);
-		*port = ntohs(sin.sin_port);
-		return true;
-	}
-	if (addr->sa_family == AF_INET6 && len >= 24) {
-		struct sockaddr_in6 sin6;
-		memset(&sin6, 0, sizeof sin6);
-		memcpy(&sin6, addr, len < sizeof sin6 ? len : sizeof sin6);
-		memcpy(t->v6addr, &sin6.sin6_addr, 16);
-		if (notw_is_v4mapped(t->v6addr)) {
-			t->v4 = true;
-			memcpy(&t->v4addr, t->v6addr + 12, 4);
-			t->wildcard = t->v4addr == htonl(INADDR_ANY);
-		} else {
-			t->wildcard = is_zero16(t->v6addr);
-			t->v6only = v6only;
-		}
-		*port = ntohs(sin6.sin6_port);
-		return true;
-	}
-	return false;
 }
 
 bool notw_diag_is_timewait(const struct inet_diag_msg *m)
@@ -166,7 +112,7 @@ bool notw_diag_is_timewait(const struct inet_diag_msg *m)
 }
 
 struct scan_ctx {
-	const struct bind_target *t;
+	const struct notw_bind_target *t;
 	struct notw_port_range ephemeral;
 	struct notw_port_scan *out;
 };
@@ -297,23 +243,18 @@ int notw_list_port(uint16_t port, uint32_t states, notw_diag_fn fn, void *ctx)
 	return err;
 }
 
-bool notw_diag_conflicts(const struct sockaddr *addr, socklen_t len, bool v6only, const struct inet_diag_msg *m,
-			 bool m_v6only)
+bool notw_diag_conflicts(const struct notw_bind_target *t, const struct inet_diag_msg *m, bool m_v6only)
 {
-	struct bind_target t;
-	uint16_t port = 0;
-	return read_target(addr, len, v6only, &t, &port) &&
-	       conflicts(&t, m->idiag_family, m->id.idiag_src, m_v6only);
+	return conflicts(t, m->idiag_family, m->id.idiag_src, m_v6only);
 }
 
-int notw_scan_port(const struct sockaddr *addr, socklen_t len, bool v6only, struct notw_port_scan *out)
+int notw_scan_port(const struct notw_bind_target *t, struct notw_port_scan *out)
 {
-	struct bind_target t;
-	uint16_t port = 0;
+	uint16_t port = t->addr.port;
 	memset(out, 0, sizeof *out);
-	if (!read_target(addr, len, v6only, &t, &port) || port == 0)
+	if (port == 0)
 		return EINVAL;
-	struct scan_ctx c = { &t, { 0, 0 }, out };
+	struct scan_ctx c = { t, { 0, 0 }, out };
 	notw_read_ephemeral_range(&c.ephemeral);
 	int err = notw_list_port(port, NOTW_STATES_CONNECTED, count_socket, &c);
 	/* Nothing there: perhaps a socket bound but not listening yet (another

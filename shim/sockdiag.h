@@ -4,6 +4,7 @@
 #ifndef NOTW_SOCKDIAG_H
 #define NOTW_SOCKDIAG_H
 
+#include "inetaddr.h"
 #include "leftover.h"
 
 #include <linux/inet_diag.h>
@@ -63,22 +64,24 @@ int notw_list_port(uint16_t port, uint32_t states, notw_diag_fn fn, void *ctx);
 /* Is m a timewait mini-socket (TIME-WAIT or FIN-WAIT-2 sub-state)? */
 bool notw_diag_is_timewait(const struct inet_diag_msg *m);
 
-/* ::ffff:a.b.c.d, how a dual-stack socket shows an IPv4 peer. */
-bool notw_is_v4mapped(const void *addr16);
+/* A bind() address as the conflict rules look at it, read once. */
+struct notw_bind_target {
+	struct notw_inet_addr addr;
+	bool v6only;        /* an IPv6 socket that does not take IPv4 */
+};
 
-/* Does the socket m conflict with a bind to addr under the kernel's rules
+/* Does the socket m conflict with a bind to t under the kernel's rules
  * for addresses (the options of both sockets aside)? */
-bool notw_diag_conflicts(const struct sockaddr *addr, socklen_t len, bool v6only, const struct inet_diag_msg *m,
-			 bool m_v6only);
+bool notw_diag_conflicts(const struct notw_bind_target *t, const struct inet_diag_msg *m, bool m_v6only);
 
 /* Destroy n (at most NOTW_SCAN_MAX) sockets in one request; results[i] is
  * the kernel's answer for tw[i]: 0, or an errno (ENOENT: already gone).
  * Returns 0, or the errno that kept the request from being made. */
 int notw_destroy_batch(const struct notw_tw_sock *tw, int n, int results[]);
 
-/* Scan the sockets on the port of addr (an AF_INET/AF_INET6 bind address;
- * v6only as the binding socket has it). Returns 0, or an errno. */
-int notw_scan_port(const struct sockaddr *addr, socklen_t len, bool v6only, struct notw_port_scan *out);
+/* Scan the sockets on the port of t. Returns 0, or an errno (EINVAL for
+ * port 0). */
+int notw_scan_port(const struct notw_bind_target *t, struct notw_port_scan *out);
 
 /* Destroy the leftovers stored in scan (only those leftover.c calls safe to
  * destroy are stored). Returns how many the kernel destroyed and adds them

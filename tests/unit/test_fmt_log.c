@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 
 #include "fmt.h"
+#include "inetaddr.h"
 #include "log.h"
 
 #include <arpa/inet.h>
