@@ -15,19 +15,6 @@ struct collector {
 	struct listing *l;
 };
 
-/* This network namespace's ephemeral ports, or {0, 0}. */
-static void read_ephemeral_range(struct notw_port_range *r)
-{
-	char text[64] = "";
-	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
-	r->lo = r->hi = 0;
-	if (f == NULL)
-		return;
-	size_t n = fread(text, 1, sizeof text - 1, f);
-	fclose(f);
-	text[n] = '\0';
-	notw_parse_port_range(text, r);
-}
 
 static void collect(const struct inet_diag_msg *m, bool v6only, void *ctx)
 {
@@ -58,7 +45,7 @@ bool list_port(const struct port_arg *a, uint32_t states, struct listing *l)
 	}
 	struct collector c = { .l = l };
 	c.have_target = notw_inet_addr_read((const struct sockaddr *)&a->addr, a->len, &c.target.addr);
-	read_ephemeral_range(&c.ephemeral);
+	notw_read_ephemeral_range(&c.ephemeral);
 	int err = notw_list_port((uint16_t)a->port, states, collect, &c);
 	if (err != 0) {
 		fprintf(stderr, "notw: cannot list the sockets of port %u: %s\n", a->port, strerror(err));

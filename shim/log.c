@@ -341,7 +341,7 @@ void notw_log_configure(enum notw_sink which, const char *path, enum notw_level 
 		}
 	}
 	/* Release: a thread that sees the new threshold (acquire, in
-	 * notw_vlog()) sees the sink set up above. */
+	 * vlog()) sees the sink set up above. */
 	__atomic_store_n(&notw_log_threshold, which == NOTW_SINK_NONE ? -1 : (int)level,
 			 __ATOMIC_RELEASE);
 	if (diverted)
@@ -460,7 +460,7 @@ static long line_pid(void)
 	return pid != NULL ? pid() : notw_syscall(SYS_getpid);
 }
 
-void notw_vlog(enum notw_level level, const char *fmt, va_list ap)
+static void vlog(enum notw_level level, const char *fmt, va_list ap)
 {
 	if ((int)level > __atomic_load_n(&notw_log_threshold, __ATOMIC_ACQUIRE))
 		return;
@@ -505,6 +505,6 @@ void notw_log_line(enum notw_level level, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	notw_vlog(level, fmt, ap);
+	vlog(level, fmt, ap);
 	va_end(ap);
 }

@@ -60,7 +60,6 @@ void notw_log_set_pid_source(long (*pid)(void));
 			notw_log_line((level), __VA_ARGS__);                   \
 	} while (0)
 void notw_log_line(enum notw_level level, const char *fmt, ...);
-void notw_vlog(enum notw_level level, const char *fmt, va_list ap);
 
 /* The full line as written to stderr or a file, "notw[PID]: ...\n";
  * returns its length. Exposed for the tests. */

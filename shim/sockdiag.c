@@ -124,11 +124,9 @@ static void keep_safe(struct notw_port_scan *out, const struct inet_diag_msg *m,
 		return;
 	struct notw_tw_sock *tw = &out->tw[out->kept++];
 	tw->family = m->idiag_family;
-	tw->substate = m->idiag_state;
 	tw->kind = (uint8_t)l->kind;
 	tw->origin = (uint8_t)l->origin;
 	tw->id = m->id;
-	tw->expires_ms = m->idiag_expires;
 }
 
 static void count_leftover(struct notw_port_scan *out, const struct inet_diag_msg *m, const struct notw_leftover *l)

@@ -15,13 +15,13 @@
 /* Leftovers kept per scan; a port with more is handled in rounds. */
 #define NOTW_SCAN_MAX 32
 
+/* One leftover to destroy: what a SOCK_DESTROY request names, and what
+ * the report counts it as. */
 struct notw_tw_sock {
 	uint8_t family;
-	uint8_t substate;   /* its TCP state */
 	uint8_t kind;       /* enum notw_leftover_kind */
 	uint8_t origin;     /* enum notw_leftover_origin */
 	struct inet_diag_sockid id;
-	uint32_t expires_ms;
 };
 
 /* The sockets that conflict with one bind() under the kernel's rules
