@@ -47,9 +47,7 @@ void notw_after_close_call(int fd, uint32_t flags, long rc)
 	/* EBADF for a descriptor the table held: it was closed behind the
 	 * library's back. */
 	if (rc != 0 && errno == EBADF && flags != 0 && !notw_in_vfork_child()) {
-		int saved_errno = errno;
-		notw_linger_close_found_closed(fd, flags);
-		errno = saved_errno;
+		NOTW_KEEP_ERRNO(notw_linger_close_found_closed(fd, flags));
 	}
 }
 

@@ -32,9 +32,7 @@ int fcntl64(int fd, int cmd, ...);
 static void note_duplicate(int oldfd, int newfd, const char *call)
 {
 	if (notw_in_vfork_child()) {
-		int saved_errno = errno;
-		notw_linger_vfork_dup(newfd);
-		errno = saved_errno;
+		NOTW_KEEP_ERRNO(notw_linger_vfork_dup(newfd));
 		return;
 	}
 	/* dup() and F_DUPFD hand out a free number: a stale entry there is a

@@ -39,11 +39,8 @@ int openat64(int dirfd, const char *path, int flags, ...);
 
 static void check_number(int fd, const char *call)
 {
-	if (__builtin_expect(notw_fd_get(fd) != 0, 0) && !notw_in_vfork_child()) {
-		int saved_errno = errno;
+	if (__builtin_expect(notw_fd_get(fd) != 0, 0) && !notw_in_vfork_child())
 		notw_fresh_descriptor(fd, 0, call);
-		errno = saved_errno;
-	}
 }
 
 static bool takes_mode(int flags)
@@ -163,9 +160,7 @@ NOTW_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	ssize_t rc = notw_call_recvmsg(fd, msg, flags);
 	if (rc >= 0 && carries_control(msg)) {
-		int saved_errno = errno;
-		for_each_passed(msg, check_number, "recvmsg()");
-		errno = saved_errno;
+		NOTW_KEEP_ERRNO(for_each_passed(msg, check_number, "recvmsg()"));
 	}
 	return rc;
 }
@@ -177,9 +172,7 @@ void notw_after_sendmsg(const struct msghdr *msg, long rc)
 {
 	if (rc < 0 || !carries_control(msg))
 		return;
-	int saved_errno = errno;
-	for_each_passed((struct msghdr *)(uintptr_t)msg, disarm_passed, "sendmsg()");
-	errno = saved_errno;
+	NOTW_KEEP_ERRNO(for_each_passed((struct msghdr *)(uintptr_t)msg, disarm_passed, "sendmsg()"));
 }
 
 void notw_after_sendmmsg(const struct mmsghdr *msgs, long sent)

@@ -241,12 +241,8 @@ static uint32_t adopt_listener(int fd)
 	return flags;
 }
 
-NOTW_EXPORT int listen(int fd, int backlog)
+static void after_listen(int fd, int backlog)
 {
-	int rc = notw_call_listen(fd, backlog);
-	if (rc != 0 || !notw_may_track())
-		return rc;
-	int saved_errno = errno;
 	uint32_t flags = notw_fd_get(fd);
 	if (flags == 0)
 		flags = adopt_listener(fd);
@@ -257,7 +253,13 @@ NOTW_EXPORT int listen(int fd, int backlog)
 			notw_log(NOTW_LEVEL_DEBUG, "listen fd=%d backlog=%d%s", fd, backlog,
 				 (flags & NOTW_FD_MANAGED) != 0 ? "" : " (port not managed)");
 	}
-	errno = saved_errno;
+}
+
+NOTW_EXPORT int listen(int fd, int backlog)
+{
+	int rc = notw_call_listen(fd, backlog);
+	if (rc == 0 && notw_may_track())
+		NOTW_KEEP_ERRNO(after_listen(fd, backlog));
 	return rc;
 }
 
@@ -327,9 +329,7 @@ int notw_shutdown_hook(int fd, int how)
 	uint32_t flags = notw_fd_get(fd);
 	int rc = notw_call_shutdown(fd, how);
 	if (rc == 0 && (flags & NOTW_FD_ARMED) != 0 && !notw_in_vfork_child()) {
-		int saved_errno = errno;
-		notw_linger_after_shutdown(fd, flags);
-		errno = saved_errno;
+		NOTW_KEEP_ERRNO(notw_linger_after_shutdown(fd, flags));
 	}
 	return rc;
 }

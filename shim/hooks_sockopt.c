@@ -1,6 +1,8 @@
 /* Hooks of getsockopt() and setsockopt(): the program's own options win,
  * and what it reads back is what it set (or the kernel's default), never a
  * value the library put there. */
+#include "hooks.h"
+
 #include "fdtable.h"
 #include "holders.h"
 #include "linger.h"
@@ -11,15 +13,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-NOTW_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+/* The program set a socket option on a TCP socket the library tracks. */
+static void after_setsockopt(int fd, uint32_t flags, int name, const void *val, socklen_t len)
 {
-	int rc = notw_call_setsockopt(fd, level, name, val, len);
-	if (rc != 0 || level != SOL_SOCKET || notw_in_vfork_child())
-		return rc;
-	uint32_t flags = notw_fd_get(fd);
-	if ((flags & NOTW_FD_TCP) == 0)
-		return rc;
-	int saved_errno = errno;
 	/* The kernel accepted val, so it is readable and long enough. */
 	if (name == SO_LINGER && len >= (socklen_t)sizeof(struct linger)) {
 		struct linger l;
@@ -28,7 +24,16 @@ NOTW_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen
 	} else if (name == SO_REUSEADDR) { /* the kernel now holds the program's value */
 		notw_holders_update_socket(fd, 0, NOTW_FD_REUSEADDR);
 	}
-	errno = saved_errno;
+}
+
+NOTW_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	int rc = notw_call_setsockopt(fd, level, name, val, len);
+	if (rc != 0 || level != SOL_SOCKET || notw_in_vfork_child())
+		return rc;
+	uint32_t flags = notw_fd_get(fd);
+	if ((flags & NOTW_FD_TCP) != 0)
+		NOTW_KEEP_ERRNO(after_setsockopt(fd, flags, name, val, len));
 	return rc;
 }
 

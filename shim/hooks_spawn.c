@@ -6,6 +6,7 @@
  * puts into the child (posix_spawn_file_actions_adddup2). Those sockets
  * stay disarmed: another program now holds them. */
 #define _GNU_SOURCE
+#include "hooks.h"
 #include "linger.h"
 #include "real.h"
 #include "state.h"
@@ -39,9 +40,7 @@ NOTW_EXPORT int posix_spawn_file_actions_adddup2(posix_spawn_file_actions_t *fa,
 {
 	int rc = notw_call_posix_spawn_file_actions_adddup2(fa, fd, newfd);
 	if (rc == 0 && !notw_in_vfork_child()) {
-		int saved_errno = errno;
-		notw_linger_before_handing_over(fd);
-		errno = saved_errno;
+		NOTW_KEEP_ERRNO(notw_linger_before_handing_over(fd));
 	}
 	return rc;
 }

@@ -99,9 +99,7 @@ static long accept_call(long nr, long fd, long addr, long len, long flags)
 {
 	long conn = next_syscall()(nr, fd, addr, len, flags);
 	if (conn >= 0) {
-		int saved_errno = errno;
-		notw_after_accept((int)fd, (int)conn);
-		errno = saved_errno;
+		NOTW_KEEP_ERRNO(notw_after_accept((int)fd, (int)conn));
 	}
 	return conn;
 }
