@@ -107,7 +107,8 @@ static enum bind_decision decide_bind(int fd, int port)
 }
 
 /* Keeps what the table knew of the socket before bind() (the program's own
- * SO_LINGER, duplicates, fork). */
+ * SO_LINGER, duplicates, fork); a socket it did not know yet gets the
+ * program's own SO_LINGER from the kernel. */
 static void record_bind(int fd, enum bind_decision d, int domain)
 {
 	uint32_t flags = tcp_flags_for(domain);
@@ -116,6 +117,8 @@ static void record_bind(int fd, enum bind_decision d, int domain)
 		flags |= NOTW_FD_MANAGED | NOTW_FD_REUSEADDR;
 	else if (d == BIND_ALREADY_SET || d == BIND_SET_FAILED || d == BIND_REUSEADDR_OFF || d == BIND_HELD)
 		flags |= NOTW_FD_MANAGED;
+	if (notw_fd_get(fd) == 0)
+		flags |= notw_linger_adopt(fd);
 	notw_fd_update(fd, flags, ~(flags | keep));
 }
 
@@ -163,7 +166,13 @@ NOTW_EXPORT int socket(int domain, int type, int protocol)
 	int fd = notw_call_socket(domain, type, protocol);
 	if (fd < 0 || !notw_may_track())
 		return fd;
-	uint32_t flags = is_inet_stream_type(domain, type, protocol) ? tcp_flags_for(domain) : 0u;
+	/* Tracked from here only when it may be armed as an outgoing
+	 * connection (linger = always, linger_outgoing): bind() and accept()
+	 * take in the others, so a client costs nothing more at connect() and
+	 * close(). */
+	uint32_t flags = is_inet_stream_type(domain, type, protocol) && notw_linger_arms_outgoing()
+				 ? tcp_flags_for(domain)
+				 : 0u;
 	notw_fresh_descriptor(fd, flags, "socket()");
 	if (flags != 0 && notw_log_enabled(NOTW_LEVEL_DEBUG))
 		notw_log(NOTW_LEVEL_DEBUG, "socket fd=%d: TCP, tracked", fd);

@@ -300,6 +300,13 @@ own-option)
 	one_conn crash "$BIG" --listener-linger 1,0
 	check "{1,0} set on the listener: the program's own close resets as it asked (client: $RESULT)" \
 		[ "$RESULT" != "bytes $BIG eof" ]
+
+	# Set on the socket before bind(), before the library tracks it.
+	one_conn crash "$BIG" --early-listener-linger 1,5 --report
+	check "{1,5} set before bind(): its connections read back {1,5}" grep -qx "accepted SO_LINGER 1 5" "$S_OUT"
+	one_conn crash "$BIG" --early-listener-linger 1,0
+	check "{1,0} set before bind(): the program's own close resets as it asked (client: $RESULT)" \
+		[ "$RESULT" != "bytes $BIG eof" ]
 	;;
 bad-value)
 	held sometimes kill

@@ -26,7 +26,7 @@ check_eq "exactly one line at the default level" 1 "$(grep -c . "$WORK/default.e
 
 # Levels.
 run_probe debug NOTW_LOG_LEVEL=debug -- reuse tcp4 49401
-check "debug: per-call tracing (socket)" grep -Eq '^notw\[[0-9]+\]: socket fd=[0-9]+: TCP, tracked$' "$WORK/debug.err"
+check "debug: per-call tracing (close)" grep -Eq '^notw\[[0-9]+\]: close fd=[0-9]+$' "$WORK/debug.err"
 check "debug: the decision line too" grep -Eq "$LINE_RE" "$WORK/debug.err"
 run_probe warn NOTW_LOG_LEVEL=warn -- reuse tcp4 49402
 check_eq "warn: no info line" 0 "$(grep -c . "$WORK/warn.err")"

@@ -31,6 +31,9 @@
  * --listener-linger ON,SECS
  *                   the same on the listener, after listen(): prints
  *                   "set listener SO_LINGER ON SECS got ON SECS"
+ * --early-listener-linger ON,SECS
+ *                   set SO_LINGER on the listening socket right after
+ *                   socket(), before bind() (prints nothing)
  * --accept4         accept with accept4(SOCK_CLOEXEC)
  * --close-via HOW   how a served connection is closed: close (default),
  *                   fclose (of an fdopen()ed stream), close_range, shutdown
@@ -75,6 +78,7 @@ static long serve_n, held_n;
 static size_t bytes_n;
 static int drain, report, fork_mode, use_accept4, linger_on = -1, linger_secs;
 static int listener_linger_on = -1, listener_linger_secs;
+static int early_linger_on = -1, early_linger_secs;
 static const char *close_via = "close";
 static enum action action = ACT_WAIT;
 static enum dup_how dup_how = DUP_NONE;
@@ -356,7 +360,8 @@ static int usage(void)
 	fprintf(stderr, "usage: linger_server [-6] [--threads N] [--serve N] [--bytes B] [--drain]\n"
 			"  [--held M] [--then wait|segv|abort|return|exit|_exit|_Exit|close_range|closefrom]\n"
 			"  [--dup HOW]\n"
-			"  [--linger ON,SECS] [--listener-linger ON,SECS] [--report] [--fork | --prefork K]\n"
+			"  [--linger ON,SECS] [--listener-linger ON,SECS] [--early-listener-linger ON,SECS]\n"
+			"  [--report] [--fork | --prefork K]\n"
 			"  [--pgrp] [--reuseaddr]\n"
 			"  [--accept4] [--close-via close|fclose|close_range|shutdown|dup-race] [--timeout S] PORT\n");
 	return 2;
@@ -405,6 +410,10 @@ int main(int argc, char **argv)
 			i++;
 		} else if (strcmp(a, "--close-via") == 0) {
 			close_via = v, i++;
+		} else if (strcmp(a, "--early-listener-linger") == 0) {
+			if (sscanf(v, "%d,%d", &early_linger_on, &early_linger_secs) != 2)
+				return usage();
+			i++;
 		} else if (strcmp(a, "--listener-linger") == 0) {
 			if (sscanf(v, "%d,%d", &listener_linger_on, &listener_linger_secs) != 2)
 				return usage();
@@ -434,6 +443,11 @@ int main(int argc, char **argv)
 		die("socket");
 	if (reuseaddr && setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &reuseaddr, sizeof reuseaddr) != 0)
 		die("setsockopt SO_REUSEADDR");
+	if (early_linger_on >= 0) {
+		struct linger lg = { early_linger_on, early_linger_secs };
+		if (setsockopt(lfd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) != 0)
+			die("SO_LINGER on the socket before bind");
+	}
 	struct sockaddr_in sa;
 	struct sockaddr_in6 sa6;
 	memset(&sa, 0, sizeof sa);
