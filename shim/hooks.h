@@ -27,6 +27,7 @@
 #include "family.h"
 #include "fdtable.h"
 #include "log.h"
+#include "rawsys.h"
 #include "state.h"
 
 #include <errno.h>
@@ -39,13 +40,6 @@ static inline bool notw_may_track(void)
 	return !notw_in_vfork_child() && notw_ensure_ready();
 }
 
-/* Runs the statement with the program's errno kept around it. */
-#define NOTW_KEEP_ERRNO(statement)                                             \
-	do {                                                                   \
-		int saved_errno_ = errno;                                      \
-		statement;                                                     \
-		errno = saved_errno_;                                          \
-	} while (0)
 
 /* What close() and an implicit close (dup2 over a descriptor) share:
  * forget the descriptor first (once closed, its number can be handed out

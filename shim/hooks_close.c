@@ -20,14 +20,13 @@
 
 bool notw_forget_more(int fd, uint32_t flags, uint64_t aux)
 {
-	int saved_errno = errno;
 	unsigned rec = notw_aux_record(aux);
-	bool other_holder = rec != 0 && notw_holders_leave(fd, rec);
+	bool other_holder = false;
+	if (rec != 0)
+		NOTW_KEEP_ERRNO(other_holder = notw_holders_leave(fd, rec));
 	if ((flags & NOTW_FD_INTERNAL) != 0)
-		notw_log_forget_fd(fd);
-	bool disarmed = notw_linger_before_close(fd, flags, aux, other_holder);
-	errno = saved_errno;
-	return disarmed;
+		NOTW_KEEP_ERRNO(notw_log_forget_fd(fd));
+	return notw_linger_before_close(fd, flags, aux, other_holder);
 }
 
 void notw_log_close_of(int fd, uint32_t flags)

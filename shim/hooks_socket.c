@@ -274,15 +274,20 @@ NOTW_EXPORT int listen(int fd, int backlog)
 
 /* The connection inherits what the library knows of its listener; any
  * stale state under the new number is dropped. */
-void notw_after_accept(int listener, int conn)
+/* A listener met for the first time at accept(). */
+__attribute__((noinline, cold)) static uint32_t adopt_listener_at_accept(int listener)
+{
+	NOTW_KEEP_ERRNO(notw_linger_after_listen(listener, adopt_listener(listener)));
+	return notw_fd_get(listener);
+}
+
+static inline void after_accept(int listener, int conn)
 {
 	if (!notw_may_track())
 		return;
 	uint32_t lflags = notw_fd_get(listener);
-	if (lflags == 0) {
-		NOTW_KEEP_ERRNO(notw_linger_after_listen(listener, adopt_listener(listener)));
-		lflags = notw_fd_get(listener);
-	}
+	if (__builtin_expect(lflags == 0, 0))
+		lflags = adopt_listener_at_accept(listener);
 	uint32_t cflags = 0;
 	if ((lflags & NOTW_FD_MANAGED) != 0)
 		/* The kernel copies the listener's options into the connection,
@@ -297,11 +302,16 @@ void notw_after_accept(int listener, int conn)
 		notw_log(NOTW_LEVEL_DEBUG, "accept fd=%d: connection fd=%d", listener, conn);
 }
 
+void notw_after_accept(int listener, int conn)
+{
+	after_accept(listener, conn);
+}
+
 NOTW_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	int conn = notw_call_accept(fd, addr, len);
 	if (conn >= 0)
-		notw_after_accept(fd, conn);
+		after_accept(fd, conn);
 	return conn;
 }
 
@@ -309,18 +319,18 @@ NOTW_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags
 {
 	int conn = notw_call_accept4(fd, addr, len, flags);
 	if (conn >= 0)
-		notw_after_accept(fd, conn);
+		after_accept(fd, conn);
 	return conn;
 }
 
 /* Armed once the kernel has taken the address (so a bad pointer is the
  * kernel's EFAULT, not a crash here); the window between the handshake and
  * the setsockopt is a few instructions. */
-NOTW_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+__attribute__((noinline)) static int connect_tracked(int fd, uint32_t flags, const struct sockaddr *addr,
+						     socklen_t len)
 {
-	uint32_t flags = notw_fd_get(fd);
 	int rc = notw_call_connect(fd, addr, len);
-	if ((flags & NOTW_FD_TCP) == 0 || !notw_linger_arms_outgoing() || notw_in_vfork_child())
+	if (notw_in_vfork_child())
 		return rc;
 	int connect_err = errno;
 	if ((rc == 0 || connect_err == EINPROGRESS) && notw_may_track()) {
@@ -330,6 +340,17 @@ NOTW_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	}
 	errno = connect_err;
 	return rc;
+}
+
+/* Only a socket that may be armed as an outgoing connection is tracked
+ * from socket() on (and the policy may still say no): the others go
+ * straight through. */
+NOTW_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	uint32_t flags = notw_fd_get(fd);
+	if (__builtin_expect((flags & NOTW_FD_TCP) == 0, 1) || !notw_linger_arms_outgoing())
+		return notw_call_connect(fd, addr, len);
+	return connect_tracked(fd, flags, addr, len);
 }
 
 /* A program that shuts a connection down is closing it gracefully. */

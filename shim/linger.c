@@ -286,11 +286,14 @@ bool notw_linger_before_close(int fd, uint32_t flags, uint64_t aux, bool other_l
 	/* Without a fork since the socket was born, no child holds it. */
 	uint32_t birth = notw_aux_birth(aux);
 	if (notw_family_forked_since(birth)) {
-		if (notw_family_child_holds(fd, birth) && nothing_written(fd)) {
+		bool child_holds = false, child_set = false;
+		NOTW_KEEP_ERRNO(child_holds = notw_family_child_holds(fd, birth) && nothing_written(fd));
+		if (child_holds) {
 			notw_log(NOTW_LEVEL_DEBUG, "close fd=%d: a child process holds the socket, stays armed", fd);
 			return false;
 		}
-		if (linger_set_by_child(fd))
+		NOTW_KEEP_ERRNO(child_set = linger_set_by_child(fd));
+		if (child_set)
 			return false;
 	}
 	disarm(fd, flags);

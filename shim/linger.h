@@ -76,7 +76,8 @@ uint32_t notw_linger_adopt(int fd);
 /* The program is closing fd (already forgotten by the table; flags and aux
  * are what it had; other_local_holder: another descriptor of this process
  * still refers to the socket). Takes zero linger off when no other holder
- * will, restoring the program's own value. Returns true when it did. */
+ * will, restoring the program's own value. Returns true when it did.
+ * errno is kept. */
 bool notw_linger_before_close(int fd, uint32_t flags, uint64_t aux, bool other_local_holder);
 
 /* Put zero linger back on fd, after a dup2() that was going to close it

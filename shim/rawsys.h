@@ -6,9 +6,18 @@
 #ifndef NOTW_RAWSYS_H
 #define NOTW_RAWSYS_H
 
+#include <errno.h>
 #include <stdarg.h>
 
 long notw_syscall(long nr, ...);
+
+/* Runs the statement with the program's errno kept around it. */
+#define NOTW_KEEP_ERRNO(statement)                                             \
+	do {                                                                   \
+		int saved_errno_ = errno;                                      \
+		statement;                                                     \
+		errno = saved_errno_;                                          \
+	} while (0)
 
 /* A system call of up to five arguments that leaves errno alone: returns
  * the kernel's answer, -errno on failure. For the calls the library makes
