@@ -18,21 +18,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-bool notw_forget_more(int fd, uint32_t flags, uint64_t aux)
-{
-	unsigned rec = notw_aux_record(aux);
-	bool other_holder = false;
-	if (rec != 0)
-		NOTW_KEEP_ERRNO(other_holder = notw_holders_leave(fd, rec));
-	if ((flags & NOTW_FD_INTERNAL) != 0)
-		NOTW_KEEP_ERRNO(notw_log_forget_fd(fd));
-	return notw_linger_before_close(fd, flags, aux, other_holder);
-}
 
-void notw_log_close_of(int fd, uint32_t flags)
-{
-	notw_log(NOTW_LEVEL_DEBUG, "close fd=%d%s", fd, (flags & NOTW_FD_LISTENER) != 0 ? " (listener)" : "");
-}
 
 void notw_before_close_call(int fd, uint32_t flags)
 {

@@ -153,13 +153,6 @@ static void report_bind(int fd, const struct sockaddr *addr, socklen_t len, enum
 	}
 }
 
-/* A number the kernel just handed out is a new object, whatever the table
- * said: stale state there is a close the library did not see. */
-__attribute__((noinline, cold)) void notw_stale_descriptor(int fd, uint32_t stale, const char *call)
-{
-	NOTW_KEEP_ERRNO(notw_linger_stale_descriptor(fd, stale, call));
-	notw_fd_forget_sc(fd, notw_fd_aux(fd));
-}
 
 NOTW_EXPORT int socket(int domain, int type, int protocol)
 {

@@ -1,0 +1,31 @@
+#include "tracking.h"
+
+#include "holders.h"
+#include "linger.h"
+#include "rawsys.h"
+
+#include <errno.h>
+
+/* A number the kernel just handed out is a new object, whatever the table
+ * said: stale state there is a close the library did not see. */
+__attribute__((noinline, cold)) void notw_stale_descriptor(int fd, uint32_t stale, const char *call)
+{
+	NOTW_KEEP_ERRNO(notw_linger_stale_descriptor(fd, stale, call));
+	notw_fd_forget_sc(fd, notw_fd_aux(fd));
+}
+
+bool notw_forget_more(int fd, uint32_t flags, uint64_t aux)
+{
+	unsigned rec = notw_aux_record(aux);
+	bool other_holder = false;
+	if (rec != 0)
+		NOTW_KEEP_ERRNO(other_holder = notw_holders_leave(fd, rec));
+	if ((flags & NOTW_FD_INTERNAL) != 0)
+		NOTW_KEEP_ERRNO(notw_log_forget_fd(fd));
+	return notw_linger_before_close(fd, flags, aux, other_holder);
+}
+
+void notw_log_close_of(int fd, uint32_t flags)
+{
+	notw_log(NOTW_LEVEL_DEBUG, "close fd=%d%s", fd, (flags & NOTW_FD_LISTENER) != 0 ? " (listener)" : "");
+}
