@@ -43,6 +43,10 @@ static inline bool notw_log_enabled(enum notw_level level)
  * later opens under the number. */
 void notw_log_note_stderr_at_start(void);
 
+/* Takes the current directory as the one a relative log file path is
+ * taken from (as the library loads, before the program can chdir()). */
+void notw_log_note_start_directory(void);
+
 void notw_log_configure(enum notw_sink sink, const char *path, enum notw_level level);
 
 /* Format and write one line (see fmt.h for the directives). errno is kept. */

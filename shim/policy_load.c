@@ -24,16 +24,31 @@
 #include <unistd.h>
 
 /* The NOTW_* variables, found in one pass over the environment: getenv()
- * would walk all of it once for each setting. */
+ * would walk all of it once for each setting. The pass is made as the
+ * library loads (notw_policy_note_start()), so that the settings are the
+ * ones the program was started with even if it clears or rewrites its
+ * environment before its first socket; the strings stay where they are
+ * (clearenv() and unsetenv() drop only the pointers to them). */
 #define NOTW_VARIABLES_MAX 32
 static const char *notw_variables[NOTW_VARIABLES_MAX];
 static int notw_variable_count = -1;  /* -1: more than fit; ask getenv() */
+static bool variables_collected;
+
+/* Without strncmp(): at start-up, a call through the PLT costs its binding. */
+static bool has_prefix(const char *s, const char *prefix)
+{
+	for (; *prefix != '\0'; s++, prefix++)
+		if (*s != *prefix)
+			return false;
+	return true;
+}
 
 static void collect_notw_variables(void)
 {
 	int n = 0;
+	variables_collected = true;
 	for (char **e = environ; e != NULL && *e != NULL; e++) {
-		if (strncmp(*e, "NOTW_", 5) != 0)
+		if (!has_prefix(*e, "NOTW_"))
 			continue;
 		if (n == NOTW_VARIABLES_MAX)
 			return;
@@ -204,7 +219,7 @@ void notw_policy_load(void)
 	 * caller chose: none of it may steer the library, NOTW_CONFIG included. */
 	bool secure = getauxval(AT_SECURE) != 0;
 
-	if (!secure)
+	if (!secure && !variables_collected) /* loaded before the library's constructor ran */
 		collect_notw_variables();
 	notw_policy_defaults(p);
 	load_config_file(p, secure, &config);
@@ -224,3 +239,13 @@ void notw_policy_load(void)
 	report_ready(p);
 }
 
+
+void notw_policy_note_start(void)
+{
+	collect_notw_variables();
+	for (int i = 0; i < notw_variable_count; i++) {
+		const char *v = notw_variables[i];
+		if (has_prefix(v, "NOTW_LOG=file:") && v[14] != '/' && v[14] != '\0')
+			notw_log_note_start_directory();
+	}
+}

@@ -1,8 +1,8 @@
 #!/bin/bash
 # The library's first-use work (looking up the next definitions, getting
 # ready at the first socket) in the places a program may first reach it:
-# a library's constructor, a fork()ed child of a threaded parent, a
-# vfork() child, many threads at once.
+# a library's constructor, a signal-free but threaded start, after chdir()
+# or clearenv(), a fork()ed child of a threaded parent, a vfork() child.
 . "$(dirname "$0")/lib.sh"
 enter_netns "$@"
 S=$NOTW_PROGS/startup
@@ -11,6 +11,15 @@ S=$NOTW_PROGS/startup
 # first close() must not have to take it.
 check_eq "a constructor waiting for a thread's first close() under dlopen()" "loaded" \
 	"$(timeout 10 "${WITH_NOTW[@]}" "$S" thread-in-constructor "$NOTW_PROGS/libstartup_lib.so" 2>&1)"
+
+# The settings and the relative log path are the program's at start.
+mkdir -p "$WORK/start" "$WORK/elsewhere"
+(cd "$WORK/start" && NOTW_LOG=file:notw.log NOTW_LOG_LEVEL=debug \
+	"${WITH_NOTW[@]}" "$S" chdir-then-socket "$WORK/elsewhere")
+check "a relative NOTW_LOG file is in the start directory after chdir()" test -s "$WORK/start/notw.log"
+check "and not in the directory the program moved to" test ! -e "$WORK/elsewhere/notw.log"
+NOTW_LOG=file:$WORK/env.log NOTW_LOG_LEVEL=debug "${WITH_NOTW[@]}" "$S" clearenv-then-socket
+check "the NOTW_* environment at start holds after clearenv()" grep -q "ready:" "$WORK/env.log"
 
 check_eq "fork()ed children of a threaded parent: first socket()" "children ok" \
 	"$(timeout 30 "${WITH_NOTW[@]}" "$S" fork-threaded 2>&1)"
