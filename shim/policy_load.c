@@ -27,10 +27,14 @@
  * would walk all of it once for each setting. The pass is made as the
  * library loads (notw_policy_note_start()), so that the settings are the
  * ones the program was started with even if it clears or rewrites its
- * environment before its first socket; the strings stay where they are
- * (clearenv() and unsetenv() drop only the pointers to them). */
+ * environment before its first socket. The entries are copied: a program
+ * may write over the strings themselves (nginx, like others that set
+ * their process title, moves the environment and writes the title where
+ * it was). */
 #define NOTW_VARIABLES_MAX 32
+#define NOTW_VARIABLES_TEXT 4096
 static const char *notw_variables[NOTW_VARIABLES_MAX];
+static char notw_variables_text[NOTW_VARIABLES_TEXT];
 static int notw_variable_count = -1;  /* -1: more than fit; ask getenv() */
 static bool variables_collected;
 
@@ -43,16 +47,31 @@ static bool has_prefix(const char *s, const char *prefix)
 	return true;
 }
 
+/* Copies s, with its terminator, to text + *used; false when it does not fit. */
+static bool copy_entry(const char *s, size_t *used)
+{
+	size_t at = *used;
+	do {
+		if (at == NOTW_VARIABLES_TEXT)
+			return false;
+		notw_variables_text[at++] = *s;
+	} while (*s++ != '\0');
+	*used = at;
+	return true;
+}
+
 static void collect_notw_variables(void)
 {
 	int n = 0;
+	size_t used = 0;
 	variables_collected = true;
 	for (char **e = environ; e != NULL && *e != NULL; e++) {
 		if (!has_prefix(*e, "NOTW_"))
 			continue;
-		if (n == NOTW_VARIABLES_MAX)
+		size_t start = used;
+		if (n == NOTW_VARIABLES_MAX || !copy_entry(*e, &used))
 			return;
-		notw_variables[n++] = *e;
+		notw_variables[n++] = notw_variables_text + start;
 	}
 	notw_variable_count = n;
 }

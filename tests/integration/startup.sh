@@ -20,6 +20,8 @@ check "a relative NOTW_LOG file is in the start directory after chdir()" test -s
 check "and not in the directory the program moved to" test ! -e "$WORK/elsewhere/notw.log"
 NOTW_LOG=file:$WORK/env.log NOTW_LOG_LEVEL=debug "${WITH_NOTW[@]}" "$S" clearenv-then-socket
 check "the NOTW_* environment at start holds after clearenv()" grep -q "ready:" "$WORK/env.log"
+NOTW_LOG=file:$WORK/title.log NOTW_LOG_LEVEL=debug "${WITH_NOTW[@]}" "$S" retitle-then-socket
+check "and after the program wrote its process title over it" grep -q "ready:" "$WORK/title.log"
 
 check_eq "fork()ed children of a threaded parent: first socket()" "children ok" \
 	"$(timeout 30 "${WITH_NOTW[@]}" "$S" fork-threaded 2>&1)"

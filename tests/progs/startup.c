@@ -5,6 +5,9 @@
  *                                      waits for a thread's first close()
  *   startup chdir-then-socket DIR      chdir(DIR), then the first socket
  *   startup clearenv-then-socket       clearenv(), then the first socket
+ *   startup retitle-then-socket        writes over its environment strings
+ *                                      (as a program setting its process
+ *                                      title does), then the first socket
  *   startup fork-threaded              with threads allocating, fork()s whose
  *                                      child's first socket() must work
  *   startup vfork-first-calls          vfork() children whose first hooked
@@ -43,6 +46,20 @@ static int thread_in_constructor(const char *lib)
 	}
 	printf("loaded\n");
 	return 0;
+}
+
+/* What setproctitle() emulations do: copy the environment, point environ
+ * at the copies, and use the original strings' memory for the title. */
+static int retitle_then_socket(void)
+{
+	for (char **e = environ; *e != NULL; e++) {
+		char *copy = strdup(*e);
+		if (copy == NULL)
+			return 1;
+		memset(*e, 'x', strlen(*e));
+		*e = copy;
+	}
+	return first_socket();
 }
 
 static void *allocate(void *unused)
@@ -149,6 +166,8 @@ int main(int argc, char **argv)
 		return chdir(argv[2]) != 0 || first_socket();
 	if (argc == 2 && strcmp(argv[1], "clearenv-then-socket") == 0)
 		return clearenv() != 0 || first_socket();
+	if (argc == 2 && strcmp(argv[1], "retitle-then-socket") == 0)
+		return retitle_then_socket();
 	if (argc == 2 && strcmp(argv[1], "fork-threaded") == 0)
 		return fork_threaded();
 	if (argc == 2 && strcmp(argv[1], "vfork-first-calls") == 0)
@@ -156,6 +175,6 @@ int main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "race") == 0)
 		return race(atoi(argv[2]));
 	fprintf(stderr, "usage: startup thread-in-constructor LIB | chdir-then-socket DIR | "
-			"clearenv-then-socket | fork-threaded | vfork-first-calls | race PORT\n");
+			"clearenv-then-socket | retitle-then-socket | fork-threaded | vfork-first-calls | race PORT\n");
 	return 2;
 }
