@@ -73,10 +73,10 @@ static void *allocate(void *unused)
 static int fork_threaded(void)
 {
 	pthread_t t;
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 2; i++)
 		if (pthread_create(&t, NULL, allocate, NULL) != 0)
 			return 1;
-	for (int i = 0; i < 100; i++) {
+	for (int i = 0; i < 20; i++) {
 		pid_t pid = fork();
 		if (pid == 0) {
 			alarm(5);
