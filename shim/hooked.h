@@ -82,7 +82,7 @@
 		notw_syscall(SYS_sendmsg, fd, msg, flags))                                            \
 	NOTW_FN(int, sendmmsg, (int fd, struct mmsghdr *msgs, unsigned int n, int flags),             \
 		(fd, msgs, n, flags), notw_syscall(SYS_sendmmsg, fd, msgs, n, flags))                 \
-	/* processes (hooks_fork.c, hooks_exec.c, hooks_spawn.c, hooks_exit.c) */                     \
+	/* processes, threads (hooks_fork.c, hooks_exec.c, hooks_spawn.c, hooks_exit.c) */          \
 	NOTW_FN(pid_t, fork, (void), (), notw_no_next(-1))                                            \
 	NOTW_FN_VA(int, clone, (int (*)(void *), void *, int, void *, ...),                           \
 		   (int (*fn)(void *), void *stack, int flags, void *arg, pid_t *ptid, void *tls,     \
@@ -112,6 +112,9 @@
 	NOTW_FN(int, system, (const char *command), (command), notw_no_next(-1))                      \
 	NOTW_FN(FILE *, popen, (const char *command, const char *type), (command, type),              \
 		notw_no_next_null())                                                                  \
+	NOTW_FN(int, pthread_create,                                                                  \
+		(pthread_t * thread, const pthread_attr_t *attr, void *(*start)(void *), void *arg),  \
+		(thread, attr, start, arg), ENOSYS)                                                   \
 	NOTW_FN_VOID(_exit, (int status), (status), notw_exit_group(status))                          \
 	NOTW_FN_VOID(_Exit, (int status), (status), notw_exit_group(status))                          \
 	NOTW_FN_VOID(quick_exit, (int status), (status), notw_exit_group(status))

@@ -1,4 +1,4 @@
-/* fork() and vfork().
+/* fork(), vfork() and pthread_create().
  *
  * fork(): the child's pid is recorded for the fork generation the prepare
  * handler took (family.c), so a close can later ask that child whether it
@@ -22,6 +22,15 @@
 #include <stdarg.h>
 #include <sys/types.h>
 #include <unistd.h>
+
+/* The first thread the program starts: every next definition is looked up
+ * before it runs (real.c, notw_next_bind_all() says why). */
+NOTW_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *),
+			       void *arg)
+{
+	notw_next_bind_all();
+	return notw_call_pthread_create(thread, attr, start, arg);
+}
 
 NOTW_EXPORT pid_t fork(void)
 {

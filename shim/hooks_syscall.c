@@ -78,6 +78,16 @@ static long first_syscall(long nr, ...)
 	return next.function(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
+void notw_syscall_bind_next(void)
+{
+	union {
+		void *object;
+		syscall_fn function;
+	} next = { .object = notw_next_lookup_name("syscall") };
+	if (next.function != NULL)
+		__atomic_store_n(&notw_syscall_next, next.function, __ATOMIC_RELAXED);
+}
+
 static syscall_fn next_syscall(void)
 {
 	return __atomic_load_n(&notw_syscall_next, __ATOMIC_RELAXED);

@@ -258,14 +258,26 @@ void notw_log_atfork_child(void)
 }
 
 /* A relative log path is taken from the directory the program started in,
- * not from wherever it has moved (chdir) when the log reopens. */
+ * not from wherever it has moved (chdir) by its first socket or when the
+ * log reopens. */
+static char start_directory[NOTW_LOG_PATH_MAX];
+
+void notw_log_note_start_directory(void)
+{
+	if (notw_syscall(SYS_getcwd, start_directory, sizeof start_directory) <= 0)
+		start_directory[0] = '\0';
+}
+
 static void set_absolute_path(const char *path)
 {
 	struct notw_buf b;
 	notw_buf_init(&b, sink.path, sizeof sink.path);
 	if (path[0] != '/') {
 		char cwd[NOTW_LOG_PATH_MAX];
-		if (notw_syscall(SYS_getcwd, cwd, sizeof cwd) > 0) {
+		if (start_directory[0] != '\0') {
+			notw_buf_puts(&b, start_directory);
+			notw_buf_putc(&b, '/');
+		} else if (notw_syscall(SYS_getcwd, cwd, sizeof cwd) > 0) {
 			notw_buf_puts(&b, cwd);
 			notw_buf_putc(&b, '/');
 		}

@@ -37,6 +37,10 @@ static inline bool notw_log_enabled(enum notw_level level)
  * later opens under the number. */
 void notw_log_note_stderr_at_start(void);
 
+/* Takes the current directory as the one a relative log file path is
+ * taken from (as the library loads, before the program can chdir()). */
+void notw_log_note_start_directory(void);
+
 /* Where lines go from now on. For NOTW_SINK_STDERR the identity of fd 2
  * (as noted at start, else the current one) is remembered: if the program
  * closes or reuses fd 2, lines are dropped instead of landing in whatever

@@ -24,20 +24,54 @@
 #include <unistd.h>
 
 /* The NOTW_* variables, found in one pass over the environment: getenv()
- * would walk all of it once for each setting. */
+ * would walk all of it once for each setting. The pass is made as the
+ * library loads (notw_policy_note_start()), so that the settings are the
+ * ones the program was started with even if it clears or rewrites its
+ * environment before its first socket. The entries are copied: a program
+ * may write over the strings themselves (nginx, like others that set
+ * their process title, moves the environment and writes the title where
+ * it was). */
 #define NOTW_VARIABLES_MAX 32
+#define NOTW_VARIABLES_TEXT 4096
 static const char *notw_variables[NOTW_VARIABLES_MAX];
+static char notw_variables_text[NOTW_VARIABLES_TEXT];
 static int notw_variable_count = -1;  /* -1: more than fit; ask getenv() */
+static bool variables_collected;
+
+/* Without strncmp(): at start-up, a call through the PLT costs its binding. */
+static bool has_prefix(const char *s, const char *prefix)
+{
+	for (; *prefix != '\0'; s++, prefix++)
+		if (*s != *prefix)
+			return false;
+	return true;
+}
+
+/* Copies s, with its terminator, to text + *used; false when it does not fit. */
+static bool copy_entry(const char *s, size_t *used)
+{
+	size_t at = *used;
+	do {
+		if (at == NOTW_VARIABLES_TEXT)
+			return false;
+		notw_variables_text[at++] = *s;
+	} while (*s++ != '\0');
+	*used = at;
+	return true;
+}
 
 static void collect_notw_variables(void)
 {
 	int n = 0;
+	size_t used = 0;
+	variables_collected = true;
 	for (char **e = environ; e != NULL && *e != NULL; e++) {
-		if (strncmp(*e, "NOTW_", 5) != 0)
+		if (!has_prefix(*e, "NOTW_"))
 			continue;
-		if (n == NOTW_VARIABLES_MAX)
+		size_t start = used;
+		if (n == NOTW_VARIABLES_MAX || !copy_entry(*e, &used))
 			return;
-		notw_variables[n++] = *e;
+		notw_variables[n++] = notw_variables_text + start;
 	}
 	notw_variable_count = n;
 }
@@ -204,7 +238,7 @@ void notw_policy_load(void)
 	 * caller chose: none of it may steer the library, NOTW_CONFIG included. */
 	bool secure = getauxval(AT_SECURE) != 0;
 
-	if (!secure)
+	if (!secure && !variables_collected) /* loaded before the library's constructor ran */
 		collect_notw_variables();
 	notw_policy_defaults(p);
 	load_config_file(p, secure, &config);
@@ -224,3 +258,13 @@ void notw_policy_load(void)
 	report_ready(p);
 }
 
+
+void notw_policy_note_start(void)
+{
+	collect_notw_variables();
+	for (int i = 0; i < notw_variable_count; i++) {
+		const char *v = notw_variables[i];
+		if (has_prefix(v, "NOTW_LOG=file:") && v[14] != '/' && v[14] != '\0')
+			notw_log_note_start_directory();
+	}
+}

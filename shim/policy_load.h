@@ -9,4 +9,9 @@
  * problem found. Once, before any hook acts; errno may change. */
 void notw_policy_load(void);
 
+/* As the library loads: what notw_policy_load() will need of the program's
+ * start (its NOTW_* environment, the directory a relative NOTW_LOG file
+ * is taken from), since it runs later, at the program's first socket. */
+void notw_policy_note_start(void);
+
 #endif

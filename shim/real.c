@@ -40,6 +40,26 @@ __attribute__((noinline, cold)) void *notw_next_lookup(enum notw_hooked_id id)
 	return fn;
 }
 
+/* dlsym() takes the dynamic loader's lock, which a thread inside dlopen()
+ * holds while the opened library's constructors run. Were a lookup left
+ * for later, a constructor that starts a thread and waits for it would
+ * wait forever once that thread made its first close() (or any hooked
+ * call): so everything is looked up before a second thread can exist. A
+ * name with no definition leaves dlerror() a message the program did not
+ * cause: taken off again. */
+void notw_next_bind_all(void)
+{
+	static bool all_bound;
+	if (__atomic_load_n(&all_bound, __ATOMIC_ACQUIRE))
+		return;
+	for (int id = 0; id < NOTW_HOOKED_COUNT; id++)
+		if (__atomic_load_n(&notw_next_fn[id], __ATOMIC_RELAXED) == NULL &&
+		    notw_next_lookup((enum notw_hooked_id)id) == NULL)
+			dlerror();
+	notw_syscall_bind_next();
+	__atomic_store_n(&all_bound, true, __ATOMIC_RELEASE);
+}
+
 int notw_raw_dup2(int oldfd, int newfd)
 {
 	if (oldfd == newfd) /* dup2 checks oldfd and returns it */

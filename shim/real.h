@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -39,6 +40,11 @@ extern void *notw_next_fn[NOTW_HOOKED_COUNT];
 void *notw_next_lookup(enum notw_hooked_id id);
 /* The same lookup for a name outside the list (syscall). */
 void *notw_next_lookup_name(const char *name);
+/* Every slot looked up now, the first time only (see pthread_create() in
+ * hooks_fork.c). */
+void notw_next_bind_all(void);
+/* syscall()'s own (hooks_syscall.c). */
+void notw_syscall_bind_next(void);
 
 static inline void *notw_next(enum notw_hooked_id id)
 {

@@ -73,9 +73,11 @@ bool notw_in_vfork_child(void)
 }
 #endif
 
-/* The only work done as the library loads: everything else waits for the
- * program's first socket (notw_ensure_ready()). */
+/* The only work done as the library loads, noting what the program may
+ * change before its first socket: everything else waits for that socket
+ * (notw_ensure_ready()). */
 __attribute__((constructor)) static void notw_constructor(void)
 {
 	notw_log_note_stderr_at_start();
+	notw_policy_note_start();
 }
