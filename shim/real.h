@@ -46,12 +46,6 @@ void notw_next_bind_all(void);
 /* syscall()'s own (hooks_syscall.c). */
 void notw_syscall_bind_next(void);
 
-static inline void *notw_next(enum notw_hooked_id id)
-{
-	void *fn = __atomic_load_n(&notw_next_fn[id], __ATOMIC_RELAXED);
-	return __builtin_expect(fn != NULL, 1) ? fn : notw_next_lookup(id);
-}
-
 /* The fallbacks hooked.h names. */
 static inline int notw_no_next(int value)
 {
@@ -75,18 +69,30 @@ static inline int notw_no_next_errno(int err)
 int notw_raw_dup2(int oldfd, int newfd);
 __attribute__((noreturn)) void notw_exit_group(int status);
 
-/* A function pointer from the object pointer dlsym() gives: a union, since
- * C leaves the cast undefined. */
+/* notw_call_NAME(): the next definition, called through its slot; the
+ * first call (and a call with no definition) goes through notw_first_NAME()
+ * in real.c, out of line, so that the common path stays a load, a test and
+ * a jump. A function pointer from the object pointer dlsym() gives is a
+ * union, since C leaves the cast undefined. */
+#define NOTW_FIRST_DECL_(ret, name, params, args, fallback) ret notw_first_##name params;
+#define NOTW_FIRST_DECL_VA_(ret, name, type, params, args, fallback) ret notw_first_##name params;
+#define NOTW_FIRST_DECL_VOID_(name, params, args, fallback) void notw_first_##name params;
+NOTW_HOOKED_FUNCTIONS(NOTW_FIRST_DECL_, NOTW_FIRST_DECL_VA_, NOTW_FIRST_DECL_VOID_)
+#undef NOTW_FIRST_DECL_
+#undef NOTW_FIRST_DECL_VA_
+#undef NOTW_FIRST_DECL_VOID_
+
 #define NOTW_CALL_(ret, name, params, args, fallback)                                    \
 	static inline ret notw_call_##name params                                        \
 	{                                                                                \
 		union {                                                                  \
 			void *object;                                                    \
 			ret(*function) params;                                           \
-		} next_ = { .object = notw_next(NOTW_ID_##name) };                       \
+		} next_ = { .object = __atomic_load_n(&notw_next_fn[NOTW_ID_##name],     \
+						      __ATOMIC_RELAXED) };               \
 		if (__builtin_expect(next_.function != NULL, 1))                         \
 			return next_.function args;                                      \
-		return (ret)(fallback);                                                  \
+		return notw_first_##name args;                                           \
 	}
 #define NOTW_CALL_VA_(ret, name, type, params, args, fallback)                           \
 	static inline ret notw_call_##name params                                        \
@@ -94,10 +100,11 @@ __attribute__((noreturn)) void notw_exit_group(int status);
 		union {                                                                  \
 			void *object;                                                    \
 			ret(*function) type;                                             \
-		} next_ = { .object = notw_next(NOTW_ID_##name) };                       \
+		} next_ = { .object = __atomic_load_n(&notw_next_fn[NOTW_ID_##name],     \
+						      __ATOMIC_RELAXED) };               \
 		if (__builtin_expect(next_.function != NULL, 1))                         \
 			return next_.function args;                                      \
-		return (ret)(fallback);                                                  \
+		return notw_first_##name args;                                           \
 	}
 #define NOTW_CALL_VOID_(name, params, args, fallback)                                    \
 	static inline void notw_call_##name params                                       \
@@ -105,11 +112,12 @@ __attribute__((noreturn)) void notw_exit_group(int status);
 		union {                                                                  \
 			void *object;                                                    \
 			void(*function) params;                                          \
-		} next_ = { .object = notw_next(NOTW_ID_##name) };                       \
+		} next_ = { .object = __atomic_load_n(&notw_next_fn[NOTW_ID_##name],     \
+						      __ATOMIC_RELAXED) };               \
 		if (__builtin_expect(next_.function != NULL, 1))                         \
 			next_.function args;                                             \
 		else                                                                     \
-			fallback;                                                        \
+			notw_first_##name args;                                          \
 	}
 NOTW_HOOKED_FUNCTIONS(NOTW_CALL_, NOTW_CALL_VA_, NOTW_CALL_VOID_)
 #undef NOTW_CALL_
