@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The ranges are what notw_policy_port_matches() relies on: sorted, in
  * 1..65535, none overlapping or touching the next; none with all ports. */
-static void check_ports(const struct notw_bind_ports *set)
+static void check_ports(const struct notw_port_set *set)
 {
 	if (set->count > NOTW_PORT_RANGES_MAX || (set->all && set->count != 0))
 		abort();
