@@ -39,7 +39,6 @@ static inline bool notw_may_track(void)
 	return !notw_in_vfork_child() && notw_ensure_ready();
 }
 
-
 /* What the close() hook does around the real call, for a descriptor in
  * state flags (0: untracked, nothing to do). */
 void notw_before_close_call(int fd, uint32_t flags);
