@@ -126,10 +126,13 @@ execs)
 		"$(leftovers_on_port "$PORT")"
 	kill -TERM "$vx_client" 2>/dev/null
 
-	# Memory: vfork + execl (the library builds the vector on the stack).
+	# Memory: vfork + execl (the library builds the vector on the stack). A
+	# page mapped per call and left in the parent would be 8 MiB; the normal
+	# build grows about 300 kB, a ThreadSanitizer runtime's own bookkeeping
+	# of 2,000 children about 1 MiB.
 	PORT=$((PORT + 1))
 	growth=$(NOTW_LINGER=crash "${WITH_NOTW[@]}" "$NOTW_PROGS/close_paths" vfork-execl 2000 | sed -n 's/^rss-growth //p')
-	check "2,000 vfork + execl: the parent's memory grows by under 1 MiB (${growth} kB)" [ "${growth:-99999}" -lt 1024 ]
+	check "2,000 vfork + execl: the parent's memory grows by under 4 MiB (${growth} kB)" [ "${growth:-99999}" -lt 4096 ]
 
 	# Cost: exec looks at the table's armed sockets, not at every descriptor.
 	if [ -z "${NOTW_PRELOAD_PREFIX:-}" ] && strace -qq -o /dev/null true 2>/dev/null; then
