@@ -47,5 +47,4 @@ void notw_buf_put_errno(struct notw_buf *b, int err);
 void notw_buf_put_in4(struct notw_buf *b, const void *addr4);
 void notw_buf_put_in6(struct notw_buf *b, const void *addr16);
 
-
 #endif

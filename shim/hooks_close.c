@@ -18,8 +18,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-
-
 void notw_before_close_call(int fd, uint32_t flags)
 {
 	/* A vfork() child closes its own copy: the table is the parent's. */

@@ -112,7 +112,6 @@ NOTW_EXPORT int socketpair(int domain, int type, int protocol, int fds[2])
 	return after_pair(notw_call_socketpair(domain, type, protocol, fds), fds, "socketpair()");
 }
 
-
 NOTW_EXPORT int epoll_create1(int flags)
 {
 	return after_one(notw_call_epoll_create1(flags), "epoll_create1()");

@@ -153,7 +153,6 @@ static void report_bind(int fd, const struct sockaddr *addr, socklen_t len, enum
 	}
 }
 
-
 NOTW_EXPORT int socket(int domain, int type, int protocol)
 {
 	int fd = notw_call_socket(domain, type, protocol);
@@ -265,8 +264,6 @@ NOTW_EXPORT int listen(int fd, int backlog)
 	return rc;
 }
 
-/* The connection inherits what the library knows of its listener; any
- * stale state under the new number is dropped. */
 /* A listener met for the first time at accept(). */
 __attribute__((noinline, cold)) static uint32_t adopt_listener_at_accept(int listener)
 {
@@ -274,6 +271,8 @@ __attribute__((noinline, cold)) static uint32_t adopt_listener_at_accept(int lis
 	return notw_fd_get(listener);
 }
 
+/* The connection inherits what the library knows of its listener; any
+ * stale state under the new number is dropped. */
 static inline void after_accept(int listener, int conn)
 {
 	if (!notw_may_track())

@@ -438,7 +438,6 @@ static void rearm_after_failed_vfork_exec(void)
 	vfork_dups.disarmed_count = 0;
 }
 
-
 /* One descriptor as exec will treat it. Its state in the table is used
  * only when the kernel agrees it is an armed socket: in a vfork child the
  * table is the parent's, and descriptors may have moved. */

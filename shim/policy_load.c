@@ -258,7 +258,6 @@ void notw_policy_load(void)
 	report_ready(p);
 }
 
-
 void notw_policy_note_start(void)
 {
 	collect_notw_variables();

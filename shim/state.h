@@ -48,5 +48,4 @@ static inline bool notw_in_vfork_child(void)
 bool notw_in_vfork_child(void);
 #endif
 
-
 #endif
