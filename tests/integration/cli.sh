@@ -121,6 +121,7 @@ reap-reset)
 	rc=$BG_PID
 	wait_for_line "$WORK/rc.out" "^connected $N\$"
 	wait_until at_least "$N" established_on_port "$PORT"
+	wait_until accept_queue_empty "$PORT"
 	kill -KILL "$rs"
 	wait_exit "$rs" 10
 	kill -TERM "$rc" # the clients close: TIME-WAIT here

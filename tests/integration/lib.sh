@@ -151,6 +151,15 @@ time_wait_on_port() {
 	ss -tanH state time-wait "( sport = :$1 )" | wc -l
 }
 
+# accept_queue_empty PORT: the listener on PORT has accepted every
+# connection the kernel completed (its Recv-Q, for a listener the accept
+# queue, is 0). A listener closed with connections still queued resets
+# them: a test that kills a server after its clients connected waits for
+# this first.
+accept_queue_empty() {
+	[ "$(ss -tlnH "( sport = :$1 )" | awk '{ n += $2 } END { print n + 0 }')" = 0 ]
+}
+
 established_on_port() {
 	ss -tanH state established "( sport = :$1 )" | grep -c .
 }
