@@ -459,17 +459,12 @@ static void emit(enum notw_level level, const char *line, size_t len)
 	}
 }
 
-static long (*pid_source)(void);
-
-void notw_log_set_pid_source(long (*pid)(void))
-{
-	__atomic_store_n(&pid_source, pid, __ATOMIC_RELEASE);
-}
-
+/* The process id a line carries, asked each time: a cached one would be
+ * the parent's in a child the library did not see being made (clone()
+ * without fork handlers, a raw clone system call). */
 static long line_pid(void)
 {
-	long (*pid)(void) = __atomic_load_n(&pid_source, __ATOMIC_ACQUIRE);
-	return pid != NULL ? pid() : notw_syscall(SYS_getpid);
+	return notw_syscall(SYS_getpid);
 }
 
 static void vlog(enum notw_level level, const char *fmt, va_list ap)

@@ -50,10 +50,6 @@ void notw_log_note_start_directory(void);
  * there). */
 void notw_log_configure(enum notw_sink sink, const char *path, enum notw_level level);
 
-/* The process id each line carries: pid() when given (the library keeps
- * its own, so that a line costs no getpid), else the system call. */
-void notw_log_set_pid_source(long (*pid)(void));
-
 /* Format and write one line (see fmt.h for the directives). errno is kept.
  * The level is checked before the arguments are evaluated: a debug line
  * costs nothing when debug is off. The directives are checked against the

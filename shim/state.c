@@ -31,19 +31,11 @@ static void after_fork_in_child(void)
 	notw_log_atfork_child();
 }
 
-/* The pid a log line carries: the library's own (kept across fork), but a
- * vfork() child's is its own. */
-static long pid_for_log(void)
-{
-	return notw_in_vfork_child() ? notw_syscall(SYS_getpid) : (long)notw_family_pid();
-}
-
 static void get_ready(void)
 {
 	int saved_errno = errno;
 	pthread_atfork(before_fork, NULL, after_fork_in_child);
 	notw_family_set_pid((pid_t)notw_syscall(SYS_getpid));
-	notw_log_set_pid_source(pid_for_log);
 	notw_policy_load();
 	__atomic_store_n(&notw_ready_flag, true, __ATOMIC_RELEASE);
 	errno = saved_errno;
