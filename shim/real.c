@@ -75,17 +75,6 @@ void notw_exit_group(int status)
 
 /* The first call of each function, and every call when it has no next
  * definition: look it up, then call it or make the fallback hooked.h names. */
-#define NOTW_FIRST_(ret, name, params, args, fallback)                                   \
-	__attribute__((noinline, cold)) ret notw_first_##name params                     \
-	{                                                                                \
-		union {                                                                  \
-			void *object;                                                    \
-			ret(*function) params;                                           \
-		} next_ = { .object = notw_next_lookup(NOTW_ID_##name) };                \
-		if (next_.function != NULL)                                              \
-			return next_.function args;                                      \
-		return (ret)(fallback);                                                  \
-	}
 #define NOTW_FIRST_VA_(ret, name, type, params, args, fallback)                          \
 	__attribute__((noinline, cold)) ret notw_first_##name params                     \
 	{                                                                                \
@@ -97,6 +86,7 @@ void notw_exit_group(int status)
 			return next_.function args;                                      \
 		return (ret)(fallback);                                                  \
 	}
+#define NOTW_FIRST_(ret, name, params, args, fallback) NOTW_FIRST_VA_(ret, name, params, params, args, fallback)
 #define NOTW_FIRST_VOID_(name, params, args, fallback)                                   \
 	__attribute__((noinline, cold)) void notw_first_##name params                    \
 	{                                                                                \

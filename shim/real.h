@@ -74,26 +74,14 @@ __attribute__((noreturn)) void notw_exit_group(int status);
  * in real.c, out of line, so that the common path stays a load, a test and
  * a jump. A function pointer from the object pointer dlsym() gives is a
  * union, since C leaves the cast undefined. */
-#define NOTW_FIRST_DECL_(ret, name, params, args, fallback) ret notw_first_##name params;
 #define NOTW_FIRST_DECL_VA_(ret, name, type, params, args, fallback) ret notw_first_##name params;
+#define NOTW_FIRST_DECL_(ret, name, params, args, fallback) NOTW_FIRST_DECL_VA_(ret, name, params, params, args, fallback)
 #define NOTW_FIRST_DECL_VOID_(name, params, args, fallback) void notw_first_##name params;
 NOTW_HOOKED_FUNCTIONS(NOTW_FIRST_DECL_, NOTW_FIRST_DECL_VA_, NOTW_FIRST_DECL_VOID_)
 #undef NOTW_FIRST_DECL_
 #undef NOTW_FIRST_DECL_VA_
 #undef NOTW_FIRST_DECL_VOID_
 
-#define NOTW_CALL_(ret, name, params, args, fallback)                                    \
-	static inline ret notw_call_##name params                                        \
-	{                                                                                \
-		union {                                                                  \
-			void *object;                                                    \
-			ret(*function) params;                                           \
-		} next_ = { .object = __atomic_load_n(&notw_next_fn[NOTW_ID_##name],     \
-						      __ATOMIC_RELAXED) };               \
-		if (__builtin_expect(next_.function != NULL, 1))                         \
-			return next_.function args;                                      \
-		return notw_first_##name args;                                           \
-	}
 #define NOTW_CALL_VA_(ret, name, type, params, args, fallback)                           \
 	static inline ret notw_call_##name params                                        \
 	{                                                                                \
@@ -106,6 +94,9 @@ NOTW_HOOKED_FUNCTIONS(NOTW_FIRST_DECL_, NOTW_FIRST_DECL_VA_, NOTW_FIRST_DECL_VOI
 			return next_.function args;                                      \
 		return notw_first_##name args;                                           \
 	}
+/* A function of fixed parameters is called through a pointer of its own
+ * parameter list. */
+#define NOTW_CALL_(ret, name, params, args, fallback) NOTW_CALL_VA_(ret, name, params, params, args, fallback)
 #define NOTW_CALL_VOID_(name, params, args, fallback)                                    \
 	static inline void notw_call_##name params                                       \
 	{                                                                                \
