@@ -1,8 +1,8 @@
 #include "bpf_pins.h"
 
+#include "dirwalk.h"
 #include "say.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -125,6 +125,33 @@ static bool own_subdirs(const char *cmd, int root_fd, bool create)
 	return true;
 }
 
+/* One pass over a directory's entries (notw_for_each_dir_entry(): the
+ * BPF filesystem refuses names with a '.', so none is passed over), at most
+ * MAX_DIR_ENTRIES of them. */
+struct entry_pass {
+	int dir_fd;
+	int left;
+	void (*fn)(int dir_fd, const char *name);
+};
+
+static bool pass_entry(const char *name, void *ctx)
+{
+	struct entry_pass *p = ctx;
+	p->fn(p->dir_fd, name);
+	return --p->left > 0;
+}
+
+static void for_each_entry(int dir_fd, void (*fn)(int dir_fd, const char *name))
+{
+	struct entry_pass p = { dir_fd, MAX_DIR_ENTRIES, fn };
+	notw_for_each_dir_entry(dir_fd, pass_entry, &p);
+}
+
+static void unlink_entry(int dir_fd, const char *name)
+{
+	unlinkat(dir_fd, name, 0);
+}
+
 /* Removes every file of the directory dir_name under at, then dir_name;
  * link files first: the attachments go before what they run. */
 static void remove_tree(int at, const char *dir_name)
@@ -135,16 +162,8 @@ static void remove_tree(int at, const char *dir_name)
 		return;
 	for (size_t i = 0; i < sizeof first / sizeof first[0]; i++)
 		unlinkat(fd, first[i], 0);
-	DIR *d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return;
-	}
-	struct dirent *e;
-	for (int i = 0; i < MAX_DIR_ENTRIES && (e = readdir(d)) != NULL; i++)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			unlinkat(fd, e->d_name, 0);
-	closedir(d);
+	for_each_entry(fd, unlink_entry);
+	close(fd);
 	unlinkat(at, dir_name, AT_REMOVEDIR);
 }
 
@@ -155,16 +174,8 @@ static void tidy_staging(int root_fd)
 	int fd = openat(root_fd, STAGING, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	DIR *d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return;
-	}
-	struct dirent *e;
-	for (int i = 0; i < MAX_DIR_ENTRIES && (e = readdir(d)) != NULL; i++)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			remove_tree(fd, e->d_name);
-	closedir(d);
+	for_each_entry(fd, remove_tree);
+	close(fd);
 }
 
 bool pins_open(const char *cmd, struct pins *p, bool create, bool *empty)
@@ -260,22 +271,33 @@ bool pin_entry_remove(enum pin_kind kind, const char *name)
 	return true;
 }
 
+struct name_list {
+	char *names;
+	size_t cap, max, n;
+	int left;
+};
+
+static bool add_name(const char *name, void *ctx)
+{
+	struct name_list *l = ctx;
+	size_t len = strlen(name);
+	if (len < l->cap) {
+		memcpy(l->names + l->n * l->cap, name, len + 1);
+		l->n++;
+	}
+	return l->n < l->max && --l->left > 0;
+}
+
 size_t pin_entries(enum pin_kind kind, char *names, size_t cap, size_t max)
 {
 	char path[512];
-	size_t n = 0;
-	if (!pin_entry_path(kind, "", path, sizeof path))
+	if (max == 0 || !pin_entry_path(kind, "", path, sizeof path))
 		return 0;
-	DIR *d = opendir(path);
-	if (d == NULL)
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
 		return 0;
-	struct dirent *e;
-	for (int i = 0; i < MAX_DIR_ENTRIES && n < max && (e = readdir(d)) != NULL; i++) {
-		if (e->d_name[0] == '.' || strlen(e->d_name) >= cap)
-			continue;
-		memcpy(names + n * cap, e->d_name, strlen(e->d_name) + 1);
-		n++;
-	}
-	closedir(d);
-	return n;
+	struct name_list l = { names, cap, max, 0, MAX_DIR_ENTRIES };
+	notw_for_each_dir_entry(fd, add_name, &l);
+	close(fd);
+	return l.n;
 }
