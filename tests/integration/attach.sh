@@ -109,15 +109,6 @@ expect_drift() {
 	check "$1: no listener on $2" test "$(listener_on_port "$2")" = 0
 }
 
-stop_servers() {
-	local pid
-	for pid in "${BG_PIDS[@]}"; do
-		kill -KILL "$pid" 2>/dev/null
-	done
-	wait 2>/dev/null
-	BG_PIDS=()
-}
-
 attach() {
 	"$NOTW_CLI" attach "$@" >"$WORK/attach.out" 2>"$WORK/attach.err"
 }
@@ -143,10 +134,10 @@ same_or_next() {
 	check "$what: notw attach --cgroup" attach --cgroup "$on" --ports "$port"
 	crash_and_restart "$what-on" "$on" "$port" "$@"
 	expect_same_port "$what attached" "$port"
-	stop_servers
+	kill_background
 	crash_and_restart "$what-off" "$off" "$((port + 20))" "$@"
 	expect_drift "$what not attached" "$((port + 20))"
-	stop_servers
+	kill_background
 }
 
 case "$MODE" in
@@ -170,7 +161,7 @@ file-capability)
 	start_server nobody "$CG" "${AS_NOBODY[@]}" "$WORK/cap/server" 470
 	check_eq "as nobody, it binds port 470 (its capability)" 470 "$BOUND"
 	check_eq "it runs as nobody" 65534 "$(stat -c %u "/proc/$SRV")"
-	stop_servers
+	kill_background
 	same_or_next "file capability, as nobody" 480 "${AS_NOBODY[@]}" "$WORK/cap/server"
 	;;
 udp-and-ports)
@@ -182,24 +173,24 @@ udp-and-ports)
 	check_eq "TCP on a managed port: SO_REUSEADDR on" "bound 49200 reuseaddr 1" "$(head -1 "$WORK/tcp.out")"
 	start_server any "$CG" "$SERVER" --exit 0
 	check "TCP on port 0: SO_REUSEADDR left off" grep -q 'reuseaddr 0$' "$WORK/any.out"
-	stop_servers
+	kill_background
 	crash_and_restart outside "$CG" 49201 "$SERVER"
 	expect_drift "a port outside --ports" 49201
-	stop_servers
+	kill_background
 	;;
 detach)
 	new_cgroup on
 	check "attach" attach --cgroup "$CG" --ports 49200-49299
 	crash_and_restart before "$CG" 49200 "$SERVER"
 	expect_same_port "attached" 49200
-	stop_servers
+	kill_background
 	check "notw detach" "$NOTW_CLI" detach --cgroup "$CG"
 	check "no program left on the cgroup (bpftool's view)" \
 		sh -c "! command -v bpftool >/dev/null || [ -z \"\$(bpftool cgroup show '$CG' 2>/dev/null)\" ]"
 	check "notw attached no longer lists it" sh -c "! '$NOTW_CLI' attached | grep -qF '$CG'"
 	crash_and_restart after "$CG" 49220 "$SERVER"
 	expect_drift "after detach" 49220
-	stop_servers
+	kill_background
 	check "detach again: nothing attached, still exit 0" "$NOTW_CLI" detach --cgroup "$CG"
 	# A cgroup removed while attached: the kernel drops the programs with
 	# it; the pins stay until notw detach --id.
@@ -220,13 +211,13 @@ two-cgroups)
 	check "attach b --ports 49220" attach --cgroup "$B" --ports 49220
 	crash_and_restart a-own "$A" 49200 "$SERVER"
 	expect_same_port "cgroup a, its port" 49200
-	stop_servers
+	kill_background
 	crash_and_restart a-other "$A" 49220 "$SERVER"
 	expect_drift "cgroup a, b's port" 49220
-	stop_servers
+	kill_background
 	crash_and_restart b-own "$B" 49240 "$SERVER"
 	expect_drift "cgroup b, a port of neither" 49240
-	stop_servers
+	kill_background
 	check "attach b again, --ports 49260 (one attachment, new ports)" attach --cgroup "$B" --ports 49260
 	check_eq "still one pair of programs on b" 2 "$(bpftool cgroup show "$B" | grep -c notw_bind)"
 	check_eq "notw attached: b's new ports" 49260 "$("$NOTW_CLI" attached --json | python3 -c '
@@ -234,7 +225,7 @@ import json, sys
 print([e["ports"] for e in json.load(sys.stdin) if e["cgroup"] == sys.argv[1]][0])' "$B")"
 	crash_and_restart b-new "$B" 49260 "$SERVER"
 	expect_same_port "cgroup b, its new port" 49260
-	stop_servers
+	kill_background
 	;;
 child-cgroup)
 	new_cgroup parent
@@ -244,7 +235,7 @@ child-cgroup)
 	check "attach the parent" attach --cgroup "$P" --ports 49200
 	crash_and_restart child "$P/child" 49200 "$SERVER"
 	expect_same_port "a server in a child cgroup" 49200
-	stop_servers
+	kill_background
 	;;
 counters)
 	new_cgroup on
@@ -314,7 +305,7 @@ systemd)
 		bpftool cgroup attach "$CG" bind6 pinned "/sys/fs/bpf/notw/unit/$NAME/bind6" multi
 	crash_and_restart unit "$CG" 49200 "$SERVER"
 	expect_same_port "the pinned programs attached as systemd does" 49200
-	stop_servers
+	kill_background
 	bpftool cgroup detach "$CG" bind4 pinned "/sys/fs/bpf/notw/unit/$NAME/bind4" 2>/dev/null
 	bpftool cgroup detach "$CG" bind6 pinned "/sys/fs/bpf/notw/unit/$NAME/bind6" 2>/dev/null
 	if command -v systemd-analyze >/dev/null; then

@@ -40,12 +40,18 @@ enter_netns() {
 	fi
 }
 
-cleanup() {
+# kill_background: SIGKILL to every process start_bg started, reaped.
+kill_background() {
 	local pid
 	for pid in "${BG_PIDS[@]}"; do
 		kill -KILL "$pid" 2>/dev/null
 	done
 	wait 2>/dev/null
+	BG_PIDS=()
+}
+
+cleanup() {
+	kill_background
 	rm -rf "$WORK"
 }
 
