@@ -152,6 +152,14 @@ static void write_big(int fd)
 	}
 }
 
+/* The program's own graceful close of a connection it answered on: 0 when
+ * close() succeeded. */
+static int write_big_and_close(int c)
+{
+	write_big(c);
+	return close(c) == 0 ? 0 : 2;
+}
+
 static int accept_one(int l, int flags)
 {
 	int c = accept4(l, NULL, NULL, flags);
@@ -271,8 +279,7 @@ static int accept_write(int l)
 	printf("accepting\n");
 	fflush(stdout);
 	int c = accept_one(l, 0);
-	write_big(c);
-	return close(c) == 0 ? 0 : 2;
+	return write_big_and_close(c);
 }
 
 static int fork_snapshot(int l)
@@ -353,8 +360,7 @@ static int dups9(int port)
 	printf("listening %d\n", port);
 	fflush(stdout);
 	int c = accept_one(last, 0);
-	write_big(c);
-	return close(c) == 0 ? 0 : 2;
+	return write_big_and_close(c);
 }
 
 static int vfork_exit_crash(int l)
@@ -544,8 +550,7 @@ static int receive_write(int sock)
 	if (c < 0)
 		return 2;
 	usleep(200000);
-	write_big(c);
-	return close(c) == 0 ? 0 : 2;
+	return write_big_and_close(c);
 }
 
 static int raw_accept(int l)
@@ -579,8 +584,7 @@ static int clone_vfork(int l)
 	if (pid < 0)
 		return 2;
 	waitpid(pid, NULL, 0);
-	write_big(c);
-	return close(c) == 0 ? 0 : 2;
+	return write_big_and_close(c);
 }
 
 static int queued_exec_listener(int l, char *self)
