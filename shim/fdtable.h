@@ -9,7 +9,7 @@
  *
  * Each descriptor has two words: the state (flags, and the program's own
  * SO_LINGER when it set one) read by every hook, and an auxiliary word read
- * only on the slow paths (the fork generation the descriptor was born in,
+ * only on the slow paths (the birth of its socket, armgate.h,
  * and the holder record of a duplicated socket). */
 #ifndef NOTW_FDTABLE_H
 #define NOTW_FDTABLE_H
@@ -39,6 +39,7 @@ enum notw_fd_flag {
 	NOTW_FD_SEEN = 1u << 10,         /* looked at once, nothing to do (not TCP, ...) */
 	NOTW_FD_ARMS_CONNS = 1u << 11,   /* a listener whose accepted connections get armed */
 	NOTW_FD_NO_ARM = 1u << 12,       /* a duplicate the library cannot list: never armed */
+	NOTW_FD_CLOSING = 1u << 13,      /* the program's close of it is under way (linger-protocol.md, C) */
 };
 
 /* The program's own SO_LINGER, kept in the high half of the state while
@@ -122,6 +123,16 @@ static inline void notw_fd_add(int fd, uint32_t flags)
 /* Clear, then set, flags of fd in one atomic step; returns the new state. */
 uint32_t notw_fd_update(int fd, uint32_t set, uint32_t clear);
 
+/* Add bits to the state of fd with a sequentially consistent
+ * read-modify-write; returns the state before. Of two threads that each
+ * mark one descriptor and then read the other's, one sees the other's
+ * mark. */
+static inline uint32_t notw_fd_mark_sc(int fd, uint32_t bits)
+{
+	uint32_t *slot = notw_fd_slot(fd, false);
+	return slot != NULL ? __atomic_fetch_or(slot, bits, __ATOMIC_SEQ_CST) : 0u;
+}
+
 /* Forget fd (state and auxiliary word) with sequentially consistent
  * stores: paired with the holder records' reads, two threads closing two
  * duplicates at once cannot both still see the other (see holders.c).
@@ -137,8 +148,9 @@ static inline void notw_fd_forget_sc(int fd, uint64_t aux)
 		__atomic_store_n(aux_slot, 0, __ATOMIC_SEQ_CST);
 }
 
-/* The auxiliary word: the fork generation fd was born in (low 32 bits) and
- * its holder record (bits 32-47; 0 = none). */
+/* The auxiliary word: the birth of the socket fd refers to (armgate.h:
+ * the fork count read before the system call that made it; low 32 bits)
+ * and its holder record (bits 32-47; 0 = none). */
 #define NOTW_AUX_RECORD_SHIFT 32u
 static inline uint64_t notw_fd_aux(int fd)
 {

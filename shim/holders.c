@@ -149,6 +149,25 @@ static bool still_holds(const struct holder_record *r, unsigned rec, int fd)
 	       dev == r->dev && ino == r->ino;
 }
 
+bool notw_holders_other_open(int fd, unsigned rec)
+{
+	struct holder_record *r = map_pool();
+	if (r == NULL || rec == 0 || rec > RECORDS)
+		return false;
+	r = &r[rec];
+	/* Pairs with the other closer's mark (the caller's, before this). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (int i = 0; i < NOTW_HOLDERS_MAX; i++) {
+		int other = __atomic_load_n(&r->fds[i], __ATOMIC_SEQ_CST);
+		if (other < 0 || other == fd)
+			continue;
+		uint32_t state = notw_fd_get(other);
+		if (state != 0 && (state & NOTW_FD_CLOSING) == 0 && still_holds(r, rec, other))
+			return true;
+	}
+	return false;
+}
+
 bool notw_holders_leave(int fd, unsigned rec)
 {
 	struct holder_record *r = map_pool();

@@ -28,11 +28,16 @@
  * the caller sets newfd's. */
 unsigned notw_holders_join(int oldfd, int newfd);
 
-/* fd (of record rec) is being closed: take it off the record. Returns true
- * when another descriptor of this process still refers to the socket. The
- * caller has already forgotten fd in the table with a sequentially
- * consistent store: of two threads closing two duplicates at once, at
- * least one sees the other gone. */
+/* fd (of record rec) is being closed and already marked CLOSING (with a
+ * sequentially consistent read-modify-write): whether another descriptor
+ * of this process still refers to the socket, is open in the kernel and is
+ * not itself being closed. Of two threads closing two duplicates at once,
+ * at least one sees the other's mark. */
+bool notw_holders_other_open(int fd, unsigned rec);
+
+/* fd (of record rec) is closed or forgotten: take it off the record.
+ * Returns true when another descriptor of this process still refers to
+ * the socket (the record is given back when none does). */
 bool notw_holders_leave(int fd, unsigned rec);
 
 /* Apply set/clear to the state of fd and of every other descriptor of its

@@ -84,6 +84,7 @@
 		(fd, msgs, n, flags), notw_syscall(SYS_sendmmsg, fd, msgs, n, flags))                 \
 	/* processes, threads (hooks_fork.c, hooks_exec.c, hooks_spawn.c, hooks_exit.c) */          \
 	NOTW_FN(pid_t, fork, (void), (), notw_no_next(-1))                                            \
+	NOTW_FN(pid_t, _Fork, (void), (), notw_no_next(-1))                                           \
 	NOTW_FN_VA(int, clone, (int (*)(void *), void *, int, void *, ...),                           \
 		   (int (*fn)(void *), void *stack, int flags, void *arg, pid_t *ptid, void *tls,     \
 		    pid_t *ctid),                                                                     \

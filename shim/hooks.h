@@ -46,8 +46,9 @@ void notw_after_close_call(int fd, uint32_t flags, long rc);
 int notw_close_range_hook(unsigned first, unsigned last, int flags);
 int notw_dup_hook(int fd);
 int notw_dup3_hook(int oldfd, int newfd, int flags, bool three);
-/* conn was just accepted from listener. */
-void notw_after_accept(int listener, int conn);
+/* conn was just accepted from listener; birth was read before the accept
+ * system call (armgate.h). */
+void notw_after_accept(int listener, int conn, uint32_t birth);
 int notw_shutdown_hook(int fd, int how);
 int notw_execve_hook(const char *path, char *const argv[], char *const envp[]);
 int notw_execveat_hook(int dirfd, const char *path, char *const argv[], char *const envp[], int flags);
@@ -55,6 +56,14 @@ int notw_execveat_hook(int dirfd, const char *path, char *const argv[], char *co
 /* Before the process ends without running destructors (_exit, _Exit,
  * quick_exit, exit_group). */
 void notw_before_exit_now(void);
+
+/* syscall(SYS_exit): only this thread ends, unless it is the last. */
+void notw_before_thread_exit(void);
+
+/* A fork through syscall() (SYS_fork, SYS_clone, SYS_clone3 with flags):
+ * the fork handlers around call(nr, a1..a5), which libc runs none of. */
+long notw_fork_syscall_hook(long nr, long (*call)(long, ...), long flags, long a1, long a2, long a3, long a4,
+			    long a5);
 
 /* A sendmsg()/sendmmsg() went through (rc: its result, sent: messages):
  * the sockets handed to another process are disarmed. */

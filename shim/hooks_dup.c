@@ -12,7 +12,6 @@
 #define _GNU_SOURCE /* dup3 */
 #include "hooks.h"
 
-#include "family.h"
 #include "fdtable.h"
 #include "holders.h"
 #include "linger.h"
@@ -47,7 +46,8 @@ static void note_duplicate(int oldfd, int newfd, const char *call)
 		return;
 	int saved_errno = errno;
 	unsigned rec = notw_holders_join(oldfd, newfd);
-	notw_fd_set_aux(newfd, notw_aux_make(notw_family_gen(), rec));
+	/* the socket's birth, not the duplicate's */
+	notw_fd_set_aux(newfd, notw_aux_make(notw_aux_birth(notw_fd_aux(oldfd)), rec));
 	notw_fd_set(newfd, flags);
 	if (rec == 0 && (flags & NOTW_FD_TCP) != 0)
 		notw_linger_cannot_list(oldfd, newfd);
@@ -97,11 +97,12 @@ static int dup_onto(int oldfd, int newfd, int flags, bool three)
 	}
 	int saved_errno = errno;
 	if (target != 0) {
-		/* newfd is still open: it is on its own now (no record). */
+		/* newfd is still open: it is on its own now (no record). What the
+		 * close disarmed stays disarmed: arming again is for the gate
+		 * alone (linger-protocol.md, rule B), and a graceful close is the
+		 * safe side. */
 		notw_fd_set_aux(newfd, notw_aux_make(notw_aux_birth(target_aux), 0));
-		notw_fd_set(newfd, target);
-		if (disarmed)
-			notw_linger_rearm(newfd);
+		notw_fd_set(newfd, disarmed ? target & ~(uint32_t)NOTW_FD_ARMED : target);
 	}
 	errno = saved_errno;
 	return rc;

@@ -5,7 +5,7 @@
  * arguments as plain pointers instead of transparent unions. */
 #include "hooks.h"
 
-#include "family.h"
+#include "armgate.h"
 #include "fdtable.h"
 #include "fmt.h"
 #include "inetaddr.h"
@@ -155,6 +155,7 @@ static void report_bind(int fd, const struct sockaddr *addr, socklen_t len, enum
 
 NOTW_EXPORT int socket(int domain, int type, int protocol)
 {
+	uint32_t birth = notw_armgate_birth();
 	int fd = notw_call_socket(domain, type, protocol);
 	if (fd < 0 || !notw_may_track())
 		return fd;
@@ -165,7 +166,7 @@ NOTW_EXPORT int socket(int domain, int type, int protocol)
 	uint32_t flags = is_inet_stream_type(domain, type, protocol) && notw_linger_arms_outgoing()
 				 ? tcp_flags_for(domain)
 				 : 0u;
-	notw_fresh_descriptor(fd, flags, "socket()");
+	notw_fresh_descriptor_born(fd, flags, "socket()", birth);
 	if (flags != 0 && notw_log_enabled(NOTW_LEVEL_DEBUG))
 		notw_log(NOTW_LEVEL_DEBUG, "socket fd=%d: TCP, tracked", fd);
 	return fd;
@@ -272,8 +273,9 @@ __attribute__((noinline, cold)) static uint32_t adopt_listener_at_accept(int lis
 }
 
 /* The connection inherits what the library knows of its listener; any
- * stale state under the new number is dropped. */
-static inline void after_accept(int listener, int conn)
+ * stale state under the new number is dropped. birth: read before the
+ * accept system call (armgate.h). */
+static inline void after_accept(int listener, int conn, uint32_t birth)
 {
 	if (!notw_may_track())
 		return;
@@ -286,32 +288,34 @@ static inline void after_accept(int listener, int conn)
 		 * SO_REUSEADDR included: what the library set there, the
 		 * program must not read back here either. */
 		cflags = NOTW_FD_TCP | NOTW_FD_MANAGED | (lflags & (NOTW_FD_V6 | NOTW_FD_REUSEADDR)) |
-			 notw_linger_accepted(listener, lflags, conn);
-	notw_fresh_descriptor(conn, cflags, "accept()");
+			 notw_linger_accepted(lflags);
+	notw_fresh_descriptor_born(conn, cflags, "accept()", birth);
 	if ((cflags & NOTW_FD_ARMED) != 0)
-		NOTW_KEEP_ERRNO(notw_linger_recheck_accepted(conn));
+		NOTW_KEEP_ERRNO(notw_linger_arm_accepted(conn));
 	if (cflags != 0 && notw_log_enabled(NOTW_LEVEL_DEBUG))
 		notw_log(NOTW_LEVEL_DEBUG, "accept fd=%d: connection fd=%d", listener, conn);
 }
 
-void notw_after_accept(int listener, int conn)
+void notw_after_accept(int listener, int conn, uint32_t birth)
 {
-	after_accept(listener, conn);
+	after_accept(listener, conn, birth);
 }
 
 NOTW_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
+	uint32_t birth = notw_armgate_birth();
 	int conn = notw_call_accept(fd, addr, len);
 	if (conn >= 0)
-		after_accept(fd, conn);
+		after_accept(fd, conn, birth);
 	return conn;
 }
 
 NOTW_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
+	uint32_t birth = notw_armgate_birth();
 	int conn = notw_call_accept4(fd, addr, len, flags);
 	if (conn >= 0)
-		after_accept(fd, conn);
+		after_accept(fd, conn, birth);
 	return conn;
 }
 
@@ -325,11 +329,8 @@ __attribute__((noinline)) static int connect_tracked(int fd, uint32_t flags, con
 	if (notw_in_vfork_child())
 		return rc;
 	int connect_err = errno;
-	if ((rc == 0 || connect_err == EINPROGRESS) && notw_may_track()) {
-		uint32_t add = notw_linger_after_connect(fd, flags, addr, len);
-		if (add != 0) /* on every duplicate: linger belongs to the socket */
-			notw_holders_update_socket(fd, add, 0);
-	}
+	if ((rc == 0 || connect_err == EINPROGRESS) && notw_may_track())
+		notw_linger_after_connect(fd, flags, addr, len);
 	errno = connect_err;
 	return rc;
 }

@@ -4,7 +4,9 @@
  * the library, so what it inherits is disarmed first, as at exec: every
  * armed socket without close-on-exec, and a socket a spawn file action
  * puts into the child (posix_spawn_file_actions_adddup2). Those sockets
- * stay disarmed: another program now holds them. */
+ * stay disarmed: another program now holds them. The whole call counts
+ * as a fork under way (rule F of shim/linger-protocol.md): nothing
+ * accepted meanwhile on another thread is armed. */
 #define _GNU_SOURCE
 #include "hooks.h"
 #include "linger.h"
@@ -16,24 +18,37 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static void before_spawn(void)
+/* Returns whether after_spawn() is owed. */
+static bool before_spawn(void)
 {
-	if (notw_tracking() && !notw_in_vfork_child())
-		notw_linger_before_spawn();
+	if (!notw_tracking() || notw_in_vfork_child())
+		return false;
+	notw_linger_before_spawn();
+	return true;
+}
+
+static void after_spawn(bool owed)
+{
+	if (owed)
+		NOTW_KEEP_ERRNO(notw_linger_after_spawn());
 }
 
 NOTW_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
 			    const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
-	before_spawn();
-	return notw_call_posix_spawn(pid, path, fa, attr, argv, envp);
+	bool owed = before_spawn();
+	int rc = notw_call_posix_spawn(pid, path, fa, attr, argv, envp);
+	after_spawn(owed);
+	return rc;
 }
 
 NOTW_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
 			     const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
-	before_spawn();
-	return notw_call_posix_spawnp(pid, file, fa, attr, argv, envp);
+	bool owed = before_spawn();
+	int rc = notw_call_posix_spawnp(pid, file, fa, attr, argv, envp);
+	after_spawn(owed);
+	return rc;
 }
 
 NOTW_EXPORT int posix_spawn_file_actions_adddup2(posix_spawn_file_actions_t *fa, int fd, int newfd)
@@ -47,13 +62,16 @@ NOTW_EXPORT int posix_spawn_file_actions_adddup2(posix_spawn_file_actions_t *fa,
 
 NOTW_EXPORT int system(const char *command)
 {
-	if (command != NULL)
-		before_spawn();
-	return notw_call_system(command);
+	bool owed = command != NULL && before_spawn();
+	int rc = notw_call_system(command);
+	after_spawn(owed);
+	return rc;
 }
 
 NOTW_EXPORT FILE *popen(const char *command, const char *type)
 {
-	before_spawn();
-	return notw_call_popen(command, type);
+	bool owed = before_spawn();
+	FILE *f = notw_call_popen(command, type);
+	after_spawn(owed);
+	return f;
 }

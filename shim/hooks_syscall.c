@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "hooks.h"
 
+#include "armgate.h"
 #include "fdtable.h"
 #include "rawsys.h"
 #include "real.h"
@@ -15,6 +16,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -31,7 +33,7 @@ _Static_assert(WATCH_BITS == NOTW_SYSCALL_WATCH_BITS, "the assembly filter's bou
 	(WORD(w, SYS_close) | WORD(w, SYS_close_range) | WORD(w, SYS_dup) | WORD(w, DUP2_NR) | \
 	 WORD(w, SYS_dup3) | WORD(w, ACCEPT_NR) | WORD(w, SYS_accept4) | WORD(w, SYS_shutdown) | \
 	 WORD(w, SYS_execve) | WORD(w, SYS_execveat) | WORD(w, SYS_exit_group) | WORD(w, SYS_sendmsg) | \
-	 WORD(w, SYS_sendmmsg))
+	 WORD(w, SYS_sendmmsg) | WORD(w, SYS_exit) | WORD(w, FORK_NR) | WORD(w, SYS_clone) | WORD(w, SYS_clone3))
 
 /* Architectures without these calls (arm64) use an unused number. */
 #ifdef SYS_dup2
@@ -43,6 +45,11 @@ _Static_assert(WATCH_BITS == NOTW_SYSCALL_WATCH_BITS, "the assembly filter's bou
 #define ACCEPT_NR SYS_accept
 #else
 #define ACCEPT_NR (WATCH_BITS + 1)
+#endif
+#ifdef SYS_fork
+#define FORK_NR SYS_fork
+#else
+#define FORK_NR (WATCH_BITS + 1)
 #endif
 
 __attribute__((visibility("hidden"))) const uint64_t notw_syscall_watched[WATCH_BITS / 64] = {
@@ -107,11 +114,22 @@ static long close_call(long nr, long fd)
 
 static long accept_call(long nr, long fd, long addr, long len, long flags)
 {
+	uint32_t birth = notw_armgate_birth();
 	long conn = next_syscall()(nr, fd, addr, len, flags);
 	if (conn >= 0) {
-		NOTW_KEEP_ERRNO(notw_after_accept((int)fd, (int)conn));
+		NOTW_KEEP_ERRNO(notw_after_accept((int)fd, (int)conn, birth));
 	}
 	return conn;
+}
+
+/* clone3's flags: the first member of struct clone_args, when the
+ * program's size says it is there (the kernel checks the rest). */
+static long clone3_flags(long args, long size)
+{
+	uint64_t flags = 0;
+	if (args != 0 && size >= (long)sizeof flags)
+		memcpy(&flags, (const void *)args, sizeof flags);
+	return (long)flags;
 }
 
 long notw_syscall_intercept(long nr, long a1, long a2, long a3, long a4, long a5);
@@ -145,6 +163,17 @@ long notw_syscall_intercept(long nr, long a1, long a2, long a3, long a4, long a5
 	case SYS_exit_group:
 		notw_before_exit_now();
 		break;
+	case SYS_exit:
+		notw_before_thread_exit();
+		break;
+#ifdef SYS_fork
+	case SYS_fork:
+		return notw_fork_syscall_hook(nr, next_syscall(), 0, a1, a2, a3, a4, a5);
+#endif
+	case SYS_clone:
+		return notw_fork_syscall_hook(nr, next_syscall(), a1, a1, a2, a3, a4, a5);
+	case SYS_clone3:
+		return notw_fork_syscall_hook(nr, next_syscall(), clone3_flags(a1, a2), a1, a2, a3, a4, a5);
 	case SYS_sendmsg: {
 		long rc = next_syscall()(nr, a1, a2, a3);
 		notw_after_sendmsg((const struct msghdr *)a2, rc);

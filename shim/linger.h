@@ -11,11 +11,16 @@
  * shutdown()). The kernel applies an armed linger whenever it closes the
  * socket, including when it tears down a killed process.
  *
+ * Across processes the rules are a protocol, written in
+ * shim/linger-protocol.md and model-checked by tests/model/linger_model.py:
+ * nothing is ever left armed on account of another process, and a socket
+ * is armed only through the gate of armgate.h.
+ *
  * Failing safe: an armed socket whose graceful close the library misses
  * loses data, an unarmed one whose crash it misses leaves one timewait
  * socket. So wherever the library cannot be sure, it disarms: at exec, at
- * exit, when another holder cannot be proven, and for the whole process
- * once it sees evidence of a close that went past it. */
+ * exit, at every close that may be the last in the kernel, and for the
+ * whole process once it sees evidence of a close that went past it. */
 #ifndef NOTW_LINGER_H
 #define NOTW_LINGER_H
 
@@ -37,27 +42,28 @@ static inline bool notw_linger_arms_outgoing(void)
 	return notw_active_policy.linger == NOTW_LINGER_ALWAYS || notw_active_policy.linger_outgoing;
 }
 
-/* After connect() on a TCP descriptor succeeded or is in progress: arms it
- * when the policy arms outgoing connections and the remote port matches.
- * Returns the flags to add to the descriptor. */
-uint32_t notw_linger_after_connect(int fd, uint32_t flags, const struct sockaddr *addr,
-				    socklen_t len);
+/* After connect() on a tracked TCP descriptor succeeded or is in progress:
+ * arms it (on every duplicate's entry too) when the policy arms outgoing
+ * connections, the remote port matches and the gate allows. */
+void notw_linger_after_connect(int fd, uint32_t flags, const struct sockaddr *addr, socklen_t len);
 
 /* The linger state an accepted connection starts with, from its listener's
- * state; arms the connection when the listener's connections are armed. */
-uint32_t notw_linger_accepted_slow(int listener, uint32_t listener_flags, int conn);
+ * state: NOTW_FD_ARMED when it is to be armed, which
+ * notw_linger_arm_accepted() does once the entry is stored. */
+uint32_t notw_linger_accepted_slow(uint32_t listener_flags);
 
-static inline uint32_t notw_linger_accepted(int listener, uint32_t listener_flags, int conn)
+static inline uint32_t notw_linger_accepted(uint32_t listener_flags)
 {
 	const uint32_t bits = NOTW_FD_OWN_LINGER | NOTW_FD_PROG_LINGER | NOTW_FD_LINGER_MASK | NOTW_FD_ARMS_CONNS;
 	if ((listener_flags & bits) == 0)
 		return 0; /* no linger of the program's, none of the library's */
-	return notw_linger_accepted_slow(listener, listener_flags, conn);
+	return notw_linger_accepted_slow(listener_flags);
 }
 
-/* After the table's entry of an armed accepted connection is stored: takes
- * zero linger off again if a normal exit or the safety net began meanwhile. */
-void notw_linger_recheck_accepted(int conn);
+/* The entry of an accepted connection says ARMED (and its birth was read
+ * before the accept system call): arm it when the gate allows, else the
+ * entry stops saying ARMED. */
+void notw_linger_arm_accepted(int conn);
 
 /* fd is being handed to another program (SCM_RIGHTS, a spawn file
  * action), which may not carry the library: disarmed, as at exec. */
@@ -73,16 +79,12 @@ void notw_linger_cannot_list(int fd, int unlisted);
  * SO_LINGER as the kernel has it. */
 uint32_t notw_linger_adopt(int fd);
 
-/* The program is closing fd (already forgotten by the table; flags and aux
- * are what it had; other_local_holder: another descriptor of this process
- * still refers to the socket). Takes zero linger off when no other holder
- * will, restoring the program's own value. Returns true when it did.
- * errno is kept. */
-bool notw_linger_before_close(int fd, uint32_t flags, uint64_t aux, bool other_local_holder);
-
-/* Put zero linger back on fd, after a dup2() that was going to close it
- * failed. */
-void notw_linger_rearm(int fd);
+/* The program is about to close fd (still in the table; flags and aux are
+ * what it has): marks it CLOSING and, unless another descriptor of this
+ * process holds the socket, takes zero linger off, restoring the
+ * program's own value. Returns true when it did. The caller forgets the
+ * entry afterwards. errno is kept. */
+bool notw_linger_before_close(int fd, uint32_t flags, uint64_t aux);
 
 /* The program shut the connection down: it is closing it gracefully. */
 void notw_linger_after_shutdown(int fd, uint32_t flags);
@@ -94,28 +96,32 @@ void notw_linger_program_set(int fd, uint32_t flags, const struct linger *l);
  * flags: false when the kernel's own answer stands. */
 bool notw_linger_program_view(uint32_t flags, struct linger *out);
 
-/* Normal exit (destructor, _exit, quick_exit, exit_group): with
- * NOTW_LINGER=crash, take the linger off every armed connection, and arm
- * nothing from now on. Async-signal-safe. */
+/* Normal exit (destructor, _exit, quick_exit, exit_group, the last
+ * thread's SYS_exit): with NOTW_LINGER=crash, take the linger off every
+ * armed connection, and arm nothing from now on. Async-signal-safe. */
 void notw_linger_at_normal_exit(void);
 
-/* Before exec, from this process's own view of its descriptors (a vfork
- * child's included: the table's armed sockets as the child has them, and
- * what the child duplicated): every armed connection that survives exec is
- * disarmed, whoever else holds it (the new program may not carry the
- * library); a close-on-exec one is disarmed unless a child still holds it
- * and nothing has been written on it.
- * Returns the number disarmed; notw_linger_exec_failed() re-arms them. */
+/* Before exec: every armed socket is disarmed, close-on-exec or not (the
+ * kernel's close at exec may be the last; a survivor goes to a program
+ * that may not carry the library), and nothing is armed while the exec is
+ * under way. A vfork() child decides from its own descriptors (the
+ * table's armed sockets as the kernel shows them to it, and what it
+ * duplicated) and leaves its close-on-exec ones to its suspended parent.
+ * Returns the number disarmed. notw_linger_exec_failed(): the exec
+ * returned; this process's own sockets are armed again through the gate,
+ * a vfork child's stay disarmed. */
 int notw_linger_before_exec(bool vfork_child);
-
-/* Before posix_spawn(), system() or popen(): every armed socket the new
- * program inherits (no close-on-exec) is disarmed for good. Returns how
- * many. */
-int notw_linger_before_spawn(void);
+void notw_linger_exec_failed(bool vfork_child);
 
 /* A vfork() child duplicated a descriptor onto newfd: exec looks at it. */
 void notw_linger_vfork_dup(int newfd);
-void notw_linger_exec_failed(bool vfork_child);
+
+/* Around posix_spawn(), system() or popen(): before, a fork is counted
+ * under way and every armed socket the new program inherits (no
+ * close-on-exec) is disarmed for good (returns how many); after, the
+ * fork is counted done. */
+int notw_linger_before_spawn(void);
+void notw_linger_after_spawn(void);
 
 /* The safety net. A descriptor number came back from the kernel (socket,
  * accept, open, dup, ...) while the table still held it with stale state:

@@ -5,7 +5,7 @@
 #include "rawsys.h"
 #include "state.h"
 
-#include "family.h"
+#include "armgate.h"
 #include "log.h"
 #include "policy.h"
 #include "policy_load.h"
@@ -20,22 +20,38 @@ static pthread_once_t ready_once = PTHREAD_ONCE_INIT;
 __attribute__((visibility("hidden"))) bool notw_ready_flag;
 static __thread bool initialising_here __attribute__((tls_model("initial-exec")));
 
-static void before_fork(void)
+static pid_t own_pid;
+
+pid_t notw_own_pid(void)
 {
-	notw_family_prepare_fork();
+	return __atomic_load_n(&own_pid, __ATOMIC_RELAXED);
 }
 
-static void after_fork_in_child(void)
+/* Every way of making a process (rule F of shim/linger-protocol.md): the
+ * pthread_atfork() handlers for fork() and libc's own forks, called
+ * directly where libc runs none (_Fork(), syscall(SYS_fork/SYS_clone)). */
+void notw_before_fork(void)
 {
-	notw_family_child_forked();
+	notw_armgate_fork_begin();
+}
+
+void notw_after_fork_in_parent(void)
+{
+	notw_armgate_fork_parent();
+}
+
+void notw_after_fork_in_child(void)
+{
+	notw_armgate_fork_child();
+	__atomic_store_n(&own_pid, (pid_t)notw_syscall(SYS_getpid), __ATOMIC_RELAXED);
 	notw_log_atfork_child();
 }
 
 static void get_ready(void)
 {
 	int saved_errno = errno;
-	pthread_atfork(before_fork, NULL, after_fork_in_child);
-	notw_family_set_pid((pid_t)notw_syscall(SYS_getpid));
+	pthread_atfork(notw_before_fork, notw_after_fork_in_parent, notw_after_fork_in_child);
+	__atomic_store_n(&own_pid, (pid_t)notw_syscall(SYS_getpid), __ATOMIC_RELAXED);
 	notw_policy_load();
 	__atomic_store_n(&notw_ready_flag, true, __ATOMIC_RELEASE);
 	errno = saved_errno;
@@ -60,7 +76,7 @@ __attribute__((noinline, cold)) bool notw_make_ready(void)
  * children update the pid in the atfork handler. */
 bool notw_in_vfork_child(void)
 {
-	pid_t pid = notw_family_pid();
+	pid_t pid = notw_own_pid();
 	return pid != 0 && (pid_t)notw_syscall(SYS_getpid) != pid;
 }
 #endif

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define NOTW_EXPORT __attribute__((visibility("default")))
 
@@ -30,6 +31,15 @@ static inline bool notw_tracking(void)
 {
 	return __atomic_load_n(&notw_ready_flag, __ATOMIC_ACQUIRE) && notw_active_policy.enabled;
 }
+
+/* The fork handlers (pthread_atfork, and the hooks of the forks that run
+ * none): before the system call, after it in the parent, in the child. */
+void notw_before_fork(void);
+void notw_after_fork_in_parent(void);
+void notw_after_fork_in_child(void);
+
+/* This process's pid as of the library's start or its last fork handler. */
+pid_t notw_own_pid(void);
 
 /* True in a vfork() child, which shares the parent's memory. Where the
  * library has its own vfork() (hooks_fork.c) this is a thread-local flag;

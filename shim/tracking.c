@@ -16,13 +16,16 @@ __attribute__((noinline, cold)) void notw_stale_descriptor(int fd, uint32_t stal
 
 bool notw_forget_more(int fd, uint32_t flags, uint64_t aux)
 {
+	bool disarmed = false;
+	if ((flags & NOTW_FD_ARMED) != 0)
+		NOTW_KEEP_ERRNO(disarmed = notw_linger_before_close(fd, flags, aux));
+	notw_fd_forget_sc(fd, aux);
 	unsigned rec = notw_aux_record(aux);
-	bool other_holder = false;
 	if (rec != 0)
-		NOTW_KEEP_ERRNO(other_holder = notw_holders_leave(fd, rec));
+		NOTW_KEEP_ERRNO(notw_holders_leave(fd, rec));
 	if ((flags & NOTW_FD_INTERNAL) != 0)
 		NOTW_KEEP_ERRNO(notw_log_forget_fd(fd));
-	return notw_linger_before_close(fd, flags, aux, other_holder);
+	return disarmed;
 }
 
 void notw_log_close_of(int fd, uint32_t flags)

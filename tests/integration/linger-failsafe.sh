@@ -4,7 +4,7 @@
 # the kernel), including the ways a preload library once missed; where the
 # library cannot see a close, it notices and switches zero linger off.
 #
-#   linger-failsafe.sh closes|execs|exits|net
+#   linger-failsafe.sh closes|execs|exits|processes|net
 #
 # closes  glibc's syscall() for close, close_range, dup2, dup3 and accept4;
 #         shutdown() followed by a close no library sees
@@ -14,9 +14,15 @@
 #         parent handed to a program without the library (nginx binary
 #         upgrade); a listener passed to another program (SCM_RIGHTS); the
 #         program's own SO_LINGER{1,0} on a listener kept across exec
-# exits   quick_exit(), syscall(SYS_exit_group), a connection accepted by a
-#         library's destructor after libnotw's ran; a child holding a
-#         connection killed after the parent's close
+# exits   quick_exit(), syscall(SYS_exit_group), syscall(SYS_exit) of the
+#         last thread, a connection accepted by a library's destructor after
+#         libnotw's ran, SO_LINGER set by one; a child holding a connection
+#         killed after the parent's close or fclose()
+# processes  decisions for another process (shim/linger-protocol.md), with
+#         strace widening the window each race needs: a signal handler's
+#         _exit() inside close(); a parent's close and its child's exit at
+#         once; a child's own SO_LINGER; a parent's SO_LINGER after a child
+#         made by fork, _Fork, syscall(SYS_fork) or clone exec'd
 # net     a close the library cannot see, then the number reused by
 #         open(): one warning, every armed socket disarmed; errno after a
 #         successful close; listen() twice logs the arming once
@@ -27,7 +33,7 @@ ulimit -c 0
 
 MODE=${1:?mode}
 BIG=$((4 * 1024 * 1024))
-PORT=$((29600 + 50 * $(case $MODE in closes) echo 0 ;; execs) echo 1 ;; exits) echo 2 ;; *) echo 3 ;; esac)))
+PORT=$((29600 + 50 * $(case $MODE in closes) echo 0 ;; execs) echo 1 ;; exits) echo 2 ;; processes) echo 4 ;; *) echo 3 ;; esac)))
 SERVER_PROG=$NOTW_PROGS/close_paths
 
 # Resets this network namespace's kernel has sent (Tcp OutRsts).
@@ -113,18 +119,24 @@ execs)
 	check_eq "socket activation: the kernel sent no reset" 0 $(($(out_rsts) - before))
 
 	# A vfork() child whose exec failed calls exit(): its destructors run in
-	# the parent's memory, and must not switch the parent's protection off.
-	start_server crash vfork-exit-crash
-	start_bg "$WORK/vx.out" "$WORK/vx.err" "$NOTW_PROGS/linger_client" --hold 1 --keep --timeout 10 127.0.0.1 "$PORT"
-	vx_client=$BG_PID
-	wait_for_line "$S_OUT" '^held$'
-	kill -KILL "$SERVER"
-	wait_exit "$SERVER" 10
-	wait_for_line "$WORK/vx.out" '^summary ' 10
-	wait_until fin_wait_1_settled "$PORT"
-	check_eq "vfork child exit() after a failed exec, then SIGKILL: still no timewait socket" 0 \
-		"$(leftovers_on_port "$PORT")"
-	kill -TERM "$vx_client" 2>/dev/null
+	# the parent's memory, and must not switch the parent's protection off
+	# (a close-on-exec connection, which the child leaves to its parent).
+	# A connection that would have survived the exec was disarmed by it and
+	# stays so (shim/linger-protocol.md, rule B): a timewait socket.
+	for variant in vfork-exit-crash-cloexec:0 vfork-exit-crash:1; do
+		start_server crash "${variant%:*}"
+		start_bg "$WORK/vx.out" "$WORK/vx.err" "$NOTW_PROGS/linger_client" --hold 1 --keep --timeout 10 127.0.0.1 "$PORT"
+		vx_client=$BG_PID
+		wait_for_line "$S_OUT" '^held$'
+		kill -KILL "$SERVER"
+		wait_exit "$SERVER" 10
+		wait_for_line "$WORK/vx.out" '^summary ' 10
+		wait_until fin_wait_1_settled "$PORT"
+		check_eq "${variant%:*}: vfork child exit() after a failed exec, then SIGKILL: timewait sockets" \
+			"${variant#*:}" "$(leftovers_on_port "$PORT")"
+		kill -TERM "$vx_client" 2>/dev/null
+		wait_exit "$vx_client" 5
+	done
 
 	# Memory: vfork + execl (the library builds the vector on the stack). A
 	# page mapped per call and left in the parent would be 8 MiB; the normal
@@ -158,11 +170,26 @@ execs)
 		[ "$RESULT" != "bytes $BIG eof" ]
 	;;
 exits)
-	for how in quick-exit syscall-exit-group late-destructor fork-helper-kill; do
+	for how in quick-exit syscall-exit-group syscall-exit late-destructor late-linger fork-helper-kill; do
 		graceful "$how"
 	done
+	# fclose() of a stream whose buffer holds the whole answer, a helper
+	# child killed after it: the answer arrives (the close disarms before
+	# libc writes the buffer out, whatever children hold the connection).
+	before=$(out_rsts)
+	start_server crash fork-fclose
+	start_bg "$WORK/ff.out" "$WORK/ff.err" "$NOTW_PROGS/linger_client" --delay-ms 500 --timeout 10 127.0.0.1 "$PORT"
+	ff_client=$BG_PID
+	wait_for_line "$S_OUT" '^closed '
+	kill -KILL "$(sed -n 's/^closed //p' "$S_OUT")"
+	wait_exit "$ff_client" 10
+	check_eq "fork-fclose: the helper killed after the fclose(): all 1 MiB, clean EOF" \
+		"bytes $((1024 * 1024)) eof" "$(grep '^bytes ' "$WORK/ff.out")"
+	check_eq "fork-fclose: the kernel sent no reset" 0 $(($(out_rsts) - before))
 	# An inetd-style child moves the connection onto 0 and 1 before the
-	# parent closes its copy (busybox httpd): still protected at a crash.
+	# parent closes its copy (busybox httpd): the parent's close disarms it
+	# (nothing is left armed on account of another process), so SIGKILL of
+	# both leaves a timewait socket and the client a clean EOF.
 	start_server crash fork-stdio-crash
 	start_bg "$WORK/fs.out" "$WORK/fs.err" "$NOTW_PROGS/linger_client" --hold 1 --keep --timeout 10 127.0.0.1 "$PORT"
 	fs_client=$BG_PID
@@ -172,8 +199,9 @@ exits)
 	wait_exit "$SERVER" 10
 	wait_for_line "$WORK/fs.out" '^summary ' 10
 	wait_until fin_wait_1_settled "$PORT"
-	check_eq "a child that moved the connection onto 0 and 1, then SIGKILL of both: no timewait socket" 0 \
+	check_eq "a child that moved the connection onto 0 and 1, then SIGKILL of both: one timewait socket" 1 \
 		"$(leftovers_on_port "$PORT")"
+	check "... and the client saw a clean EOF, no reset" grep -q '^summary conns=1 eof=1 reset=0' "$WORK/fs.out"
 	kill -TERM "$fs_client" 2>/dev/null
 	# A child forked while a connection is open (a snapshot child) is
 	# killed after the parent's own close, with the parent's data not yet
@@ -186,6 +214,65 @@ exits)
 	check_eq "fork-snapshot: the child killed after the parent's close: the parent's $wrote bytes arrive, clean EOF" \
 		"bytes $wrote eof" "$RESULT"
 	check_eq "fork-snapshot: the kernel sent no reset" 0 $(($(out_rsts) - before))
+	;;
+processes)
+	# A SIGTERM handler that calls _exit(0), run while close() is between
+	# its decision and the real close (strace holds the getsockopt() the
+	# close makes after a fork for 0.4 s): the exit still finds the
+	# connection armed and disarms it.
+	before=$(out_rsts)
+	SERVER_WRAPPER=(strace -o /dev/null -e trace=getsockopt -e inject=getsockopt:delay_enter=400000)
+	start_server crash signal-in-close
+	SERVER_WRAPPER=()
+	start_bg "$WORK/sic.out" "$WORK/sic.err" "$NOTW_PROGS/linger_client" --timeout 15 127.0.0.1 "$PORT"
+	sic_client=$BG_PID
+	wait_for_line "$S_OUT" '^closing ' 15
+	sleep 0.15
+	kill -TERM "$(sed -n 's/^closing //p' "$S_OUT")"
+	wait_exit "$SERVER" 10
+	check_eq "signal-in-close: the handler's _exit() ran inside close() (exit status)" 0 "$EXIT_STATUS"
+	wait_exit "$sic_client" 10
+	check_eq "signal-in-close: all 4 MiB, clean EOF" "bytes $BIG eof" "$(grep '^bytes ' "$WORK/sic.out")"
+	check_eq "signal-in-close: the kernel sent no reset" 0 $(($(out_rsts) - before))
+
+	# The parent closes its copy (dup2() over it, held 0.5 s by strace
+	# after the decision) while its child exits normally: each used to
+	# leave the connection armed for the other.
+	before=$(out_rsts)
+	SERVER_WRAPPER=(strace -o /dev/null -e trace=dup2 -e inject=dup2:delay_enter=500000)
+	start_server crash close-and-child-exit
+	SERVER_WRAPPER=()
+	RESULT=$("$NOTW_PROGS/linger_client" --timeout 10 127.0.0.1 "$PORT" | grep '^bytes ')
+	wait_exit "$SERVER" 10
+	check_eq "close-and-child-exit: the last close is graceful: a clean EOF" "bytes 0 eof" "$RESULT"
+	check_eq "close-and-child-exit: the kernel sent no reset" 0 $(($(out_rsts) - before))
+
+	# A child that sets its own SO_LINGER keeps it through the parent's close.
+	before=$(out_rsts)
+	start_server crash child-own-linger
+	RESULT=$("$NOTW_PROGS/linger_client" --timeout 10 127.0.0.1 "$PORT" | grep '^bytes ')
+	wait_exit "$SERVER" 10
+	check "child-own-linger: the kernel still has the child's SO_LINGER{1,5} after the parent's close" \
+		grep -qx "child linger 1 5" "$S_OUT"
+	check_eq "child-own-linger: all 4 MiB, clean EOF" "bytes $BIG eof" "$RESULT"
+	check_eq "child-own-linger: the kernel sent no reset" 0 $(($(out_rsts) - before))
+
+	# A child made by each way of forking execs a program that writes on the
+	# connection later; the parent sets its own SO_LINGER, which must not
+	# arm the socket again (the child's exec disarmed it), and is killed.
+	for how in fork _Fork syscall-fork clone; do
+		before=$(out_rsts)
+		start_server crash "rearm-$how"
+		start_bg "$WORK/ra.out" "$WORK/ra.err" "$NOTW_PROGS/linger_client" --timeout 10 127.0.0.1 "$PORT"
+		ra_client=$BG_PID
+		wait_for_line "$S_OUT" '^held$'
+		kill -KILL "$SERVER"
+		wait_exit "$SERVER" 10
+		wait_exit "$ra_client" 10
+		check_eq "rearm-$how: the exec'd child's answer arrives after the parent's crash: clean EOF" \
+			"bytes $BIG eof" "$(grep '^bytes ' "$WORK/ra.out")"
+		check_eq "rearm-$how: the kernel sent no reset" 0 $(($(out_rsts) - before))
+	done
 	;;
 net)
 	start_server crash safety-net

@@ -52,7 +52,10 @@ start_server() {
 	PORT=$((PORT + 1))
 	S_OUT=$WORK/server.$PORT.out
 	S_ERR=$WORK/server.$PORT.err
-	start_bg "$S_OUT" "$S_ERR" "${runner[@]}" "${SERVER_PROG:-$NOTW_PROGS/linger_server}" "$@" "$PORT"
+	# SERVER_WRAPPER (an array, may be empty): a command the server runs
+	# under (strace, to widen a window).
+	start_bg "$S_OUT" "$S_ERR" ${SERVER_WRAPPER[@]+"${SERVER_WRAPPER[@]}"} "${runner[@]}" \
+		"${SERVER_PROG:-$NOTW_PROGS/linger_server}" "$@" "$PORT"
 	SERVER=$BG_PID
 	wait_for_line "$S_OUT" "^listening $PORT\$" || not_ok "server on $PORT did not start"
 }

@@ -58,6 +58,7 @@
  *   vfork-exit-crash      vfork(); the child's exec fails and it calls exit()
  *                         (destructors run in the parent's memory); then the
  *                         parent prints "held" and waits to be killed
+ *   vfork-exit-crash-cloexec  the same with a close-on-exec connection
  *   vfork-execl N         (no connection) N times vfork() + execl("/bin/true"):
  *                         prints "rss-growth KB" of the parent
  *   exec-many-fds         2,000 files open, a close-on-exec connection, exec of
@@ -84,6 +85,27 @@
  *                         (accept-write)
  *   sendmsg-efault        (no connection) sendmsg() with a bad message pointer:
  *                         prints "sendmsg RC ERRNO"
+ *   fork-fclose           fork() a helper child that keeps the connection;
+ *                         answer 1 MiB through stdio with a 2 MiB buffer and
+ *                         fclose(); print "closed HELPERPID", wait to be killed
+ *   late-linger           a library's destructor, after libnotw's, sets
+ *                         SO_LINGER{1,5} on the connection; exit()
+ *   syscall-exit          the only thread ends with syscall(SYS_exit)
+ *   signal-in-close       fork() a helper that exits at once; a SIGTERM
+ *                         handler calls _exit(0); print "closing PID" and
+ *                         close() (the test sends SIGTERM during the close)
+ *   close-and-child-exit  fork() a child that exit()s 0.1 s after a word from
+ *                         the parent; the parent sends the word and closes its
+ *                         copy with dup2() of /dev/null over it (nothing is
+ *                         written: the client sees EOF or a reset)
+ *   child-own-linger      fork(); the child sets SO_LINGER{1,5}, the parent
+ *                         closes its copy, the child prints the kernel's
+ *                         "child linger ONOFF SECS", writes 4 MiB and closes
+ *   rearm-HOW             HOW (fork, _Fork, syscall-fork, clone) a child that
+ *                         execs "write-later FD" (writes after 0.5 s); the
+ *                         parent then sets SO_LINGER{1,5}, prints "held" and
+ *                         waits to be killed
+ *   write-later FD        (internal) wait 0.5 s, write 4 MiB on FD, close
  *   receive-write FD      (internal) receive a connection on FD, write, close
  *   passed-listener       the listener made after a fork() and passed over a
  *                         socketpair (SCM_RIGHTS) to the child, which execs this
@@ -115,6 +137,7 @@
 #define BIG (4 << 20)
 
 void late_lib_serve_at_exit(int listener);
+void late_lib_set_linger_at_exit(int fd, int onoff, int secs);
 
 extern char **environ;
 
@@ -363,9 +386,9 @@ static int dups9(int port)
 	return write_big_and_close(c);
 }
 
-static int vfork_exit_crash(int l)
+static int vfork_exit_crash(int l, int accept_flags)
 {
-	int c = accept_one(l, 0);
+	int c = accept_one(l, accept_flags);
 	pid_t pid = vfork();
 	if (pid == 0) {
 		execl("/nonexistent/notw-test", "x", (char *)NULL);
@@ -377,6 +400,174 @@ static int vfork_exit_crash(int l)
 	for (;;)
 		pause();
 	(void)c;
+}
+
+static int fork_fclose(int l)
+{
+	int c = accept_one(l, 0);
+	int size = BIG;
+	setsockopt(c, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+	pid_t helper = fork();
+	if (helper == 0) {
+		pause();
+		_exit(0);
+	}
+	FILE *f = fdopen(c, "w");
+	static char buffer[2 << 20], reply[1 << 20];
+	if (f == NULL || setvbuf(f, buffer, _IOFBF, sizeof buffer) != 0)
+		return 2;
+	/* all of it in the stream's buffer: written out by fclose() itself */
+	if (fwrite(reply, 1, sizeof reply, f) != sizeof reply || fclose(f) != 0)
+		return 2;
+	printf("closed %d\n", (int)helper);
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
+static int late_linger(int l)
+{
+	int c = accept_one(l, 0);
+	write_big(c);
+	late_lib_set_linger_at_exit(c, 1, 5);
+	return 0; /* the exit closes it, after the late destructor */
+}
+
+static int syscall_exit(int l)
+{
+	int c = accept_one(l, 0);
+	write_big(c);
+	syscall(SYS_exit, 0);
+	return 2;
+}
+
+static void exit_at_once(int sig)
+{
+	(void)sig;
+	_exit(0);
+}
+
+static int signal_in_close(int l)
+{
+	int c = accept_one(l, 0);
+	pid_t helper = fork();
+	if (helper == 0)
+		_exit(0);
+	waitpid(helper, NULL, 0);
+	signal(SIGTERM, exit_at_once);
+	write_big(c);
+	printf("closing %d\n", (int)getpid());
+	fflush(stdout);
+	close(c);
+	return 3; /* the handler did not run during the close */
+}
+
+static int close_and_child_exit(int l)
+{
+	int c = accept_one(l, 0);
+	int word[2];
+	if (pipe(word) != 0)
+		return 2;
+	pid_t child = fork();
+	if (child == 0) {
+		char ch;
+		if (read(word[0], &ch, 1) != 1)
+			_exit(2);
+		usleep(100000);
+		exit(0); /* a normal exit: the destructors run */
+	}
+	int devnull = open("/dev/null", O_RDONLY);
+	if (devnull < 0 || write(word[1], "x", 1) != 1)
+		return 2;
+	/* the implicit close of c; the test delays the dup2 system call */
+	if (dup2(devnull, c) != c)
+		return 2;
+	waitpid(child, NULL, 0);
+	return 0;
+}
+
+static int child_own_linger(int l)
+{
+	int c = accept_one(l, 0);
+	int set[2], closed[2];
+	if (pipe(set) != 0 || pipe(closed) != 0)
+		return 2;
+	pid_t child = fork();
+	if (child == 0) {
+		struct linger own = { 1, 5 };
+		char ch;
+		if (setsockopt(c, SOL_SOCKET, SO_LINGER, &own, sizeof own) != 0 || write(set[1], "x", 1) != 1 ||
+		    read(closed[0], &ch, 1) != 1)
+			_exit(2);
+		struct linger kernel;
+		socklen_t len = sizeof kernel;
+		/* the kernel's own answer, past the library's getsockopt() */
+		if (syscall(SYS_getsockopt, c, SOL_SOCKET, SO_LINGER, &kernel, &len) != 0)
+			_exit(2);
+		printf("child linger %d %d\n", kernel.l_onoff, kernel.l_linger);
+		fflush(stdout);
+		_exit(write_big_and_close(c));
+	}
+	char ch;
+	if (read(set[0], &ch, 1) != 1)
+		return 2;
+	close(c);
+	if (write(closed[1], "x", 1) != 1)
+		return 2;
+	int status = 0;
+	waitpid(child, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 2;
+}
+
+static char *rearm_self;
+static int rearm_fd;
+
+static int exec_write_later(void *unused)
+{
+	(void)unused;
+	char number[16];
+	snprintf(number, sizeof number, "%d", rearm_fd);
+	execl(rearm_self, rearm_self, "write-later", number, (char *)NULL);
+	_exit(2);
+}
+
+static char rearm_stack[1 << 16] __attribute__((aligned(16)));
+
+/* A child made by HOW execs a program that writes on the connection
+ * later; the parent sets its own SO_LINGER meanwhile and is then killed. */
+static int rearm_after_child_exec(int l, char *self, const char *how)
+{
+	rearm_fd = accept_one(l, 0);
+	rearm_self = self;
+	pid_t pid;
+	if (strcmp(how, "fork") == 0)
+		pid = fork();
+	else if (strcmp(how, "_Fork") == 0)
+		pid = _Fork();
+	else if (strcmp(how, "syscall-fork") == 0)
+		pid = (pid_t)syscall(SYS_fork);
+	else if (strcmp(how, "clone") == 0)
+		pid = clone(exec_write_later, rearm_stack + sizeof rearm_stack, SIGCHLD, NULL);
+	else
+		return 2;
+	if (pid == 0)
+		return exec_write_later(NULL);
+	if (pid < 0)
+		return 2;
+	usleep(200000); /* the child has exec'd */
+	struct linger own = { 1, 5 };
+	if (setsockopt(rearm_fd, SOL_SOCKET, SO_LINGER, &own, sizeof own) != 0)
+		return 2;
+	printf("held\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
+static int write_later(int fd)
+{
+	usleep(500000);
+	return write_big_and_close(fd);
 }
 
 static long rss_kb(void)
@@ -710,6 +901,8 @@ int main(int argc, char **argv)
 		return sendmsg_efault();
 	if (strcmp(how, "receive-write") == 0)
 		return receive_write(atoi(argv[2]));
+	if (strcmp(how, "write-later") == 0)
+		return write_later(atoi(argv[2]));
 	int l = listener(atoi(argv[2]));
 	if (strcmp(how, "syscall-accept") == 0) {
 		int c = (int)syscall(SYS_accept4, l, NULL, NULL, 0);
@@ -726,6 +919,20 @@ int main(int argc, char **argv)
 		return own_reset_exec(l, argv[0]);
 	if (strcmp(how, "fork-snapshot") == 0)
 		return fork_snapshot(l);
+	if (strcmp(how, "fork-fclose") == 0)
+		return fork_fclose(l);
+	if (strcmp(how, "late-linger") == 0)
+		return late_linger(l);
+	if (strcmp(how, "syscall-exit") == 0)
+		return syscall_exit(l);
+	if (strcmp(how, "signal-in-close") == 0)
+		return signal_in_close(l);
+	if (strcmp(how, "close-and-child-exit") == 0)
+		return close_and_child_exit(l);
+	if (strcmp(how, "child-own-linger") == 0)
+		return child_own_linger(l);
+	if (strncmp(how, "rearm-", 6) == 0)
+		return rearm_after_child_exec(l, argv[0], how + 6);
 	if (strncmp(how, "spawn-listener-", 15) == 0)
 		return spawn_listener(l, argv[0], how + 15);
 	if (strcmp(how, "spawn-conn") == 0)
@@ -743,7 +950,9 @@ int main(int argc, char **argv)
 	if (strcmp(how, "fork-helper-kill") == 0)
 		return fork_helper_kill(l);
 	if (strcmp(how, "vfork-exit-crash") == 0)
-		return vfork_exit_crash(l);
+		return vfork_exit_crash(l, 0);
+	if (strcmp(how, "vfork-exit-crash-cloexec") == 0)
+		return vfork_exit_crash(l, SOCK_CLOEXEC);
 	if (strcmp(how, "exec-many-fds") == 0)
 		return exec_many_fds(l);
 	if (strcmp(how, "close-range-einval") == 0 && close_range((unsigned)l, ~0u, 0x80) == 0)

@@ -7,12 +7,29 @@
 #include <unistd.h>
 
 void late_lib_serve_at_exit(int listener);
+void late_lib_set_linger_at_exit(int fd, int onoff, int secs);
 
 static int late_listener = -1;
+static int late_linger_fd = -1;
+static struct linger late_linger;
 
 void late_lib_serve_at_exit(int listener)
 {
 	late_listener = listener;
+}
+
+/* The program's own SO_LINGER, set on fd after libnotw's destructor. */
+void late_lib_set_linger_at_exit(int fd, int onoff, int secs)
+{
+	late_linger_fd = fd;
+	late_linger.l_onoff = onoff;
+	late_linger.l_linger = secs;
+}
+
+__attribute__((destructor)) static void set_linger_late(void)
+{
+	if (late_linger_fd >= 0)
+		setsockopt(late_linger_fd, SOL_SOCKET, SO_LINGER, &late_linger, sizeof late_linger);
 }
 
 __attribute__((destructor)) static void serve_late(void)

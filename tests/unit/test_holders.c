@@ -1,9 +1,7 @@
 /* Unit tests for shim/holders.c (which descriptors of this process refer to
- * one socket) and shim/family.c (which children may still hold one), on
- * real descriptors. The fail-safe property under test: a record may only
- * ever err towards "no other holder". */
+ * one socket), on real descriptors. The fail-safe property under test: a
+ * record may only ever err towards "no other holder". */
 #define _GNU_SOURCE
-#include "family.h"
 #include "fdtable.h"
 #include "holders.h"
 
@@ -22,16 +20,21 @@ static int dup_tracked(int fd)
 	int copy = dup(fd);
 	ck_assert_int_ge(copy, 0);
 	unsigned rec = notw_holders_join(fd, copy);
-	notw_fd_set_aux(copy, notw_aux_make(notw_family_gen(), rec));
+	notw_fd_set_aux(copy, notw_aux_make(notw_aux_birth(notw_fd_aux(fd)), rec));
+	notw_fd_set(copy, notw_fd_get(fd));
 	return copy;
 }
 
-/* What the close hook does before the real close. */
+/* What the close hook does before the real close (shim/linger-protocol.md,
+ * rule C): mark, look for another holder, forget, leave the record. */
 static bool leave_and_close(int fd)
 {
 	unsigned rec = notw_aux_record(notw_fd_aux(fd));
+	notw_fd_mark_sc(fd, NOTW_FD_CLOSING);
+	bool other = rec != 0 && notw_holders_other_open(fd, rec);
 	notw_fd_forget_sc(fd, notw_fd_aux(fd));
-	bool other = rec != 0 && notw_holders_leave(fd, rec);
+	if (rec != 0)
+		notw_holders_leave(fd, rec);
 	close(fd);
 	return other;
 }
@@ -151,45 +154,6 @@ START_TEST(test_two_threads_never_both_keep_it)
 }
 END_TEST
 
-/* A child forked since the socket was born holds it under the same number;
- * once it closed it, it no longer does. */
-START_TEST(test_child_holds_until_it_closes)
-{
-	notw_family_set_pid(getpid());
-	int fd = new_socket();
-	uint32_t birth = notw_family_gen();
-	ck_assert(!notw_family_child_holds(fd, birth));
-	int go[2];
-	ck_assert_int_eq(pipe(go), 0);
-	notw_family_prepare_fork();
-	pid_t pid = fork();
-	if (pid == 0) {
-		char c;
-		if (read(go[0], &c, 1) == 1)
-			close(fd);
-		pause();
-		_exit(0);
-	}
-	notw_family_parent_forked(pid);
-	ck_assert(notw_family_forked_since(birth));
-	ck_assert(notw_family_child_holds(fd, birth));
-	/* born after the fork: the child cannot hold it */
-	int later = new_socket();
-	ck_assert(!notw_family_child_holds(later, notw_family_gen()));
-	ck_assert_int_eq(write(go[1], "x", 1), 1);
-	bool released = false;
-	for (int i = 0; i < 200 && !released; i++) {
-		released = !notw_family_child_holds(fd, birth);
-		usleep(5000);
-	}
-	ck_assert(released);
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	close(later);
-	close(fd);
-}
-END_TEST
-
 static Suite *holders_suite(void)
 {
 	Suite *s = suite_create("holders");
@@ -200,7 +164,6 @@ static Suite *holders_suite(void)
 	tcase_add_test(tc, test_more_than_the_record_holds);
 	tcase_add_test(tc, test_options_reach_every_duplicate);
 	tcase_add_test(tc, test_two_threads_never_both_keep_it);
-	tcase_add_test(tc, test_child_holds_until_it_closes);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;

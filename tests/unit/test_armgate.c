@@ -1,0 +1,146 @@
+/* Unit tests for shim/armgate.c, the arming gate of
+ * shim/linger-protocol.md: births, the fork counters, stop and pause, and
+ * the wait that pairs each fork and walk with the arming sections of other
+ * threads. */
+#define _GNU_SOURCE
+#include "armgate.h"
+
+#include <check.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <time.h>
+#include <unistd.h>
+
+START_TEST(test_alone_until_a_fork_begins)
+{
+	uint32_t birth = notw_armgate_birth();
+	ck_assert(notw_armgate_alone_since(birth));
+	ck_assert(notw_armgate_may_arm(birth));
+	notw_armgate_fork_begin();
+	ck_assert(!notw_armgate_alone_since(birth));
+	/* born while the fork is under way: never armed, even after it */
+	uint32_t during = notw_armgate_birth();
+	ck_assert(!notw_armgate_may_arm(during));
+	notw_armgate_fork_parent();
+	ck_assert(!notw_armgate_may_arm(during));
+	ck_assert(!notw_armgate_may_arm(birth));
+	uint32_t after = notw_armgate_birth();
+	ck_assert(notw_armgate_may_arm(after));
+}
+END_TEST
+
+START_TEST(test_vfork_exec_ends_every_earlier_birth)
+{
+	uint32_t birth = notw_armgate_birth();
+	notw_armgate_vfork_exec();
+	ck_assert(!notw_armgate_may_arm(birth));
+	ck_assert(notw_armgate_may_arm(notw_armgate_birth()));
+}
+END_TEST
+
+START_TEST(test_exec_pauses_and_resumes)
+{
+	uint32_t birth = notw_armgate_birth();
+	notw_armgate_pause();
+	ck_assert(notw_armgate_stopped());
+	ck_assert(!notw_armgate_may_arm(birth));
+	notw_armgate_resume();
+	ck_assert(!notw_armgate_stopped());
+	ck_assert(notw_armgate_may_arm(birth));
+}
+END_TEST
+
+/* A fork begun while another thread is inside an arming section returns
+ * only once that section is over: the child's copy of memory is then
+ * taken after the arm. */
+static volatile int section_over;
+static pthread_barrier_t in_section;
+
+static void *slow_section(void *arg)
+{
+	(void)arg;
+	notw_armgate_enter();
+	pthread_barrier_wait(&in_section);
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	nanosleep(&ts, NULL);
+	section_over = 1;
+	notw_armgate_leave();
+	return NULL;
+}
+
+START_TEST(test_fork_waits_for_another_threads_section)
+{
+	pthread_t t;
+	pthread_barrier_init(&in_section, NULL, 2);
+	section_over = 0;
+	ck_assert_int_eq(pthread_create(&t, NULL, slow_section, NULL), 0);
+	pthread_barrier_wait(&in_section);
+	notw_armgate_fork_begin();
+	ck_assert_int_eq(section_over, 1);
+	notw_armgate_fork_parent();
+	pthread_join(t, NULL);
+	pthread_barrier_destroy(&in_section);
+}
+END_TEST
+
+/* A signal handler that exits while its own thread is inside a section
+ * must not wait for itself. */
+START_TEST(test_wait_skips_own_section)
+{
+	struct timespec t0, t1;
+	notw_armgate_enter();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	notw_armgate_wait();
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	notw_armgate_leave();
+	long us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;
+	ck_assert_int_lt(us, 500);
+}
+END_TEST
+
+/* The forked child starts with no fork or section under way. */
+START_TEST(test_child_starts_clear)
+{
+	notw_armgate_fork_begin();
+	notw_armgate_enter();
+	notw_armgate_fork_child();
+	ck_assert(notw_armgate_may_arm(notw_armgate_birth()));
+}
+END_TEST
+
+START_TEST(test_stop_is_for_good)
+{
+	notw_armgate_stop();
+	ck_assert(notw_armgate_stopped());
+	ck_assert(!notw_armgate_may_arm(notw_armgate_birth()));
+	notw_armgate_resume(); /* an exec's resume does not undo an exit */
+	ck_assert(notw_armgate_stopped());
+}
+END_TEST
+
+static Suite *armgate_suite(void)
+{
+	Suite *s = suite_create("armgate");
+	TCase *tc = tcase_create("armgate");
+	/* each test in a process of its own (Check forks): the gate is
+	 * process-wide state */
+	tcase_add_test(tc, test_alone_until_a_fork_begins);
+	tcase_add_test(tc, test_vfork_exec_ends_every_earlier_birth);
+	tcase_add_test(tc, test_exec_pauses_and_resumes);
+	tcase_add_test(tc, test_fork_waits_for_another_threads_section);
+	tcase_add_test(tc, test_wait_skips_own_section);
+	tcase_add_test(tc, test_child_starts_clear);
+	tcase_add_test(tc, test_stop_is_for_good);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(armgate_suite());
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
