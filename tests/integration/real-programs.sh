@@ -40,9 +40,13 @@
 . "$(dirname "$0")/linger-lib.sh"
 
 # What the crash check expects under NOTW_LINGER=crash, per program:
-# "covered" = SIGKILL leaves no timewait socket; "not-covered" = the library
-# cannot protect it, the count is only reported (the graceful-load checks
-# apply to every program all the same).
+# "covered" = SIGKILL leaves no timewait socket; "timewait" = the library
+# leaves the connections unprotected by design (fork per connection: the
+# parent disarms at its close, shim/linger-protocol.md): one timewait
+# socket per connection and a clean EOF for every client, as without the
+# library; "not-covered" = the library cannot protect it, the count is
+# only reported (the graceful-load checks apply to every program all the
+# same).
 declare -A CRASH_EXPECT=(
 	[nginx]=covered                 # master + 2 workers (pre-fork)
 	[nginx-reload]=covered          # SIGHUP during the load: new workers
@@ -51,14 +55,14 @@ declare -A CRASH_EXPECT=(
 	[node-http]=covered             # libuv closes through syscall(SYS_close)
 	[node-net]=covered
 	[busybox-nc]=not-covered        # nc -ll -e cat: vfork + exec per connection: the connection survives exec, disarmed
-	[busybox-httpd]=covered         # fork per connection
+	[busybox-httpd]=timewait        # fork per connection
 	[socat]=not-covered             # TCP-LISTEN,fork EXEC:cat: the connection leaks into cat's exec, disarmed there
 	[python-threading]=covered      # socketserver.ThreadingTCPServer
-	[python-forking]=not-covered    # socketserver.ForkingTCPServer: covered when the parent closes its copy before the child writes (a race: most connections)
+	[python-forking]=timewait       # socketserver.ForkingTCPServer: fork per connection
 	[redis]=covered
 	[memcached]=covered             # sets SO_LINGER{0,0} itself
 	[haproxy]=covered               # master-worker, in front of busybox httpd; sets SO_LINGER{0,0} itself
-	[dropbear]=not-covered          # fork per connection: covered when the parent closes its copy before the child writes its banner (a race, as python-forking: most connections); sets SO_LINGER{1,5} itself
+	[dropbear]=timewait             # fork per connection; sets SO_LINGER{1,5} itself
 )
 
 PROGRAM=${1:-}
@@ -462,6 +466,10 @@ crash with "$PORT"
 echo "# under the library: SIGKILL left $TW timewait sockets; clients: $ENDED"
 if [ "$EXPECT" = covered ]; then
 	check_eq "crash: SIGKILL of every process leaves no timewait socket (clients: $ENDED)" 0 "$TW"
+elif [ "$EXPECT" = timewait ]; then
+	check_eq "crash: SIGKILL of every process leaves one timewait socket per connection, as without the library" \
+		"$N_HELD" "$TW"
+	check_eq "crash: every client saw a clean EOF, no reset" "ended eof=$N_HELD reset=0 error=0 open=0" "$ENDED"
 elif [ "$TW" -gt 0 ]; then
 	ok "crash: SIGKILL of every process (not covered: $TW timewait, expected)"
 else
