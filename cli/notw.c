@@ -4,39 +4,56 @@
  * table of commands, one dispatcher; each command parses its own options. */
 #include "command.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
-	const char *synopsis; /* after "notw NAME" */
+	/* after "notw NAME", as the command's own usage writes it (notw
+	 * NAME --help); one line per form. The man page's SYNOPSIS, the README
+	 * and the bash completion are checked against it (tests/check-docs.py). */
+	const char *synopsis;
 	const char *summary;
 };
 
 static const struct command commands[] = {
 	{ "run", cmd_run, "[OPTIONS] [--] PROGRAM [ARGS...]", "run PROGRAM under libnotw" },
-	{ "status", cmd_status, "[--json] [--netns NS] PORT|ADDR:PORT", "what holds a TCP port" },
-	{ "reap", cmd_reap, "[--dry-run] [--json] [--netns NS] PORT|ADDR:PORT",
+	{ "status", cmd_status, "[--json] [--netns NAME|PATH|PID] PORT|ADDR:PORT", "what holds a TCP port" },
+	{ "reap", cmd_reap, "[--dry-run] [--json] [--netns NAME|PATH|PID] PORT|ADDR:PORT",
 	  "destroy the leftovers that hold a TCP port" },
 	{ "check-config", cmd_check_config, "[--program NAME|PATH] [FILE]",
 	  "check a policy file, show its effect" },
 	{ "enable", cmd_enable, "[--root DIR] [--library PATH]", "add libnotw to /etc/ld.so.preload" },
 	{ "disable", cmd_disable, "[--root DIR] [--library PATH]", "remove libnotw from /etc/ld.so.preload" },
-	{ "attach", cmd_attach, "(--cgroup PATH|--pid PID|--unit NAME|--pin NAME) [--ports LIST]",
+	{ "attach", cmd_attach, "(--cgroup PATH | --pid PID | --unit NAME) [--ports LIST] [--whole-machine]\n"
+	  "--pin NAME [--ports LIST]",
 	  "SO_REUSEADDR for every program of a cgroup (BPF), no library needed" },
-	{ "detach", cmd_detach, "(--cgroup PATH|--pid PID|--unit NAME|--id ID|--pin NAME)",
+	{ "detach", cmd_detach, "(--cgroup PATH | --pid PID | --unit NAME | --id ID | --pin NAME)",
 	  "undo notw attach" },
 	{ "attached", cmd_attached, "[--json]", "what notw attach attached: ports, counters" },
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
+/* "notw NAME FORM" for each line of the synopsis, then the summary. */
+static void print_command(FILE *out, const struct command *c, bool first)
+{
+	const char *form = c->synopsis;
+	do {
+		size_t n = strcspn(form, "\n");
+		fprintf(out, "%s notw %s %.*s\n", first ? "usage:" : "      ", c->name, (int)n, form);
+		first = false;
+		form += n + (form[n] == '\n');
+	} while (*form != '\0');
+	fprintf(out, "%*s%s\n", 17, "", c->summary);
+}
+
 static void usage(FILE *out)
 {
 	for (size_t i = 0; i < N_COMMANDS; i++)
-		fprintf(out, "%s notw %s %s\n%*s%s\n", i == 0 ? "usage:" : "      ", commands[i].name,
-			commands[i].synopsis, 17, "", commands[i].summary);
+		print_command(out, &commands[i], i == 0);
 	fprintf(out, "       notw --version | --help | COMMAND --help\n");
 }
 

@@ -29,8 +29,11 @@
  *      on|off with its line in the usage, check-config's line and the
  *      debug line all follow from it; the code that acts on it reads
  *      notw_active_policy.keepalive.
- *   3. The man pages: libnotw(7) (ENVIRONMENT), notw.ini(5) (KEYS); and a
- *      commented line in config/notw.ini, the key in tests/fuzz/notw.dict.
+ *   3. The man pages: libnotw(7) (ENVIRONMENT), notw.ini(5) (KEYS), and
+ *      notw(1) (OPTIONS) for its option; a commented line in
+ *      config/notw.ini, the key in tests/fuzz/notw.dict, a row of README.md's
+ *      settings table, and its option in the bash completion
+ *      (config/bash-completion/notw). tests/check-docs.py checks each.
  * The unit tests (tests/unit/test_settings.c) check every entry: a key,
  * a variable, an option, a help line, a default, and that what is
  * printed reads back the same. */

@@ -232,12 +232,16 @@ check_eq "... no error or warning" "" "$(grep -E '^[EW]: ' "$WORK/lintian.out" |
 dpkg-deb -c "$DEB" | awk '{print $6}' | sed 's|^\./|/|' >"$WORK/contents"
 for f in "$LIB" /usr/bin/notw /usr/share/man/man1/notw.1.gz /usr/share/man/man5/notw.ini.5.gz \
 	/usr/share/man/man7/libnotw.7.gz /usr/share/doc/notw/examples/notw.ini \
-	/usr/share/doc/notw/examples/systemd/notw.conf /usr/share/doc/notw/copyright; do
+	/usr/share/doc/notw/examples/systemd/notw.conf /usr/share/doc/notw/copyright \
+	/usr/share/bash-completion/completions/notw /usr/share/doc/notw/README.md.gz \
+	/usr/share/doc/notw/docs/zero-linger.md.gz; do
 	check "the package holds $f" grep -Fqx "$f" "$WORK/contents"
 done
 check_eq "... nothing under /etc (no policy file, nothing that acts by itself)" "" "$(grep '^/etc' "$WORK/contents" || true)"
 dpkg-deb --fsys-tarfile "$DEB" | tar -xOf - ./usr/share/doc/notw/examples/systemd/notw.conf >"$WORK/notw.conf"
 check "the systemd drop-in preloads the package's library" grep -Fqx "Environment=LD_PRELOAD=$LIB" "$WORK/notw.conf"
+dpkg-deb --fsys-tarfile "$DEB" | tar -xOf - ./usr/share/man/man7/libnotw.7.gz | gzip -d >"$WORK/libnotw.7"
+check "libnotw(7) names the package's library" grep -Fqx ".BI LD_PRELOAD= $LIB" "$WORK/libnotw.7"
 
 # --- install, use, upgrade, remove: in the throwaway root
 export WORK DEB VERSION LIB
