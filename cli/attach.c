@@ -143,33 +143,6 @@ static int parse_args(int argc, char **argv, bool attach, struct request *r)
 	return attach_selector_check(argv[0], &r->s) ? -1 : EXIT_USAGE;
 }
 
-static const char *step_failure(enum bind_step step)
-{
-	switch (step) {
-	case BIND_STEP_LOAD:
-		return "the kernel refused to load the bind programs";
-	case BIND_STEP_ATTACH4:
-		return "the kernel refused to attach the cgroup/bind4 program";
-	case BIND_STEP_ATTACH6:
-		return "the kernel refused to attach the cgroup/bind6 program (cgroup/bind4 was detached again)";
-	case BIND_STEP_PIN:
-		return "cannot pin the programs in " PINS_ROOT;
-	}
-	return "failed";
-}
-
-static const char *failure_hint(enum bind_step step, int err)
-{
-	/* The programs read the socket through the kernel's BTF (CO-RE). */
-	if (step == BIND_STEP_LOAD && access("/sys/kernel/btf/vmlinux", R_OK) != 0)
-		return " (the kernel has no BTF, /sys/kernel/btf/vmlinux: CONFIG_DEBUG_INFO_BTF)";
-	if (err == -EPERM || err == -EACCES)
-		return " (needs CAP_BPF and CAP_NET_ADMIN)";
-	if (err == -EINVAL || err == -EOPNOTSUPP || err == -ENOTSUP)
-		return " (a kernel without the cgroup/bind4 and cgroup/bind6 hooks, or without bpf_setsockopt there)";
-	return "";
-}
-
 /* A new entry: built in staging with an empty port set, renamed into place,
  * then given its ports (the moment both programs start to act). */
 static int install_new(const struct attach_target *t, const char *where, const struct notw_bind_ports *set)
@@ -186,8 +159,8 @@ static int install_new(const struct attach_target *t, const char *where, const s
 		rc = -errno;
 	if (rc != 0) {
 		pin_temp_discard(t->kind, t->name);
-		say(stderr, "notw attach: %s: %s: %E%s", where, step_failure(step), -rc,
-		    step == BIND_STEP_PIN ? "" : failure_hint(step, rc));
+		say(stderr, "notw attach: %s: %s: %E%s", where, bind_engine_step_text(step), -rc,
+		    step == BIND_STEP_PIN ? "" : bind_engine_hint(step, rc));
 		return EXIT_NOT_DONE;
 	}
 	rc = bind_engine_set_ports(final, set);

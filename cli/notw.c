@@ -27,7 +27,9 @@ static const struct command commands[] = {
 	  "SO_REUSEADDR for every program of a cgroup (BPF), no library needed" },
 	{ "detach", cmd_detach, "(--cgroup PATH|--pid PID|--unit NAME|--id ID|--pin NAME)",
 	  "undo notw attach" },
-	{ "attached", cmd_attached, "[--json]", "what notw attach attached: ports, counters" },
+	{ "attached", cmd_attached, "[--json]", "what notw attach and notw oci-hook attached: ports, counters" },
+	{ "oci-hook", cmd_oci_hook, "createRuntime|prestart|poststop",
+	  "an OCI runtime's hook: notw attach for a container that asks (io.notw.ports)" },
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
