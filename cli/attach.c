@@ -3,6 +3,7 @@
  * set-id, with file capabilities, raw system calls, containers. */
 #include "attach_target.h"
 #include "bind_engine.h"
+#include "bind_plain.h"
 #include "bpf_pins.h"
 #include "command.h"
 #include "options.h"
@@ -249,6 +250,25 @@ int cmd_attach(int argc, char **argv)
 	return status;
 }
 
+/* What notw oci-hook attached to the cgroup (no pins: found on the cgroup
+ * itself), detached; the programs of pinned links are left to the pins.
+ * Returns how many instances were detached, or -errno. */
+static int detach_unpinned(const struct attach_target *t)
+{
+	struct plain_instance pi[8];
+	if (t->cgroup_fd < 0)
+		return 0;
+	int n = bind_plain_find_unpinned(t->cgroup_fd, t->cgroup_id, pi, 8), done = 0;
+	for (int i = 0; i < n; i++) {
+		int rc = bind_plain_detach(t->cgroup_fd, &pi[i]);
+		if (rc == 0)
+			done++;
+		else
+			return rc;
+	}
+	return n < 0 ? n : done;
+}
+
 /* The ports emptied first: both programs stop acting at the same moment,
  * whatever happens to the removal of their pins after. */
 static int detach_target(const struct attach_target *t)
@@ -258,11 +278,19 @@ static int detach_target(const struct attach_target *t)
 	char where[8192], final[512];
 	bool empty = false;
 	attach_target_describe(t, where, sizeof where);
+	int unpinned = detach_unpinned(t);
+	if (unpinned < 0) {
+		say(stderr, "notw detach: %s: the kernel refused to detach notw oci-hook's programs: %E", where, -unpinned);
+		return EXIT_NOT_DONE;
+	}
 	if (!pins_open("detach", &pins, false, &empty))
 		return EXIT_NOT_DONE;
 	if (empty || !pin_entry_exists(t->kind, t->name)) {
 		pins_close(&pins);
-		say(stdout, "notw detach: nothing attached to %s", where);
+		if (unpinned > 0)
+			say(stdout, "notw detach: detached from %s", where);
+		else
+			say(stdout, "notw detach: nothing attached to %s", where);
 		return EXIT_DONE;
 	}
 	if (pin_entry_path(t->kind, t->name, final, sizeof final))

@@ -1,7 +1,10 @@
 #include "bind_plain.h"
 
+#include "bpf_pins.h"
+
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -121,6 +124,16 @@ int bind_plain_find(int cgroup_fd, const uint32_t *skip, size_t n_skip, struct p
 		found++;
 	}
 	return (int)found;
+}
+
+int bind_plain_find_unpinned(int cgroup_fd, uint64_t cgroup_id, struct plain_instance *out, size_t max)
+{
+	char name[24], dir[512];
+	uint32_t skip = 0;
+	snprintf(name, sizeof name, "%" PRIu64, cgroup_id);
+	if (pin_entry_path(PIN_CGROUP, name, dir, sizeof dir))
+		skip = bind_plain_pinned_prog(dir);
+	return bind_plain_find(cgroup_fd, &skip, skip != 0, out, max);
 }
 
 int bind_plain_set_ports(const struct plain_instance *pi, const struct notw_bind_ports *set)

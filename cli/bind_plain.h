@@ -24,6 +24,10 @@ struct plain_instance {
  * many, or -errno. */
 int bind_plain_find(int cgroup_fd, const uint32_t *skip, size_t n_skip, struct plain_instance *out, size_t max);
 
+/* The same, skipping the programs of notw attach's entry for the cgroup
+ * (cgroup_id), if it has one. */
+int bind_plain_find_unpinned(int cgroup_fd, uint64_t cgroup_id, struct plain_instance *out, size_t max);
+
 /* Replaces the port set of an instance. */
 int bind_plain_set_ports(const struct plain_instance *pi, const struct notw_bind_ports *set);
 

@@ -36,4 +36,10 @@ bool cgroup2_join(const char *cmd, const struct cgroup2_mount *m, const char *re
  * the mount); false when it no longer exists. */
 bool cgroup2_path_of_id(const struct cgroup2_mount *m, uint64_t id, char *out, size_t cap);
 
+/* Calls fn(fd, path, ctx) for the cgroup at the mount point and each one
+ * below it (parents first), fd open on the cgroup's directory for the
+ * call; at most 100000 cgroups, 64 levels deep; stops when fn returns
+ * false. */
+void cgroup2_walk(const struct cgroup2_mount *m, bool (*fn)(int fd, const char *path, void *ctx), void *ctx);
+
 #endif
