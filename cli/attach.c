@@ -12,15 +12,9 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <linux/capability.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-
-#ifndef CAP_BPF
-#define CAP_BPF 39
-#endif
 
 static void attach_usage(FILE *out)
 {
@@ -52,19 +46,9 @@ static void detach_usage(FILE *out)
 		"is not an error. Exit status: 0 done, 1 not done, 2 usage error.\n");
 }
 
-/* Loading the programs needs CAP_BPF (or CAP_SYS_ADMIN, before 5.8);
- * attaching them to a cgroup needs CAP_NET_ADMIN. */
 static bool privileged(const char *cmd)
 {
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct data[2];
-	memset(data, 0, sizeof data);
-	if (syscall(SYS_capget, &hdr, data) != 0)
-		return true; /* let the kernel say */
-	bool bpf = (data[CAP_BPF / 32].effective >> (CAP_BPF % 32) & 1) != 0 ||
-		   (data[CAP_SYS_ADMIN / 32].effective >> (CAP_SYS_ADMIN % 32) & 1) != 0;
-	bool net_admin = (data[CAP_NET_ADMIN / 32].effective >> (CAP_NET_ADMIN % 32) & 1) != 0;
-	if (bpf && net_admin)
+	if (bind_engine_privileged())
 		return true;
 	fprintf(stderr, "notw %s: not permitted: BPF programs on a cgroup need CAP_BPF and CAP_NET_ADMIN "
 			"(run as root)\n", cmd);

@@ -12,10 +12,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <linux/capability.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* The file names of an instance's pins. */
@@ -248,6 +250,25 @@ const char *bind_engine_hint(enum bind_step step, int err)
 	if (err == -EINVAL || err == -EOPNOTSUPP || err == -ENOTSUP)
 		return " (a kernel without the cgroup/bind4 and cgroup/bind6 hooks, or without bpf_setsockopt there)";
 	return "";
+}
+
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+/* Loading the programs needs CAP_BPF (or CAP_SYS_ADMIN, before 5.8);
+ * attaching them to a cgroup needs CAP_NET_ADMIN. */
+bool bind_engine_privileged(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+	memset(data, 0, sizeof data);
+	if (syscall(SYS_capget, &hdr, data) != 0)
+		return true; /* let the kernel say */
+	bool bpf = (data[CAP_BPF / 32].effective >> (CAP_BPF % 32) & 1) != 0 ||
+		   (data[CAP_SYS_ADMIN / 32].effective >> (CAP_SYS_ADMIN % 32) & 1) != 0;
+	bool net_admin = (data[CAP_NET_ADMIN / 32].effective >> (CAP_NET_ADMIN % 32) & 1) != 0;
+	return bpf && net_admin;
 }
 
 bool bind_engine_supported(void)

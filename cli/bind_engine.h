@@ -47,6 +47,10 @@ int bind_engine_read_counters(int fd, struct bind_counters *c);
 const char *bind_engine_step_text(enum bind_step step);
 const char *bind_engine_hint(enum bind_step step, int err);
 
+/* Has this process the capabilities to load and attach the programs
+ * (CAP_BPF or CAP_SYS_ADMIN, and CAP_NET_ADMIN)? */
+bool bind_engine_privileged(void);
+
 /* Does this kernel have the cgroup sock_addr program type at all? */
 bool bind_engine_supported(void);
 

@@ -28,6 +28,7 @@
 #include "port_set.h"
 #include "say.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -141,6 +142,11 @@ static int hook_attach(const struct oci_state *st)
 	}
 	if (st->pid <= 0)
 		return unprotected(st, "the state names no process (\"pid\")");
+	if (kill((pid_t)st->pid, 0) != 0 && errno == ESRCH)
+		return unprotected(st, "its process (the state's \"pid\") is gone");
+	if (!bind_engine_privileged())
+		return unprotected(st, "not permitted: BPF programs on a cgroup need CAP_BPF and CAP_NET_ADMIN "
+				       "(a runtime runs its hooks as root)");
 	if (!bind_engine_supported())
 		return unprotected(st, "this kernel has no cgroup BPF socket address hooks (cgroup/bind4, cgroup/bind6)");
 	int fd = container_cgroup(st, path, sizeof path, &id);
