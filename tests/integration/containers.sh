@@ -168,7 +168,7 @@ container_cgroup() {
 # run_server NAME PORT [PODMAN-OPTIONS...] -- [SERVER-ARGS...]: a detached
 # container running the server on PORT; its port in BOUND once bound.
 run_server() {
-	local name=$PREFIX-$1 port=$2 opts=() args=()
+	local tag=$1 name=$PREFIX-$1 port=$2 opts=() args=()
 	shift 2
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
 	[ $# -gt 0 ] && shift
@@ -176,7 +176,7 @@ run_server() {
 	CONTAINERS+=("$name")
 	BOUND=
 	"${PODMAN_RUN[@]}" -d --name "$name" "${opts[@]}" --rootfs "$ROOTFS" "${args[@]:-/drift_server}" "$port" \
-		>"$WORK/$1.id" 2>"$WORK/$1.err" || { sed 's/^/# /' "$WORK/$1.err"; return 1; }
+		>"$WORK/$tag.id" 2>"$WORK/$tag.err" || { sed 's/^/# /' "$WORK/$tag.err"; return 1; }
 	wait_until sh -c "podman logs '$name' 2>/dev/null | grep -q '^bound '" || return 1
 	BOUND=$(podman logs "$name" 2>/dev/null | awk '/^bound /{ print $2; exit }')
 }
@@ -349,8 +349,10 @@ hook-direct)
 	check "attach: in time (${MS} ms < 1000)" test "$MS" -lt 1000
 	PROGS=$(notw_progs_on "$CG")
 	check_eq "both programs on the cgroup" 2 "$(wc -w <<<"$PROGS")"
-	check "attached without a link (bpftool cgroup show: no link)" \
-		sh -c "! bpftool link show 2>/dev/null | grep -A2 -E '^[0-9]+: cgroup' | grep -qE 'prog $(echo $PROGS | sed 's/ /|prog /')\$'"
+	check "attached without a link (no BPF link holds them)" python3 -c '
+import json, subprocess, sys
+links = json.loads(subprocess.run(["bpftool", "--json", "link", "show"], capture_output=True, text=True).stdout or "[]")
+sys.exit(1 if any(str(l.get("prog_id")) in sys.argv[1:] for l in links) else 0)' $PROGS
 	check "nothing pinned for it" test ! -e "/sys/fs/bpf/notw/cgroup/$(stat -c %i "$CG")"
 	"$NOTW_CLI" attached --json >"$WORK/attached.json"
 	check "notw attached lists it, unpinned, with its ports" python3 -c '
@@ -458,6 +460,7 @@ churn)
 	mkdir "$CG_ROOT/$PARENT_NAME"
 	IDS=()
 	MAPIDS=()
+	CGIDS=()
 	PINS_BEFORE=$(removed_entries)
 	for ((i = 0; i < 50; i++)); do
 		name=$PREFIX-$i
@@ -465,6 +468,7 @@ churn)
 		"${PODMAN_RUN[@]}" -d --name "$name" --cgroup-parent "/$PARENT_NAME" --hooks-dir "$HOOKS" \
 			--annotation io.notw.ports=49200 --rootfs "$ROOTFS" /drift_server 0 >/dev/null 2>"$WORK/run.err" || break
 		cg=$(container_cgroup "$name") || break
+		CGIDS+=("$(stat -c %i "$cg")")
 		for p in $(notw_progs_on "$cg"); do
 			IDS+=("$p")
 			MAPIDS+=($(maps_of "$p"))
@@ -477,7 +481,8 @@ churn)
 	check "their maps are gone" wait_until all_gone map $(printf '%s\n' "${MAPIDS[@]}" | sort -u)
 	check_eq "notw attached: nothing below the parent" 0 "$(attached_below "$CG_ROOT/$PARENT_NAME")"
 	check_eq "no pinned entry left for a removed cgroup" "$PINS_BEFORE" "$(removed_entries)"
-	check_eq "nothing pinned for the containers" "" "$(ls /sys/fs/bpf/notw/cgroup 2>/dev/null | grep -xF -f <(printf '%s\n' "${IDS[@]}") )"
+	check_eq "nothing pinned for the containers' cgroups" "" \
+		"$(ls /sys/fs/bpf/notw/cgroup 2>/dev/null | grep -xF -f <(printf '%s\n' "${CGIDS[@]}"))"
 	;;
 runtime-killed)
 	need_podman
@@ -492,6 +497,7 @@ runtime-killed)
 	"${PODMAN_RUN[@]}" -d --name "$name" --cgroup-parent "/$PARENT_NAME" --hooks-dir "$HOOKS" \
 		--annotation io.notw.ports=49200 --rootfs "$ROOTFS" /drift_server 49200 >/dev/null
 	cg=$(container_cgroup "$name")
+	CGID=$(stat -c %i "$cg")
 	PROGS=$(notw_progs_on "$cg")
 	MAPS=$(for p in $PROGS; do maps_of "$p"; done)
 	check_eq "the hook attached both programs" 2 "$(wc -w <<<"$PROGS")"
@@ -505,6 +511,7 @@ runtime-killed)
 	check "the cgroup removed without any hook: the programs are gone" wait_until all_gone prog $PROGS
 	check "  and their maps" wait_until all_gone map $MAPS
 	check_eq "  notw attached lists nothing of it" 0 "$(attached_below "$cg")"
+	check "  nothing pinned for it" test ! -e "/sys/fs/bpf/notw/cgroup/$CGID"
 	;;
 *)
 	echo "unknown mode $MODE" >&2
