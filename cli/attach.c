@@ -19,7 +19,8 @@
 static void attach_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: notw attach (--cgroup PATH | --pid PID | --unit NAME) [--ports LIST] [--whole-machine]\n"
+		"usage: notw attach (--cgroup PATH | --parent PATH | --pid PID | --unit NAME) [--ports LIST]\n"
+		"                   [--whole-machine]\n"
 		"       notw attach --pin NAME [--ports LIST]\n"
 		"Attaches BPF programs to a cgroup v2 (and so to its child cgroups) that set\n"
 		"SO_REUSEADDR on every TCP socket binding one of the ports LIST (NOTW_PORTS'\n"
@@ -27,7 +28,10 @@ static void attach_usage(FILE *out)
 		"cgroup gets its port back at once after a crash, whatever the program:\n"
 		"static, set-id, with file capabilities, in a container. UDP, port 0 and\n"
 		"the other ports are left alone. --pid: the cgroup of that process (a\n"
-		"container's first process); --unit: a systemd unit's control group.\n"
+		"container's first process); --unit: a systemd unit's control group;\n"
+		"--parent: a cgroup by its path in the hierarchy (/machine.slice, /kubepods,\n"
+		"as /proc/PID/cgroup shows it), made when missing, so that containers a\n"
+		"runtime starts below it later are covered.\n"
 		"The programs stay pinned under " PINS_ROOT " after the command; attaching\n"
 		"again only replaces the ports. --pin NAME pins them without attaching, for\n"
 		"a systemd unit's BPFProgram=bind4:" PINS_ROOT "/unit/NAME/bind4 and\n"
@@ -40,7 +44,8 @@ static void attach_usage(FILE *out)
 static void detach_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: notw detach (--cgroup PATH | --pid PID | --unit NAME | --id ID | --pin NAME)\n"
+		"usage: notw detach (--cgroup PATH | --parent PATH | --pid PID | --unit NAME | --id ID |\n"
+		"                   --pin NAME)\n"
 		"Removes what notw attach attached (or pinned, --pin); --id: the cgroup id\n"
 		"notw attached shows, for a cgroup that no longer exists. Nothing attached\n"
 		"is not an error. Exit status: 0 done, 1 not done, 2 usage error.\n");
@@ -75,6 +80,7 @@ static int parse_args(int argc, char **argv, bool attach, struct request *r)
 {
 	static const struct option long_opts[] = {
 		{ "cgroup", required_argument, NULL, 'c' },
+		{ "parent", required_argument, NULL, 'a' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "unit", required_argument, NULL, 'u' },
 		{ "pin", required_argument, NULL, 'P' },
@@ -101,8 +107,9 @@ static int parse_args(int argc, char **argv, bool attach, struct request *r)
 			r->whole_machine = true;
 			continue;
 		}
-		if ((c == 'i' && !attach) || c == 'c' || c == 'p' || c == 'u' || c == 'P') {
+		if ((c == 'i' && !attach) || c == 'c' || c == 'a' || c == 'p' || c == 'u' || c == 'P') {
 			attach_select(&r->s, c, optarg);
+			r->s.make_parent = attach;
 			continue;
 		}
 		if (c == 'o' || c == 'i' || c == 'W')

@@ -151,6 +151,29 @@ bool cgroup2_join(const char *cmd, const struct cgroup2_mount *m, const char *re
 	return true;
 }
 
+bool cgroup2_make(const char *cmd, const struct cgroup2_mount *m, const char *path)
+{
+	char buf[4096];
+	size_t base = strlen(m->dir);
+	if (!copy_text(buf, sizeof buf, path) || strncmp(buf, m->dir, base) != 0)
+		return false;
+	/* Each component below the mount point, parents first. */
+	for (char *c = buf + base + 1; c <= buf + strlen(path); c++) {
+		if (*c != '/' && *c != '\0')
+			continue;
+		char saved = *c;
+		*c = '\0';
+		if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
+			say(stderr, "notw %s: cannot create the cgroup %q: %E", cmd, buf, errno);
+			return false;
+		}
+		*c = saved;
+		if (saved == '\0')
+			break;
+	}
+	return true;
+}
+
 static bool all_digits(const char *s)
 {
 	if (*s == '\0' || strlen(s) > 10)

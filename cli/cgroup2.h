@@ -32,6 +32,10 @@ bool cgroup2_of_pid(const char *cmd, const struct cgroup2_mount *m, const char *
 bool cgroup2_join(const char *cmd, const struct cgroup2_mount *m, const char *rel, char *out,
 		  size_t cap);
 
+/* Creates the cgroup path (under the mount m) and the ones above it that
+ * are missing, as mkdir -p; false after saying why. */
+bool cgroup2_make(const char *cmd, const struct cgroup2_mount *m, const char *path);
+
 /* The path of the cgroup with id, found by the kernel (a file handle on
  * the mount); false when it no longer exists. */
 bool cgroup2_path_of_id(const struct cgroup2_mount *m, uint64_t id, char *out, size_t cap);

@@ -119,6 +119,9 @@ state() {
 		"$$" "$2" "$ann" >"$1"
 }
 
+# quiet COMMAND...: COMMAND with its stdout dropped (for check).
+quiet() { "$@" >/dev/null; }
+
 no_control() { ! LC_ALL=C grep -q "$(printf '[\001-\010\016-\037\177]')" "$1"; }
 
 # notw_progs_on CG: the ids of notw's bind programs attached to CG.
@@ -399,17 +402,17 @@ print([e["ports"] for e in json.load(sys.stdin) if e["cgroup"] == sys.argv[1]][0
 	check "  the programs detached" test -z "$(notw_progs_on "$CG")"
 	check "  and freed" wait_until all_gone prog $PROGS
 	hook createRuntime "$WORK/s"
-	check "notw detach --cgroup removes the hook's programs" "$NOTW_CLI" detach --cgroup "$CG"
+	check "notw detach --cgroup removes the hook's programs" quiet "$NOTW_CLI" detach --cgroup "$CG"
 	check "  none left on the cgroup" test -z "$(notw_progs_on "$CG")"
 	# A cgroup notw attach pinned: the hook leaves it alone.
-	check "notw attach (pinned)" "$NOTW_CLI" attach --cgroup "$CG" --ports 49300 >/dev/null
+	check "notw attach (pinned)" quiet "$NOTW_CLI" attach --cgroup "$CG" --ports 49300
 	hook createRuntime "$WORK/s"
 	check_eq "the hook on a pinned attachment: exit 0" 0 "$RC"
 	check_eq "  still one pair of programs" 2 "$(notw_progs_on "$CG" | wc -l)"
 	check_eq "  its ports unchanged" 49300 "$("$NOTW_CLI" attached --json | python3 -c '
 import json, sys
 print([e["ports"] for e in json.load(sys.stdin) if e["cgroup"] == sys.argv[1]][0])' "$CG")"
-	check "notw detach" "$NOTW_CLI" detach --cgroup "$CG" >/dev/null
+	check "notw detach" quiet "$NOTW_CLI" detach --cgroup "$CG"
 	;;
 restart)
 	need_podman
@@ -427,14 +430,32 @@ restart)
 	crash_and_restart no-annotation 49240 --hooks-dir "$HOOKS"
 	expect_drift "hooks.d given, no annotation" 49240
 	stop_containers
-	# A parent cgroup attached: every container below it, no hook.
-	mkdir "$CG_ROOT/$PARENT_NAME"
-	check "notw attach --cgroup PARENT" "$NOTW_CLI" attach --cgroup "$CG_ROOT/$PARENT_NAME" --ports 49260 >/dev/null
+	# A parent cgroup attached: every container below it, no hook. As the
+	# package's unit notw-attach@.service does it: its ExecStart= line, %f
+	# the parent's path in the hierarchy, before the parent exists.
+	UNIT=$NOTW_SOURCE_ROOT/config/systemd/notw-attach@.service.in
+	exec_line() {
+		sed -n "s|^$1=@BINDIR@/notw ||p" "$UNIT" | sed "s|%f|/$PARENT_NAME|; s|\$NOTW_ATTACH_OPTIONS|--ports 49260|"
+	}
+	read -ra START <<<"$(exec_line ExecStart)"
+	check "the unit's ExecStart= (notw ${START[*]})" quiet "$NOTW_CLI" "${START[@]}"
+	check "  made the parent" test -d "$CG_ROOT/$PARENT_NAME"
+	if command -v systemd-analyze >/dev/null; then
+		mkdir -p "$WORK/units"
+		sed "s|@BINDIR@/notw|$NOTW_CLI|" "$UNIT" >"$WORK/units/notw-attach@.service"
+		SYSTEMD_UNIT_PATH=$WORK/units: systemd-analyze verify "$WORK/units/notw-attach@$PARENT_NAME.service" \
+			>"$WORK/verify.out" 2>&1
+		# (man pages are not installed by a build: that complaint is no error)
+		check "systemd-analyze verify accepts the unit" sh -c "! grep -v \"Command 'man \" '$WORK/verify.out' | grep -q ."
+		sed 's/^/# /' "$WORK/verify.out"
+	fi
 	crash_and_restart parent 49260 --cgroup-parent "/$PARENT_NAME"
 	expect_same_port "a parent cgroup attached" 49260
 	check "the container's cgroup is below the parent" grep -q "^0::/$PARENT_NAME/" /proc/"$(podman inspect -f '{{.State.Pid}}' "$PREFIX-parent-2")"/cgroup
 	stop_containers
-	check "notw detach --cgroup PARENT" "$NOTW_CLI" detach --cgroup "$CG_ROOT/$PARENT_NAME" >/dev/null
+	read -ra STOP <<<"$(exec_line ExecStop)"
+	check "the unit's ExecStop= (notw ${STOP[*]})" quiet "$NOTW_CLI" "${STOP[@]}"
+	check "  nothing left on the parent" test -z "$(notw_progs_on "$CG_ROOT/$PARENT_NAME")"
 	;;
 file-capability)
 	need_podman
