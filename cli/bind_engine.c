@@ -245,6 +245,11 @@ const char *bind_engine_hint(enum bind_step step, int err)
 	/* The programs read the socket through the kernel's BTF (CO-RE). */
 	if (step == BIND_STEP_LOAD && access("/sys/kernel/btf/vmlinux", R_OK) != 0)
 		return " (the kernel has no BTF, /sys/kernel/btf/vmlinux: CONFIG_DEBUG_INFO_BTF)";
+	/* The kernel refuses a BPF_F_ALLOW_MULTI program beside one attached
+	 * to the same cgroup without it (exclusive or override). */
+	if ((step == BIND_STEP_ATTACH4 || step == BIND_STEP_ATTACH6) && err == -EPERM && bind_engine_privileged())
+		return " (the cgroup holds a bind program of another tool attached without BPF_F_ALLOW_MULTI, which "
+		       "admits no other: attach to its parent cgroup instead)";
 	if (err == -EPERM || err == -EACCES)
 		return " (needs CAP_BPF and CAP_NET_ADMIN)";
 	if (err == -EINVAL || err == -EOPNOTSUPP || err == -ENOTSUP)
