@@ -23,7 +23,7 @@ static const struct command commands[] = {
 	  "check a policy file, show its effect" },
 	{ "enable", cmd_enable, "[--root DIR] [--library PATH]", "add libnotw to /etc/ld.so.preload" },
 	{ "disable", cmd_disable, "[--root DIR] [--library PATH]", "remove libnotw from /etc/ld.so.preload" },
-	{ "attach", cmd_attach, "(--cgroup PATH|--parent PATH|--pid PID|--unit NAME|--pin NAME) [--ports LIST]",
+	{ "attach", cmd_attach, "(--cgroup PATH|--parent PATH|--pid PID|--unit NAME|--pin NAME) [--ports LIST] [--whole-machine]",
 	  "SO_REUSEADDR for every program of a cgroup (BPF), no library needed" },
 	{ "detach", cmd_detach, "(--cgroup PATH|--parent PATH|--pid PID|--unit NAME|--id ID|--pin NAME)",
 	  "undo notw attach" },
