@@ -7,6 +7,7 @@
 #pragma GCC diagnostic ignored "-Wsign-conversion"
 #pragma GCC diagnostic ignored "-Wcast-qual"
 #include "notw_bind.skel.h"
+#include "notw_bind_plain.skel.h"
 #pragma GCC diagnostic pop
 
 #include <bpf/bpf.h>
@@ -125,7 +126,7 @@ static int open_pinned(const char *dir, const char *name)
  * one nobody pinned) would be a separate object. BPF_F_ALLOW_MULTI, as
  * systemd's BPFProgram= and the links of notw attach: the programs of
  * other tools on the same cgroup and its ancestors keep running. */
-static int attach_both_plain(struct notw_bind *skel, int cgroup_fd, enum bind_step *step)
+static int attach_both_plain(struct notw_bind_plain *skel, int cgroup_fd, enum bind_step *step)
 {
 	int fd4 = bpf_program__fd(skel->progs.notw_bind4), fd6 = bpf_program__fd(skel->progs.notw_bind6);
 	*step = BIND_STEP_ATTACH4;
@@ -145,10 +146,10 @@ int bind_engine_attach_plain(int cgroup_fd, const struct notw_bind_ports *set, e
 	uint32_t zero = 0;
 	silence_libbpf();
 	*step = BIND_STEP_LOAD;
-	struct notw_bind *skel = notw_bind__open();
+	struct notw_bind_plain *skel = notw_bind_plain__open();
 	if (skel == NULL)
 		return -errno;
-	int rc = notw_bind__load(skel);
+	int rc = notw_bind_plain__load(skel);
 	/* The ports first: nothing to stage, the programs act from the moment
 	 * they are attached. */
 	if (rc == 0 && bpf_map_update_elem(bpf_map__fd(skel->maps.ports), &zero, set, BPF_ANY) != 0)
@@ -156,7 +157,7 @@ int bind_engine_attach_plain(int cgroup_fd, const struct notw_bind_ports *set, e
 	if (rc == 0)
 		rc = attach_both_plain(skel, cgroup_fd, step);
 	/* The cgroup keeps what was attached; the rest goes with the descriptors. */
-	notw_bind__destroy(skel);
+	notw_bind_plain__destroy(skel);
 	return rc;
 }
 

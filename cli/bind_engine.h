@@ -25,9 +25,10 @@ enum bind_step { BIND_STEP_LOAD, BIND_STEP_ATTACH4, BIND_STEP_ATTACH6, BIND_STEP
  * caller's to remove. */
 int bind_engine_install(const char *dir, int cgroup_fd, enum bind_step *step);
 
-/* Loads a new instance with the port set, and attaches both programs to
- * cgroup_fd (both or neither) without links and without pins: the cgroup
- * holds them, and they end with it. Returns 0 or -errno, *step saying
+/* Loads a new instance of the build without CO-RE (notw_bind_plain: no
+ * parse of the kernel's BTF) with the port set, and attaches both programs
+ * to cgroup_fd (both or neither) without links and without pins: the
+ * cgroup holds them, and they end with it. Returns 0 or -errno, *step saying
  * which step failed. */
 int bind_engine_attach_plain(int cgroup_fd, const struct notw_bind_ports *set, enum bind_step *step);
 

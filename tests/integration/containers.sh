@@ -375,6 +375,12 @@ print([e["ports"] for e in json.load(sys.stdin) if e["cgroup"] == sys.argv[1]][0
 	start_bg "$WORK/s1.out" "$WORK/s1.err" sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' x "$CG" "$SERVER" --exit 49201
 	wait_for_line "$WORK/s1.out" '^bound '
 	check_eq "a server of the cgroup gets SO_REUSEADDR on the port" "bound 49201 reuseaddr 1" "$(head -1 "$WORK/s1.out")"
+	start_bg "$WORK/s2.out" "$WORK/s2.err" sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' x "$CG" "$SERVER" --exit --reuseaddr 49201
+	wait_for_line "$WORK/s2.out" '^bound '
+	check_eq "the counters: binds 2, SO_REUSEADDR set 1, already set 1" "2 1 1" "$("$NOTW_CLI" attached --json | python3 -c '
+import json, sys
+e = [e for e in json.load(sys.stdin) if e["cgroup"] == sys.argv[1]][0]
+print(e["binds"], e["reuseaddr_set"], e["reuseaddr_already"])' "$CG")"
 	MAPS=$(for p in $PROGS; do maps_of "$p"; done)
 	check "the programs have their maps" test -n "$MAPS"
 	# The cgroup removed (the container's end, no poststop): the kernel
