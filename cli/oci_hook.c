@@ -52,7 +52,8 @@ static void hook_usage(FILE *out)
 		"An OCI hook: reads the container's state (JSON) on standard input and, when\n"
 		"its annotation " OCI_PORTS_ANNOTATION " names ports (notw attach's --ports syntax, or\n"
 		"\"all\"), attaches the bind programs to the container's cgroup, unpinned: they\n"
-		"end with the cgroup. poststop detaches them from a cgroup that still exists.\n"
+		"end with the cgroup. poststop detaches them from the container's cgroup\n"
+		"(named after its id) if it still exists.\n"
 		"Logs to syslog. Exit status: 0 (also when it could not attach: the container\n"
 		"starts without notw, a warning says why), 1 the annotation is no port list\n"
 		"(the start fails), 2 usage error.\n");
@@ -177,9 +178,20 @@ static int hook_attach(const struct oci_state *st)
 	return status;
 }
 
+/* Is path the container's own cgroup? Runtimes name it after the
+ * container's id (libpod-ID, docker/ID, crio-ID.scope,
+ * cri-containerd-ID.scope): a pid read after the container stopped may be
+ * another process's by now, in another container's cgroup. */
+static bool named_after(const char *path, const char *id)
+{
+	const char *last = strrchr(path, '/');
+	return id[0] != '\0' && last != NULL && strstr(last + 1, id) != NULL;
+}
+
 /* The programs end with the cgroup, which runtimes remove before poststop:
  * mostly there is nothing left to do. When the state still names a live
- * process, its cgroup outlived the container's stop: detach there. */
+ * process in the container's own cgroup, that cgroup outlived the
+ * container's stop: detach there. */
 static int hook_poststop(const struct oci_state *st)
 {
 	struct plain_instance pi[4];
@@ -191,7 +203,7 @@ static int hook_poststop(const struct oci_state *st)
 	int fd = container_cgroup(st, path, sizeof path, &id);
 	if (fd < 0)
 		return EXIT_DONE;
-	int n = id == 1 ? 0 : bind_plain_find_unpinned(fd, id, pi, 4);
+	int n = id == 1 || !named_after(path, st->id) ? 0 : bind_plain_find_unpinned(fd, id, pi, 4);
 	for (int i = 0; i < n; i++)
 		bind_plain_detach(fd, &pi[i]);
 	if (n > 0)

@@ -110,13 +110,13 @@ hook() {
 	MS=$(((t1 - t0) / 1000000))
 }
 
-# state FILE PID PORTS-JSON: a state as podman writes it (PORTS-JSON: the
-# annotation's value as JSON text, or "" for no annotation).
+# state FILE PID PORTS-JSON [ID]: a state as podman writes it (PORTS-JSON:
+# the annotation's value as JSON text, or "" for no annotation).
 state() {
 	local ann=""
 	[ -n "$3" ] && ann=",\"io.notw.ports\":$3"
-	printf '{"ociVersion":"1.0.2-dev","id":"notw-test-%s","status":"creating","pid":%s,"bundle":"/nonexistent","annotations":{"io.container.manager":"libpod"%s}}' \
-		"$$" "$2" "$ann" >"$1"
+	printf '{"ociVersion":"1.0.2-dev","id":"%s","status":"creating","pid":%s,"bundle":"/nonexistent","annotations":{"io.container.manager":"libpod"%s}}' \
+		"${4:-notw-test-$$}" "$2" "$ann" >"$1"
 }
 
 # quiet COMMAND...: COMMAND with its stdout dropped (for check).
@@ -402,9 +402,13 @@ print(e["binds"], e["reuseaddr_set"], e["reuseaddr_already"])' "$CG")"
 import json, sys
 print([e["ports"] for e in json.load(sys.stdin) if e["cgroup"] == sys.argv[1]][0])' "$CG")"
 	PROGS=$(notw_progs_on "$CG")
-	state "$WORK/s" "$BG_PID" '"all"'
+	state "$WORK/s" "$BG_PID" '"all"' other-container
 	hook poststop "$WORK/s"
-	check_eq "poststop while the cgroup lives: exit 0" 0 "$RC"
+	check_eq "poststop, a pid in a cgroup not named after the container: exit 0" 0 "$RC"
+	check_eq "  nothing detached there (the pid may be another's by now)" "$PROGS" "$(notw_progs_on "$CG")"
+	state "$WORK/s" "$BG_PID" '"all"' "$(basename "$CG" | cut -d- -f3-)"
+	hook poststop "$WORK/s"
+	check_eq "poststop while the container's cgroup lives: exit 0" 0 "$RC"
 	check "  the programs detached" test -z "$(notw_progs_on "$CG")"
 	check "  and freed" wait_until all_gone prog $PROGS
 	hook createRuntime "$WORK/s"
