@@ -205,7 +205,8 @@ int cmd_attached(int argc, char **argv)
 	static struct cgroup2_mount m;
 	if (!pins_open("attached", &pins, false, &empty))
 		return EXIT_NOT_DONE;
-	bool have_mount = cgroup2_find_mount("attached", &m);
+	/* Without pins, no cgroup v2 only means nothing to list. */
+	bool have_mount = cgroup2_find_mount(empty ? NULL : "attached", &m);
 	if (json)
 		printf("[");
 	if (!empty) {

@@ -88,7 +88,7 @@ bool cgroup2_find_mount(const char *cmd, struct cgroup2_mount *m)
 		found = parse_cgroup2_line(line, m);
 	free(line);
 	fclose(f);
-	if (!found)
+	if (!found && cmd != NULL)
 		say(stderr, "notw %s: no cgroup v2 hierarchy is mounted (the BPF hooks need one: "
 			    "mount -t cgroup2 none /sys/fs/cgroup)", cmd);
 	return found;

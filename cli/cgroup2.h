@@ -14,7 +14,7 @@ struct cgroup2_mount {
 };
 
 /* The first cgroup2 mount of /proc/self/mountinfo. False (said on stderr,
- * as "notw CMD: ...") when there is none. */
+ * as "notw CMD: ...", unless cmd is NULL) when there is none. */
 bool cgroup2_find_mount(const char *cmd, struct cgroup2_mount *m);
 
 /* Opens path as a cgroup v2 directory. Returns the descriptor, or -1 after
