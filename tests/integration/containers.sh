@@ -436,6 +436,14 @@ restart)
 	expect_same_port "podman with notw oci-hook" 49220
 	stop_containers
 	check "the hook's containers removed: nothing of notw left for them" test "$(attached_below "$CG_ROOT/libpod_parent")" = 0
+	# A value that is no port list fails the start, and podman shows why.
+	# (Its error is kept out of $WORK: "OCI runtime error:" reads as a
+	# sanitizer's report to lib.sh's finish.)
+	bad_err=$("${PODMAN_RUN[@]}" --rm --hooks-dir "$HOOKS" --annotation io.notw.ports=8x --rootfs "$ROOTFS" \
+		/drift_server --exit 49230 2>&1 >"$WORK/bad.out")
+	check "a bad annotation: podman run fails" test "$?" != 0
+	check "  its error is the hook's line" grep -q 'notw oci-hook: container ".*": the annotation io.notw.ports="8x" is not a port list.*the start fails' <<<"$bad_err"
+	check "  the server never ran" test ! -s "$WORK/bad.out"
 	# The hooks.d file's condition: without the annotation no hook runs.
 	crash_and_restart no-annotation 49240 --hooks-dir "$HOOKS"
 	expect_drift "hooks.d given, no annotation" 49240
