@@ -132,7 +132,7 @@ static int hook_attach(const struct oci_state *st)
 {
 	static struct notw_bind_ports set;
 	const char *reason = "";
-	char path[4096], ports[256], pins[512], id_text[24];
+	char path[4096], ports[256], id_text[24];
 	uint64_t id = 0;
 	if (!parse_ports(st->ports, &set, &reason)) {
 		say_syslog(LOG_ERR);
@@ -158,7 +158,7 @@ static int hook_attach(const struct oci_state *st)
 	if (id == 1) {
 		/* The root cgroup would cover every process of the machine. */
 		status = unprotected(st, "its process is in the root cgroup, not in one of its own");
-	} else if (pin_entry_path(PIN_CGROUP, id_text, pins, sizeof pins) && pin_entry_exists(PIN_CGROUP, id_text)) {
+	} else if (pin_entry_exists(PIN_CGROUP, id_text)) {
 		log_info("notw oci-hook: container %q: the cgroup %q is attached already (notw attach); left as it is",
 			 st->id, path);
 	} else {
