@@ -249,7 +249,7 @@ static int detach_unpinned(const struct attach_target *t)
 	struct plain_instance pi[8];
 	if (t->cgroup_fd < 0)
 		return 0;
-	int n = bind_plain_find_unpinned(t->cgroup_fd, t->cgroup_id, pi, 8), done = 0;
+	int n = bind_plain_find_unpinned(t->cgroup_fd, pi, 8), done = 0;
 	for (int i = 0; i < n; i++) {
 		int rc = bind_plain_detach(t->cgroup_fd, &pi[i]);
 		if (rc == 0)

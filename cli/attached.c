@@ -116,20 +116,6 @@ static void list_kind(enum pin_kind kind, bool json, const struct cgroup2_mount 
 	}
 }
 
-/* The bind4 programs of notw attach's cgroup entries: listed from their
- * pins already, skipped on the cgroups. */
-static size_t pinned_progs(uint32_t *ids, size_t max)
-{
-	static char names[MAX_ENTRIES * NAME_CAP];
-	char dir[512];
-	size_t n = pin_entries(PIN_CGROUP, names, NAME_CAP, max < MAX_ENTRIES ? max : MAX_ENTRIES), k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (pin_entry_path(PIN_CGROUP, names + i * NAME_CAP, dir, sizeof dir) &&
-		    (ids[k] = bind_plain_pinned_prog(dir)) != 0)
-			k++;
-	return k;
-}
-
 struct plain_listing {
 	const uint32_t *skip;
 	size_t n_skip;
@@ -171,7 +157,10 @@ static bool list_cgroup(int fd, const char *path, void *ctx)
 static void list_unpinned(bool json, const struct cgroup2_mount *m, bool have_pins, int *shown)
 {
 	static uint32_t skip[MAX_ENTRIES];
-	struct plain_listing l = { skip, have_pins ? pinned_progs(skip, MAX_ENTRIES) : 0, json, shown };
+	/* The programs of notw attach's entries are listed from their pins
+	 * already (and systemd attaches a set pinned for a unit without a
+	 * link): skipped on the cgroups. */
+	struct plain_listing l = { skip, have_pins ? bind_plain_pinned_progs(skip, MAX_ENTRIES) : 0, json, shown };
 	cgroup2_walk(m, list_cgroup, &l);
 }
 

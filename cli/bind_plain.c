@@ -4,7 +4,6 @@
 
 #include <bpf/bpf.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -126,14 +125,15 @@ int bind_plain_find(int cgroup_fd, const uint32_t *skip, size_t n_skip, struct p
 	return (int)found;
 }
 
-int bind_plain_find_unpinned(int cgroup_fd, uint64_t cgroup_id, struct plain_instance *out, size_t max)
+/* The bound on the entries read: as notw attached lists them. */
+#define MAX_PINNED 4096
+#define PIN_NAME_CAP 128
+
+int bind_plain_find_unpinned(int cgroup_fd, struct plain_instance *out, size_t max)
 {
-	char name[24], dir[512];
-	uint32_t skip = 0;
-	snprintf(name, sizeof name, "%" PRIu64, cgroup_id);
-	if (pin_entry_path(PIN_CGROUP, name, dir, sizeof dir))
-		skip = bind_plain_pinned_prog(dir);
-	return bind_plain_find(cgroup_fd, &skip, skip != 0, out, max);
+	static uint32_t skip[MAX_PINNED];
+	size_t n = bind_plain_pinned_progs(skip, MAX_PINNED);
+	return bind_plain_find(cgroup_fd, skip, n, out, max);
 }
 
 int bind_plain_set_ports(const struct plain_instance *pi, const struct notw_bind_ports *set)
@@ -187,7 +187,8 @@ int bind_plain_detach(int cgroup_fd, const struct plain_instance *pi)
 	return rc4 != 0 ? rc4 : rc6;
 }
 
-uint32_t bind_plain_pinned_prog(const char *dir)
+/* The id of the bind4 program pinned in dir, 0 when it cannot be read. */
+static uint32_t pinned_prog(const char *dir)
 {
 	char path[PATH_MAX];
 	struct bpf_prog_info info;
@@ -202,4 +203,20 @@ uint32_t bind_plain_pinned_prog(const char *dir)
 	uint32_t id = bpf_obj_get_info_by_fd(fd, &info, &len) == 0 ? info.id : 0;
 	close(fd);
 	return id;
+}
+
+size_t bind_plain_pinned_progs(uint32_t *ids, size_t max)
+{
+	static char names[MAX_PINNED * PIN_NAME_CAP];
+	static const enum pin_kind kinds[] = { PIN_CGROUP, PIN_UNIT };
+	char dir[512];
+	size_t k = 0;
+	for (size_t j = 0; j < sizeof kinds / sizeof kinds[0]; j++) {
+		size_t n = pin_entries(kinds[j], names, PIN_NAME_CAP, MAX_PINNED);
+		for (size_t i = 0; i < n && k < max; i++)
+			if (pin_entry_path(kinds[j], names + i * PIN_NAME_CAP, dir, sizeof dir) &&
+			    (ids[k] = pinned_prog(dir)) != 0)
+				k++;
+	}
+	return k;
 }

@@ -24,9 +24,14 @@ struct plain_instance {
  * many, or -errno. */
 int bind_plain_find(int cgroup_fd, const uint32_t *skip, size_t n_skip, struct plain_instance *out, size_t max);
 
-/* The same, skipping the programs of notw attach's entry for the cgroup
- * (cgroup_id), if it has one. */
-int bind_plain_find_unpinned(int cgroup_fd, uint64_t cgroup_id, struct plain_instance *out, size_t max);
+/* The same, skipping the programs pinned by notw attach: its cgroup
+ * entries' and the sets pinned for systemd's BPFProgram=, which systemd
+ * attaches without a link and would otherwise look like the hook's. */
+int bind_plain_find_unpinned(int cgroup_fd, struct plain_instance *out, size_t max);
+
+/* The bind4 programs of every entry notw attach pinned (cgroup and unit),
+ * at most max ids. Returns how many. */
+size_t bind_plain_pinned_progs(uint32_t *ids, size_t max);
 
 /* Replaces the port set of an instance. */
 int bind_plain_set_ports(const struct plain_instance *pi, const struct notw_bind_ports *set);
@@ -38,9 +43,5 @@ int bind_plain_read(const struct plain_instance *pi, struct notw_bind_ports *set
  * them and their maps then. A program attached through a link (notw
  * attach) is not detached this way: the kernel refuses. */
 int bind_plain_detach(int cgroup_fd, const struct plain_instance *pi);
-
-/* The id of the bind4 program pinned in dir (notw attach's entry), 0 when
- * it cannot be read. */
-uint32_t bind_plain_pinned_prog(const char *dir);
 
 #endif

@@ -110,11 +110,10 @@ static int container_cgroup(const struct oci_state *st, char *path, size_t cap, 
 
 /* Attaches, or gives an instance already there the ports (a hook run twice
  * for one cgroup). Returns 0 or -errno, *step and *updated said. */
-static int attach_or_update(int cgroup_fd, uint64_t id, const struct notw_bind_ports *set, enum bind_step *step,
-			    bool *updated)
+static int attach_or_update(int cgroup_fd, const struct notw_bind_ports *set, enum bind_step *step, bool *updated)
 {
 	struct plain_instance pi;
-	*updated = bind_plain_find_unpinned(cgroup_fd, id, &pi, 1) == 1;
+	*updated = bind_plain_find_unpinned(cgroup_fd, &pi, 1) == 1;
 	if (*updated) {
 		*step = BIND_STEP_LOAD;
 		return bind_plain_set_ports(&pi, set);
@@ -164,7 +163,7 @@ static int hook_attach(const struct oci_state *st)
 	} else {
 		enum bind_step step = BIND_STEP_LOAD;
 		bool updated = false;
-		int rc = attach_or_update(fd, id, &set, &step, &updated);
+		int rc = attach_or_update(fd, &set, &step, &updated);
 		port_set_text(&set, ports, sizeof ports);
 		if (rc != 0) {
 			say(stderr, "notw oci-hook: container %q: the cgroup %q: %s: %E%s; it starts without notw", st->id,
@@ -203,7 +202,7 @@ static int hook_poststop(const struct oci_state *st)
 	int fd = container_cgroup(st, path, sizeof path, &id);
 	if (fd < 0)
 		return EXIT_DONE;
-	int n = id == 1 || !named_after(path, st->id) ? 0 : bind_plain_find_unpinned(fd, id, pi, 4);
+	int n = id == 1 || !named_after(path, st->id) ? 0 : bind_plain_find_unpinned(fd, pi, 4);
 	for (int i = 0; i < n; i++)
 		bind_plain_detach(fd, &pi[i]);
 	if (n > 0)
