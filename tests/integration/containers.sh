@@ -80,8 +80,15 @@ new_cgroup() {
 }
 
 # A parent given to podman (--cgroup-parent): the runtime makes it in every
-# hierarchy, v1 ones included; removed there too at the end.
+# hierarchy, v1 ones included; removed there too at the end, with what the
+# runtime left below it.
 PARENT_NAME=$PREFIX-parent
+# remove_tree DIR: a cgroup and the ones below it, once their processes
+# are gone (conmon may still be exiting).
+remove_tree() {
+	find "$1" -depth -type d -exec rmdir {} + 2>/dev/null
+	[ ! -d "$1" ]
+}
 remove_everything() {
 	local c i cg d
 	for c in "${CONTAINERS[@]}"; do
@@ -93,8 +100,10 @@ remove_everything() {
 		echo 1 >"$cg/cgroup.kill" 2>/dev/null
 		wait_until rmdir "$cg" 2>/dev/null
 	done
+	# (podman leaves PARENT/conmon there, and a killed runtime its
+	# container's directory: emptied of processes, removed children first)
 	for d in /sys/fs/cgroup/*/"$PARENT_NAME" "$CG_ROOT/$PARENT_NAME"; do
-		[ -d "$d" ] && rmdir "$d" 2>/dev/null
+		[ -d "$d" ] && wait_until remove_tree "$d"
 	done
 }
 trap 'remove_everything; cleanup' EXIT
@@ -506,6 +515,11 @@ file-capability)
 	crash_and_restart cap-hook 480 "${AS_NOBODY[@]}" --hooks-dir "$HOOKS" --annotation io.notw.ports=480 -- /cap_server
 	expect_same_port "file capability, as nobody, with the hook" 480
 	stop_containers
+	check "notw attach --parent PARENT" quiet "$NOTW_CLI" attach --parent "/$PARENT_NAME" --ports 490
+	crash_and_restart cap-parent 490 "${AS_NOBODY[@]}" --cgroup-parent "/$PARENT_NAME" -- /cap_server
+	expect_same_port "file capability, as nobody, a parent cgroup attached" 490
+	stop_containers
+	check "notw detach --parent PARENT" quiet "$NOTW_CLI" detach --parent "/$PARENT_NAME"
 	;;
 churn)
 	need_podman
