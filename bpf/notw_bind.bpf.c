@@ -12,6 +12,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 
+#ifndef NOTW_BIND_PLAIN
 /* The kernel's own layout, found at load time in its BTF (CO-RE), so the
  * build needs no vmlinux.h: only the field read here. Reading the flag
  * where the socket keeps it costs less than bpf_getsockopt (a helper that
@@ -24,6 +25,7 @@ struct sock {
 	struct sock_common __sk_common;
 } __attribute__((preserve_access_index));
 struct tcp_sock;
+#endif
 
 #include "notw_bind.h"
 
@@ -62,6 +64,27 @@ static __always_inline int port_managed(__u16 port)
 	return (set->bits[port / 64] >> (port % 64)) & 1;
 }
 
+#ifdef NOTW_BIND_PLAIN
+/* The build notw oci-hook loads at every container start (notw_bind_plain):
+ * without CO-RE, libbpf needs not read and parse the kernel's BTF (5 MB,
+ * about 10 ms of each start). The flag is asked with bpf_getsockopt
+ * instead, on a managed port's bind only. */
+static __always_inline int reuse_already(struct bpf_sock_addr *ctx)
+{
+	int on = 0;
+	return bpf_getsockopt(ctx, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == 0 && on;
+}
+#else
+static __always_inline int reuse_already(struct bpf_sock_addr *ctx)
+{
+	/* A TCP socket here always is one (the protocol was checked): the
+	 * cast gives the kernel's struct, readable directly. */
+	struct bpf_sock *bsk = ctx->sk;
+	struct sock *sk = bsk ? (struct sock *)bpf_skc_to_tcp_sock(bsk) : 0;
+	return sk && BPF_CORE_READ_BITFIELD(&sk->__sk_common, skc_reuse);
+}
+#endif
+
 static __always_inline int reuse_if_managed(struct bpf_sock_addr *ctx)
 {
 	/* user_port: the port bind() was given, network order, low 16 bits */
@@ -71,11 +94,7 @@ static __always_inline int reuse_if_managed(struct bpf_sock_addr *ctx)
 	count(NOTW_COUNT_BINDS);
 	if (ctx->protocol != IPPROTO_TCP || port == 0 || !port_managed(port))
 		return 1;
-	/* A TCP socket here always is one (the protocol was checked): the
-	 * cast gives the kernel's struct, readable directly. */
-	struct bpf_sock *bsk = ctx->sk;
-	struct sock *sk = bsk ? (struct sock *)bpf_skc_to_tcp_sock(bsk) : 0;
-	if (sk && BPF_CORE_READ_BITFIELD(&sk->__sk_common, skc_reuse)) {
+	if (reuse_already(ctx)) {
 		count(NOTW_COUNT_ALREADY);
 		return 1;
 	}

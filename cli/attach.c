@@ -3,6 +3,7 @@
  * set-id, with file capabilities, raw system calls, containers. */
 #include "attach_target.h"
 #include "bind_engine.h"
+#include "bind_plain.h"
 #include "bpf_pins.h"
 #include "command.h"
 #include "options.h"
@@ -11,20 +12,15 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <linux/capability.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-
-#ifndef CAP_BPF
-#define CAP_BPF 39
-#endif
 
 static void attach_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: notw attach (--cgroup PATH | --pid PID | --unit NAME) [--ports LIST] [--whole-machine]\n"
+		"usage: notw attach (--cgroup PATH | --parent PATH | --pid PID | --unit NAME) [--ports LIST]\n"
+		"                   [--whole-machine]\n"
 		"       notw attach --pin NAME [--ports LIST]\n"
 		"Attaches BPF programs to a cgroup v2 (and so to its child cgroups) that set\n"
 		"SO_REUSEADDR on every TCP socket binding one of the ports LIST (NOTW_PORTS'\n"
@@ -32,7 +28,10 @@ static void attach_usage(FILE *out)
 		"cgroup gets its port back at once after a crash, whatever the program:\n"
 		"static, set-id, with file capabilities, in a container. UDP, port 0 and\n"
 		"the other ports are left alone. --pid: the cgroup of that process (a\n"
-		"container's first process); --unit: a systemd unit's control group.\n"
+		"container's first process); --unit: a systemd unit's control group;\n"
+		"--parent: a cgroup by its path in the hierarchy (/machine.slice, /kubepods,\n"
+		"as /proc/PID/cgroup shows it), made when missing, so that containers a\n"
+		"runtime starts below it later are covered.\n"
 		"The programs stay pinned under " PINS_ROOT " after the command; attaching\n"
 		"again only replaces the ports. --pin NAME pins them without attaching, for\n"
 		"a systemd unit's BPFProgram=bind4:" PINS_ROOT "/unit/NAME/bind4 and\n"
@@ -45,25 +44,15 @@ static void attach_usage(FILE *out)
 static void detach_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: notw detach (--cgroup PATH | --pid PID | --unit NAME | --id ID | --pin NAME)\n"
+		"usage: notw detach (--cgroup PATH | --parent PATH | --pid PID | --unit NAME | --id ID | --pin NAME)\n"
 		"Removes what notw attach attached (or pinned, --pin); --id: the cgroup id\n"
 		"notw attached shows, for a cgroup that no longer exists. Nothing attached\n"
 		"is not an error. Exit status: 0 done, 1 not done, 2 usage error.\n");
 }
 
-/* Loading the programs needs CAP_BPF (or CAP_SYS_ADMIN, before 5.8);
- * attaching them to a cgroup needs CAP_NET_ADMIN. */
 static bool privileged(const char *cmd)
 {
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct data[2];
-	memset(data, 0, sizeof data);
-	if (syscall(SYS_capget, &hdr, data) != 0)
-		return true; /* let the kernel say */
-	bool bpf = (data[CAP_BPF / 32].effective >> (CAP_BPF % 32) & 1) != 0 ||
-		   (data[CAP_SYS_ADMIN / 32].effective >> (CAP_SYS_ADMIN % 32) & 1) != 0;
-	bool net_admin = (data[CAP_NET_ADMIN / 32].effective >> (CAP_NET_ADMIN % 32) & 1) != 0;
-	if (bpf && net_admin)
+	if (bind_engine_privileged())
 		return true;
 	fprintf(stderr, "notw %s: not permitted: BPF programs on a cgroup need CAP_BPF and CAP_NET_ADMIN "
 			"(run as root)\n", cmd);
@@ -90,6 +79,7 @@ static int parse_args(int argc, char **argv, bool attach, struct request *r)
 {
 	static const struct option long_opts[] = {
 		{ "cgroup", required_argument, NULL, 'c' },
+		{ "parent", required_argument, NULL, 'a' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "unit", required_argument, NULL, 'u' },
 		{ "pin", required_argument, NULL, 'P' },
@@ -116,8 +106,9 @@ static int parse_args(int argc, char **argv, bool attach, struct request *r)
 			r->whole_machine = true;
 			continue;
 		}
-		if ((c == 'i' && !attach) || c == 'c' || c == 'p' || c == 'u' || c == 'P') {
+		if ((c == 'i' && !attach) || c == 'c' || c == 'a' || c == 'p' || c == 'u' || c == 'P') {
 			attach_select(&r->s, c, optarg);
+			r->s.make_parent = attach;
 			continue;
 		}
 		if (c == 'o' || c == 'i' || c == 'W')
@@ -143,33 +134,6 @@ static int parse_args(int argc, char **argv, bool attach, struct request *r)
 	return attach_selector_check(argv[0], &r->s) ? -1 : EXIT_USAGE;
 }
 
-static const char *step_failure(enum bind_step step)
-{
-	switch (step) {
-	case BIND_STEP_LOAD:
-		return "the kernel refused to load the bind programs";
-	case BIND_STEP_ATTACH4:
-		return "the kernel refused to attach the cgroup/bind4 program";
-	case BIND_STEP_ATTACH6:
-		return "the kernel refused to attach the cgroup/bind6 program (cgroup/bind4 was detached again)";
-	case BIND_STEP_PIN:
-		return "cannot pin the programs in " PINS_ROOT;
-	}
-	return "failed";
-}
-
-static const char *failure_hint(enum bind_step step, int err)
-{
-	/* The programs read the socket through the kernel's BTF (CO-RE). */
-	if (step == BIND_STEP_LOAD && access("/sys/kernel/btf/vmlinux", R_OK) != 0)
-		return " (the kernel has no BTF, /sys/kernel/btf/vmlinux: CONFIG_DEBUG_INFO_BTF)";
-	if (err == -EPERM || err == -EACCES)
-		return " (needs CAP_BPF and CAP_NET_ADMIN)";
-	if (err == -EINVAL || err == -EOPNOTSUPP || err == -ENOTSUP)
-		return " (a kernel without the cgroup/bind4 and cgroup/bind6 hooks, or without bpf_setsockopt there)";
-	return "";
-}
-
 /* A new entry: built in staging with an empty port set, renamed into place,
  * then given its ports (the moment both programs start to act). */
 static int install_new(const struct attach_target *t, const char *where, const struct notw_bind_ports *set)
@@ -186,8 +150,8 @@ static int install_new(const struct attach_target *t, const char *where, const s
 		rc = -errno;
 	if (rc != 0) {
 		pin_temp_discard(t->kind, t->name);
-		say(stderr, "notw attach: %s: %s: %E%s", where, step_failure(step), -rc,
-		    step == BIND_STEP_PIN ? "" : failure_hint(step, rc));
+		say(stderr, "notw attach: %s: %s: %E%s", where, bind_engine_step_text(step), -rc,
+		    step == BIND_STEP_PIN ? "" : bind_engine_hint(step, rc));
 		return EXIT_NOT_DONE;
 	}
 	rc = bind_engine_set_ports(final, set);
@@ -276,6 +240,25 @@ int cmd_attach(int argc, char **argv)
 	return status;
 }
 
+/* What notw oci-hook attached to the cgroup (no pins: found on the cgroup
+ * itself), detached; the programs of pinned links are left to the pins.
+ * Returns how many instances were detached, or -errno. */
+static int detach_unpinned(const struct attach_target *t)
+{
+	struct plain_instance pi[8];
+	if (t->cgroup_fd < 0)
+		return 0;
+	int n = bind_plain_find_unpinned(t->cgroup_fd, pi, 8), done = 0;
+	for (int i = 0; i < n; i++) {
+		int rc = bind_plain_detach(t->cgroup_fd, &pi[i]);
+		if (rc == 0)
+			done++;
+		else
+			return rc;
+	}
+	return n < 0 ? n : done;
+}
+
 /* The ports emptied first: both programs stop acting at the same moment,
  * whatever happens to the removal of their pins after. */
 static int detach_target(const struct attach_target *t)
@@ -285,11 +268,19 @@ static int detach_target(const struct attach_target *t)
 	char where[8192], final[512];
 	bool empty = false;
 	attach_target_describe(t, where, sizeof where);
+	int unpinned = detach_unpinned(t);
+	if (unpinned < 0) {
+		say(stderr, "notw detach: %s: the kernel refused to detach notw oci-hook's programs: %E", where, -unpinned);
+		return EXIT_NOT_DONE;
+	}
 	if (!pins_open("detach", &pins, false, &empty))
 		return EXIT_NOT_DONE;
 	if (empty || !pin_entry_exists(t->kind, t->name)) {
 		pins_close(&pins);
-		say(stdout, "notw detach: nothing attached to %s", where);
+		if (unpinned > 0)
+			say(stdout, "notw detach: detached from %s", where);
+		else
+			say(stdout, "notw detach: nothing attached to %s", where);
 		return EXIT_DONE;
 	}
 	if (pin_entry_path(t->kind, t->name, final, sizeof final))

@@ -18,6 +18,9 @@ void attach_select(struct attach_selector *s, int opt, const char *value)
 	case 'c':
 		s->cgroup = value;
 		break;
+	case 'a':
+		s->parent = value;
+		break;
 	case 'p':
 		s->pid = value;
 		break;
@@ -47,6 +50,21 @@ static bool valid_pin_name(const char *name)
 	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_@") == n;
 }
 
+/* A path in the hierarchy, as /proc/PID/cgroup shows it: absolute, no
+ * "." or ".." component, no empty one but a trailing slash. */
+static bool valid_hierarchy_path(const char *path)
+{
+	if (path[0] != '/' || strlen(path) >= 1024)
+		return false;
+	for (const char *c = path + 1; *c != '\0';) {
+		size_t n = strcspn(c, "/");
+		if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.') || (n == 0 && c[1] != '\0'))
+			return false;
+		c += n + (c[n] == '/');
+	}
+	return true;
+}
+
 static bool valid_id(const char *id)
 {
 	size_t n = strlen(id);
@@ -69,9 +87,12 @@ static bool well_formed(const char *cmd, const struct attach_selector *s)
 		bad = "not a cgroup id (see notw attached)";
 	else if (s->pid != NULL && !valid_pid(s->pid))
 		bad = "not a process id";
+	else if (s->parent != NULL && !valid_hierarchy_path(s->parent))
+		bad = "not a path in the cgroup hierarchy (absolute, as /proc/PID/cgroup shows it: /machine.slice)";
 	if (bad == NULL)
 		return true;
-	say(stderr, "notw %s: %q: %s", cmd, s->pin != NULL ? s->pin : s->id != NULL ? s->id : s->pid, bad);
+	say(stderr, "notw %s: %q: %s", cmd,
+	    s->pin != NULL ? s->pin : s->id != NULL ? s->id : s->pid != NULL ? s->pid : s->parent, bad);
 	return false;
 }
 
@@ -80,8 +101,8 @@ bool attach_selector_check(const char *cmd, const struct attach_selector *s)
 	if (s->given == 1)
 		return well_formed(cmd, s);
 	fprintf(stderr, "notw %s: %s\n", cmd,
-		s->given == 0 ? "say where: --cgroup PATH, --pid PID, --unit NAME or --pin NAME"
-			      : "one of --cgroup, --pid, --unit, --pin at a time");
+		s->given == 0 ? "say where: --cgroup PATH, --parent PATH, --pid PID, --unit NAME or --pin NAME"
+			      : "one of --cgroup, --parent, --pid, --unit, --pin at a time");
 	return false;
 }
 
@@ -101,6 +122,9 @@ static bool cgroup_dir(const char *cmd, const struct attach_selector *s, struct 
 		return false;
 	if (s->pid != NULL)
 		return cgroup2_of_pid(cmd, &m, s->pid, t->path, sizeof t->path);
+	if (s->parent != NULL)
+		return cgroup2_join(cmd, &m, s->parent, t->path, sizeof t->path) &&
+		       (!s->make_parent || cgroup2_make(cmd, &m, t->path));
 	return systemd_unit_cgroup(cmd, s->unit, rel, sizeof rel) && cgroup2_join(cmd, &m, rel, t->path, sizeof t->path);
 }
 

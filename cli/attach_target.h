@@ -1,5 +1,5 @@
 /* What notw attach and notw detach act on, from their selectors: a cgroup
- * v2 directory (--cgroup PATH, --pid PID, --unit NAME; detach also takes
+ * v2 directory (--cgroup PATH, --parent PATH, --pid PID, --unit NAME; detach also takes
  * --id ID, for a cgroup that no longer exists) or a set pinned for systemd
  * (--pin NAME). */
 #ifndef NOTW_CLI_ATTACH_TARGET_H
@@ -12,6 +12,8 @@
 
 struct attach_selector {
 	const char *cgroup, *pid, *unit, *pin, *id;
+	const char *parent;   /* a path in the hierarchy: "/machine.slice" */
+	bool make_parent;     /* create it when missing (attach) */
 	int given; /* how many of them */
 };
 
@@ -24,7 +26,7 @@ struct attach_target {
 	bool from_pid;      /* named by --pid */
 };
 
-/* Records one selector option (opt: 'c', 'p', 'u', 'P', 'i'). */
+/* Records one selector option (opt: 'c', 'a' (--parent), 'p', 'u', 'P', 'i'). */
 void attach_select(struct attach_selector *s, int opt, const char *value);
 
 /* Exactly one selector must be given, its value well formed (a process

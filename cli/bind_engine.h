@@ -25,6 +25,13 @@ enum bind_step { BIND_STEP_LOAD, BIND_STEP_ATTACH4, BIND_STEP_ATTACH6, BIND_STEP
  * caller's to remove. */
 int bind_engine_install(const char *dir, int cgroup_fd, enum bind_step *step);
 
+/* Loads a new instance of the build without CO-RE (notw_bind_plain: no
+ * parse of the kernel's BTF) with the port set, and attaches both programs
+ * to cgroup_fd (both or neither) without links and without pins: the
+ * cgroup holds them, and they end with it. Returns 0 or -errno, *step saying
+ * which step failed. */
+int bind_engine_attach_plain(int cgroup_fd, const struct notw_bind_ports *set, enum bind_step *step);
+
 /* Replaces the port set of the instance pinned in dir: both programs read
  * the one map element, so they switch together. */
 int bind_engine_set_ports(const char *dir, const struct notw_bind_ports *set);
@@ -32,6 +39,18 @@ int bind_engine_set_ports(const char *dir, const struct notw_bind_ports *set);
 /* What is pinned in dir. *cgroup_id: the cgroup link4 is attached to, 0
  * when that cgroup is gone or there is no link. */
 int bind_engine_read(const char *dir, struct notw_bind_ports *set, struct bind_counters *c, uint64_t *cgroup_id);
+
+/* The counters map (open in fd), summed over the CPUs. */
+int bind_engine_read_counters(int fd, struct bind_counters *c);
+
+/* What failed, for a message: "the kernel refused to load the bind
+ * programs"; and a hint for err (-errno), " (...)" or "". */
+const char *bind_engine_step_text(enum bind_step step);
+const char *bind_engine_hint(enum bind_step step, int err);
+
+/* Has this process the capabilities to load and attach the programs
+ * (CAP_BPF or CAP_SYS_ADMIN, and CAP_NET_ADMIN)? */
+bool bind_engine_privileged(void);
 
 /* Does this kernel have the cgroup sock_addr program type at all? */
 bool bind_engine_supported(void);

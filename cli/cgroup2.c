@@ -1,5 +1,6 @@
 #include "cgroup2.h"
 
+#include "dirwalk.h"
 #include "say.h"
 
 #include <errno.h>
@@ -14,6 +15,8 @@
 
 #define MAX_MOUNT_LINES 100000 /* bound on /proc/self/mountinfo */
 #define MAX_CGROUP_LINES 64    /* bound on /proc/PID/cgroup (one per hierarchy) */
+#define MAX_WALK_CGROUPS 100000 /* bound on a walk of the hierarchy */
+#define MAX_WALK_DEPTH 64
 
 /* kernfs file handles: the node id, 64 bits (FILEID_KERNFS). */
 #define KERNFS_HANDLE_TYPE 0xfe
@@ -85,7 +88,7 @@ bool cgroup2_find_mount(const char *cmd, struct cgroup2_mount *m)
 		found = parse_cgroup2_line(line, m);
 	free(line);
 	fclose(f);
-	if (!found)
+	if (!found && cmd != NULL)
 		say(stderr, "notw %s: no cgroup v2 hierarchy is mounted (the BPF hooks need one: "
 			    "mount -t cgroup2 none /sys/fs/cgroup)", cmd);
 	return found;
@@ -144,6 +147,29 @@ bool cgroup2_join(const char *cmd, const struct cgroup2_mount *m, const char *re
 	if (n < 0 || (size_t)n >= cap) {
 		say(stderr, "notw %s: the cgroup path is too long", cmd);
 		return false;
+	}
+	return true;
+}
+
+bool cgroup2_make(const char *cmd, const struct cgroup2_mount *m, const char *path)
+{
+	char buf[4096];
+	size_t base = strlen(m->dir);
+	if (!copy_text(buf, sizeof buf, path) || strncmp(buf, m->dir, base) != 0)
+		return false;
+	/* Each component below the mount point, parents first. */
+	for (char *c = buf + base + 1; c <= buf + strlen(path); c++) {
+		if (*c != '/' && *c != '\0')
+			continue;
+		char saved = *c;
+		*c = '\0';
+		if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
+			say(stderr, "notw %s: cannot create the cgroup %q: %E", cmd, buf, errno);
+			return false;
+		}
+		*c = saved;
+		if (saved == '\0')
+			break;
 	}
 	return true;
 }
@@ -210,4 +236,72 @@ bool cgroup2_path_of_id(const struct cgroup2_mount *m, uint64_t id, char *out, s
 		return false;
 	out[n] = '\0';
 	return true;
+}
+
+struct walk {
+	bool (*fn)(int fd, const char *path, void *ctx);
+	void *ctx;
+	char path[4096];
+	int left, depth;
+	bool stop;
+};
+
+/* A directory being read, for its entries' callback. */
+struct walk_dir {
+	struct walk *w;
+	int fd;
+};
+
+static void walk_cgroup(struct walk *w, int fd);
+
+/* One entry of a cgroup's directory: a child cgroup when a directory (its
+ * files are never directories). */
+static bool walk_entry(const char *name, void *ctx)
+{
+	struct walk_dir *d = ctx;
+	struct walk *w = d->w;
+	struct stat st;
+	if (fstatat(d->fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode))
+		return true;
+	size_t len = strlen(w->path);
+	int n = snprintf(w->path + len, sizeof w->path - len, "/%s", name);
+	if (n > 0 && (size_t)n < sizeof w->path - len) {
+		int child = openat(d->fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (child >= 0) {
+			walk_cgroup(w, child);
+			close(child);
+		}
+	}
+	w->path[len] = '\0';
+	return !w->stop;
+}
+
+static void walk_cgroup(struct walk *w, int fd)
+{
+	struct walk_dir d = { w, fd };
+	if (w->left-- <= 0 || !w->fn(fd, w->path, w->ctx)) {
+		w->stop = true;
+		return;
+	}
+	if (w->depth >= MAX_WALK_DEPTH)
+		return;
+	w->depth++;
+	notw_for_each_dir_entry(fd, walk_entry, &d);
+	w->depth--;
+}
+
+void cgroup2_walk(const struct cgroup2_mount *m, bool (*fn)(int fd, const char *path, void *ctx), void *ctx)
+{
+	static struct walk w;
+	memset(&w, 0, sizeof w);
+	w.fn = fn;
+	w.ctx = ctx;
+	w.left = MAX_WALK_CGROUPS;
+	if (!copy_text(w.path, sizeof w.path, m->dir))
+		return;
+	int fd = open(m->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	walk_cgroup(&w, fd);
+	close(fd);
 }

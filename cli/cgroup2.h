@@ -14,7 +14,7 @@ struct cgroup2_mount {
 };
 
 /* The first cgroup2 mount of /proc/self/mountinfo. False (said on stderr,
- * as "notw CMD: ...") when there is none. */
+ * as "notw CMD: ...", unless cmd is NULL) when there is none. */
 bool cgroup2_find_mount(const char *cmd, struct cgroup2_mount *m);
 
 /* Opens path as a cgroup v2 directory. Returns the descriptor, or -1 after
@@ -32,8 +32,18 @@ bool cgroup2_of_pid(const char *cmd, const struct cgroup2_mount *m, const char *
 bool cgroup2_join(const char *cmd, const struct cgroup2_mount *m, const char *rel, char *out,
 		  size_t cap);
 
+/* Creates the cgroup path (under the mount m) and the ones above it that
+ * are missing, as mkdir -p; false after saying why. */
+bool cgroup2_make(const char *cmd, const struct cgroup2_mount *m, const char *path);
+
 /* The path of the cgroup with id, found by the kernel (a file handle on
  * the mount); false when it no longer exists. */
 bool cgroup2_path_of_id(const struct cgroup2_mount *m, uint64_t id, char *out, size_t cap);
+
+/* Calls fn(fd, path, ctx) for the cgroup at the mount point and each one
+ * below it (parents first), fd open on the cgroup's directory for the
+ * call; at most 100000 cgroups, 64 levels deep; stops when fn returns
+ * false. */
+void cgroup2_walk(const struct cgroup2_mount *m, bool (*fn)(int fd, const char *path, void *ctx), void *ctx);
 
 #endif

@@ -17,5 +17,6 @@ int cmd_disable(int argc, char **argv);      /* preload.c */
 int cmd_attach(int argc, char **argv);       /* attach.c (attach_none.c without BPF) */
 int cmd_detach(int argc, char **argv);       /* attach.c (attach_none.c without BPF) */
 int cmd_attached(int argc, char **argv);     /* attached.c (attach_none.c without BPF) */
+int cmd_oci_hook(int argc, char **argv);     /* oci_hook.c (attach_none.c without BPF) */
 
 #endif

@@ -27,12 +27,14 @@ static const struct command commands[] = {
 	  "check a policy file, show its effect" },
 	{ "enable", cmd_enable, "[--root DIR] [--library PATH]", "add libnotw to /etc/ld.so.preload" },
 	{ "disable", cmd_disable, "[--root DIR] [--library PATH]", "remove libnotw from /etc/ld.so.preload" },
-	{ "attach", cmd_attach, "(--cgroup PATH | --pid PID | --unit NAME) [--ports LIST] [--whole-machine]\n"
+	{ "attach", cmd_attach, "(--cgroup PATH | --parent PATH | --pid PID | --unit NAME) [--ports LIST] [--whole-machine]\n"
 	  "--pin NAME [--ports LIST]",
 	  "SO_REUSEADDR for every program of a cgroup (BPF), no library needed" },
-	{ "detach", cmd_detach, "(--cgroup PATH | --pid PID | --unit NAME | --id ID | --pin NAME)",
+	{ "detach", cmd_detach, "(--cgroup PATH | --parent PATH | --pid PID | --unit NAME | --id ID | --pin NAME)",
 	  "undo notw attach" },
-	{ "attached", cmd_attached, "[--json]", "what notw attach attached: ports, counters" },
+	{ "attached", cmd_attached, "[--json]", "what notw attach and notw oci-hook attached: ports, counters" },
+	{ "oci-hook", cmd_oci_hook, "createRuntime|prestart|poststop",
+	  "an OCI runtime's hook: notw attach for a container that asks (io.notw.ports)" },
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

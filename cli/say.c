@@ -3,6 +3,14 @@
 #include "fmt.h"
 
 #include <stdarg.h>
+#include <syslog.h>
+
+static int syslog_priority = -1;
+
+void say_syslog(int priority)
+{
+	syslog_priority = priority;
+}
 
 void say(FILE *out, const char *fmt, ...)
 {
@@ -15,4 +23,6 @@ void say(FILE *out, const char *fmt, ...)
 	notw_buf_vformat(&b, fmt, ap);
 	va_end(ap);
 	fprintf(out, "%s%s\n", text, b.truncated ? "..." : "");
+	if (out == stderr && syslog_priority >= 0)
+		syslog(syslog_priority, "%s%s", text, b.truncated ? "..." : "");
 }

@@ -9,4 +9,9 @@
 /* One line on out, fmt as notw_buf_format() reads it, a newline added. */
 void say(FILE *out, const char *fmt, ...);
 
+/* From now on each line said on stderr also goes to syslog (openlog() is
+ * the caller's) with this priority; -1 stops it. For a command whose
+ * stderr nobody may read (an OCI hook). */
+void say_syslog(int priority);
+
 #endif

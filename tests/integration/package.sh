@@ -92,6 +92,9 @@ throwaway_root() {
 	check_eq "... notw --version, from /usr/bin, says the package's version" "notw $VERSION" "$(cat "$WORK/version.out")"
 	check_eq "... installing enabled nothing: ld.so.preload as it was" "$site_preload" "$(fingerprint "$R$PRELOAD")"
 	check "... and installed no policy file" test ! -e "$R/etc/notw.ini"
+	run_root hook sh -c 'echo "{\"id\":\"c\",\"pid\":1}" | notw oci-hook createRuntime'
+	check_eq "notw oci-hook, installed: a container without the annotation starts (exit 0), nothing said" \
+		"0 " "$RC $(cat "$WORK/hook.out" "$WORK/hook.err" 2>/dev/null)"
 
 	# --- the seed scenario with the installed library and notw
 	run_root seed env NOTW_LIB="$LIB" NOTW_CLI=/usr/bin/notw NOTW_PROGS="$NOTW_PROGS" \
@@ -234,7 +237,9 @@ for f in "$LIB" /usr/bin/notw /usr/share/man/man1/notw.1.gz /usr/share/man/man5/
 	/usr/share/man/man7/libnotw.7.gz /usr/share/doc/notw/examples/notw.ini \
 	/usr/share/doc/notw/examples/systemd/notw.conf /usr/share/doc/notw/copyright \
 	/usr/share/bash-completion/completions/notw /usr/share/doc/notw/README.md.gz \
-	/usr/share/doc/notw/docs/zero-linger.md.gz; do
+	/usr/share/doc/notw/docs/zero-linger.md.gz \
+	/usr/share/containers/oci/hooks.d/notw-hook.json /lib/systemd/system/notw-attach@.service \
+	/usr/share/doc/notw/docs/containers.md.gz; do
 	check "the package holds $f" grep -Fqx "$f" "$WORK/contents"
 done
 check_eq "... nothing under /etc (no policy file, nothing that acts by itself)" "" "$(grep '^/etc' "$WORK/contents" || true)"
@@ -242,6 +247,14 @@ dpkg-deb --fsys-tarfile "$DEB" | tar -xOf - ./usr/share/doc/notw/examples/system
 check "the systemd drop-in preloads the package's library" grep -Fqx "Environment=LD_PRELOAD=$LIB" "$WORK/notw.conf"
 dpkg-deb --fsys-tarfile "$DEB" | tar -xOf - ./usr/share/man/man7/libnotw.7.gz | gzip -d >"$WORK/libnotw.7"
 check "libnotw(7) names the package's library" grep -Fqx ".BI LD_PRELOAD= $LIB" "$WORK/libnotw.7"
+# The BPF engine is always built (debian/rules: -Dbpf=enabled).
+dpkg-deb --fsys-tarfile "$DEB" | tar -xOf - ./usr/share/containers/oci/hooks.d/notw-hook.json >"$WORK/hook.json"
+check "the hooks.d file runs the package's notw oci-hook createRuntime" python3 -c '
+import json, sys
+h = json.load(open(sys.argv[1]))
+sys.exit(0 if h["hook"]["path"] == "/usr/bin/notw" and h["hook"]["args"] == ["notw", "oci-hook", "createRuntime"]
+         and h["stages"] == ["createRuntime"] else 1)' "$WORK/hook.json"
+check "the package depends on libbpf and jansson" sh -c "dpkg-deb -f '$DEB' Depends | grep -q libbpf && dpkg-deb -f '$DEB' Depends | grep -q libjansson"
 
 # --- install, use, upgrade, remove: in the throwaway root
 export WORK DEB VERSION LIB
