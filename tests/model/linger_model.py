@@ -45,7 +45,7 @@ Thread = namedtuple("Thread", "pending in_arm")
 # A process. lib: it runs the library (False once it exec'd a program
 # without it). started/in_flight: its fork counters; arming: threads inside
 # an arming section; stopped: exit, exec or the safety net began (nothing
-# is armed from then on). fork_gen: the parent's fork generation this
+# is armed from then on). fork_gen: the parent's fork count this
 # process was made in (legacy children are asked by kcmp only when forked
 # after a socket's birth). budget: program actions left.
 Proc = namedtuple(
