@@ -188,6 +188,12 @@ static enum outcome outcome_of(const struct reap_item *item, bool dry_run, const
 		*word = item->result == 0 ? "destroyed" : "already gone";
 		return GONE;
 	}
+	if (item->reset_tried && item->reset_result == ENOENT) {
+		/* Gone before its reset, perhaps replaced by a new connection:
+		 * no reset was sent. */
+		*word = "already gone";
+		return GONE;
+	}
 	if (item->reset_tried && !item->still_there) {
 		*word = "reset";
 		return GONE;
@@ -198,6 +204,8 @@ static enum outcome outcome_of(const struct reap_item *item, bool dry_run, const
 
 static const char *cause_of(const struct reap_item *item, enum outcome o)
 {
+	if (o == GONE)
+		return NULL;
 	if (o == KEPT || item->reset_tried)
 		return item->cause;
 	return o == REFUSED ? refusal_cause(item->result) : NULL;
@@ -242,7 +250,7 @@ static void add_up(const struct reap_item *item, enum outcome o, struct totals *
 {
 	if (o == GONE) {
 		t->destroyed++;
-		t->by_reset += item->reset_tried;
+		t->by_reset += item->reset_tried && item->reset_result == 0;
 	} else if (o == REFUSED) {
 		t->refused++;
 	} else if (o == KEPT) {

@@ -1,13 +1,16 @@
 #!/bin/bash
 # The notw command, checked against the kernel's own view (ss).
 #
-#   cli.sh status-reap|reap-reset|reap-in-flight|status-under-library|status-names|netns|run|run-paths
+#   cli.sh status-reap|reap-reset|reap-reconnect|reap-in-flight|status-under-library|status-names|netns|run|run-paths
 #
 # reap-reset: where SOCK_DESTROY is refused (CAP_NET_ADMIN dropped from the
 # bounding set), reap resets the sockets instead (CAP_NET_RAW): FIN-WAIT-2
 # on IPv4 (also with tcp_rfc1337 = 1), v4-mapped and IPv6; TIME-WAIT of a
 # remote peer (another namespace, through a veth pair); and says it cannot
 # for TIME-WAIT when net.ipv4.tcp_rfc1337 = 1.
+# reap-reconnect: a client reconnects from the same port between reap's
+# listing and its reset (the window held open with strace): the new, live
+# connection on the same four-tuple is not reset.
 . "$(dirname "$0")/lib.sh"
 : "${NOTW_CLI:?NOTW_CLI must name the notw command}"
 enter_netns "$@"
@@ -141,6 +144,80 @@ reap-reset)
 	check_eq "... --json: $N destroyed, $N by reset, none remaining" "$N $N 0" \
 		"$(json_get "$WORK/tw.json" '" ".join(str(d[k]) for k in ("destroyed", "by_reset", "remaining"))')"
 	check_eq "the kernel agrees" 0 "$(timewait_on_port "$PORT")"
+	;;
+reap-reconnect)
+	# The server closes first: TIME-WAIT on its side, 127.0.0.1:PORT to
+	# 127.0.0.1:CPORT. The same client port then connects again (the
+	# timewait socket lets the SYN through) while reap waits between its
+	# listing and its reset: held in the setsockopt() that readies the
+	# reset method's capture socket, for 3 s.
+	CPORT=50123
+	mkfifo "$WORK/ctl"
+	start_bg "$WORK/rs.out" "$WORK/rs.err" python3 -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(4)
+print("listening", flush=True)
+c, _ = s.accept()
+c.close()
+c, _ = s.accept()
+print("accepted again", flush=True)
+while True:
+    data = c.recv(100)
+    if not data:
+        break
+    c.sendall(data)' "$PORT"
+	wait_for_line "$WORK/rs.out" '^listening$'
+	start_bg "$WORK/rc.out" "$WORK/rc.err" python3 -c '
+import socket, sys
+def connect():
+    c = socket.socket()
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    c.bind(("127.0.0.1", int(sys.argv[2])))
+    c.connect(("127.0.0.1", int(sys.argv[1])))
+    return c
+c = connect()
+c.recv(1)
+c.close()
+print("closed", flush=True)
+ctl = open(sys.argv[3])
+ctl.readline()
+c = connect()
+print("reconnected", flush=True)
+ctl.readline()
+try:
+    c.sendall(b"ping")
+    print("answer", c.recv(100).decode() or "EOF", flush=True)
+except OSError as e:
+    print("error", e.strerror, flush=True)' "$PORT" "$CPORT" "$WORK/ctl"
+	exec 8>"$WORK/ctl"
+	wait_for_line "$WORK/rc.out" '^closed$'
+	wait_until at_least 1 time_wait_on_port "$PORT"
+	check_eq "the server's TIME-WAIT socket towards the client's port" 1 \
+		"$(ss -tanH state time-wait "( sport = :$PORT and dport = :$CPORT )" | grep -c .)"
+	start_bg "$WORK/reap.out" "$WORK/reap.err" setpriv --bounding-set -net_admin -- \
+		strace -qq -o /dev/null -e trace=setsockopt -e inject=setsockopt:delay_enter=3000000 \
+		"$NOTW_CLI" reap "$PORT"
+	reap=$BG_PID
+	# The capture socket exists: the listing is made, the reset to come.
+	wait_until bash -c "ss -0Hp | grep -q '\"notw\"'"
+	echo >&8
+	wait_for_line "$WORK/rc.out" '^reconnected$'
+	check_eq "the client is connected again from the same port" 1 \
+		"$(ss -tanH state established "( sport = :$PORT and dport = :$CPORT )" | grep -c .)"
+	wait_exit "$reap" 20
+	sed 's/^/# reap: /' "$WORK/reap.out" "$WORK/reap.err"
+	check_eq "reap: exit 1 (the server's listener still holds the port)" 1 "$EXIT_STATUS"
+	check "... says the timewait socket was gone before its reset" \
+		grep -q "^already gone TIME-WAIT 127\.0\.0\.1:$PORT 127\.0\.0\.1:$CPORT\$" "$WORK/reap.out"
+	check_eq "... and counts no reset" 0 "$(grep -c '^reset ' "$WORK/reap.out")"
+	echo >&8
+	exec 8>&-
+	wait_for_line "$WORK/rc.out" '^(answer|error) '
+	check_eq "the live connection on the same four-tuple was not reset: it answers" "answer ping" \
+		"$(grep -E '^(answer|error) ' "$WORK/rc.out")"
 	;;
 reap-in-flight)
 	# A server without the library fills the send queues of clients that
