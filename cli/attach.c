@@ -132,9 +132,10 @@ static int parse_args(int argc, char **argv, bool attach, struct request *r)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (r->ports_given > 1 || (r->ports != NULL && r->ports[0] == '\0')) {
-		/* An empty list would read as "every port": a script's unset
-		 * variable must not widen what it meant to narrow. */
+	if (r->ports_given > 1 || (r->ports != NULL && r->ports[strspn(r->ports, " \t")] == '\0')) {
+		/* An empty list (or one of blanks only: "$PORTS" quoted around
+		 * an unset variable and a space) would read as "every port": a
+		 * script's mistake must not widen what it meant to narrow. */
 		fprintf(stderr, "notw %s: %s\n", argv[0],
 			r->ports_given > 1 ? "--ports given more than once (one list: 80,443)"
 					   : "--ports with an empty list (leave it out for every port)");

@@ -396,6 +396,8 @@ arguments)
 		[ "$rc" = 2 ] && ! "$NOTW_CLI" attached | grep -qF "$CG"
 	}
 	check "--ports with an empty list: usage error (not every port)" usage attach --cgroup "$CG" --ports ''
+	check "--ports of spaces only: usage error (not every port)" usage attach --cgroup "$CG" --ports '  '
+	check "--ports of a tab and a space: usage error (not every port)" usage attach --cgroup "$CG" --ports "$(printf '\t ')"
 	check "--ports twice: usage error (not the last one silently)" usage attach --cgroup "$CG" --ports 49200 --ports 49201
 	check "--ports 0: usage error" usage attach --cgroup "$CG" --ports 0
 	check "--ports 65536: usage error" usage attach --cgroup "$CG" --ports 65536
