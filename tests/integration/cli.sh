@@ -475,6 +475,16 @@ open(sys.argv[1], "wb").write(eh + ph + code)' "$WORK/static32"
 	esac
 	;;
 run-paths)
+	# A script's "#!" is anyone's to write: one naming a FIFO must not hang
+	# notw run (it opened the interpreter to read its "#!" and waited for a
+	# writer forever); the kernel then refuses to run it.
+	mkfifo "$WORK/fifo-interp"
+	printf '#!%s\n' "$WORK/fifo-interp" >"$WORK/fifo-script"
+	chmod 755 "$WORK/fifo-script"
+	timeout 10 "$NOTW_CLI" run -- "$WORK/fifo-script" >/dev/null 2>"$WORK/fifo.err"
+	rc=$?
+	check "a #! naming a FIFO: notw run does not hang (exit $rc, 124 is the timeout)" test "$rc" != 124
+	check "... and says the script cannot run" grep -q "fifo-script: Permission denied" "$WORK/fifo.err"
 	# LD_PRELOAD splits names at spaces and colons: a library whose path
 	# holds one would be loaded as other files, relative to the current
 	# directory. notw run refuses rather than hand ld.so such a path.
