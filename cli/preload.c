@@ -3,6 +3,7 @@
  * linked program. */
 #include "command.h"
 #include "elf_file.h"
+#include "ldso_tokens.h"
 #include "library_trust.h"
 #include "options.h"
 #include "preload_lock.h"
@@ -321,18 +322,12 @@ static bool read_preload(const struct target *t, struct preload *p)
 	return true;
 }
 
-/* The same name, or (absolute names only) the same file under the root. */
-static bool is_our_entry(const char *name, size_t n, void *ctx)
+/* path (absolute) is the library's file under the root. */
+static bool is_the_library_file(const char *path, void *ctx)
 {
 	const struct target *t = ctx;
-	size_t lib_len = strlen(t->library);
-	if (n == lib_len && memcmp(name, t->library, n) == 0)
-		return true;
-	if (!t->lib_found || name[0] != '/' || n >= PATH_MAX || memchr(name, '\0', n) != NULL)
+	if (path[0] != '/')
 		return false;
-	char path[PATH_MAX];
-	memcpy(path, name, n);
-	path[n] = '\0';
 	int fd = open_in_root(t->root_fd, path, O_PATH);
 	if (fd < 0)
 		return false;
@@ -340,6 +335,26 @@ static bool is_our_entry(const char *name, size_t n, void *ctx)
 	bool same = fstat(fd, &st) == 0 && st.st_dev == t->lib_st.st_dev && st.st_ino == t->lib_st.st_ino;
 	close(fd);
 	return same;
+}
+
+/* The same name, or (absolute names only) the same file under the root,
+ * also once ld.so has replaced its tokens ($LIB, $PLATFORM, $ORIGIN):
+ * /usr/$LIB/notw/libnotw.so loads the library as surely as its plain
+ * name does. */
+static bool is_our_entry(const char *name, size_t n, void *ctx)
+{
+	const struct target *t = ctx;
+	size_t lib_len = strlen(t->library);
+	if (n == lib_len && memcmp(name, t->library, n) == 0)
+		return true;
+	if (!t->lib_found || n >= PATH_MAX || memchr(name, '\0', n) != NULL)
+		return false;
+	if (ldso_has_token(name, n))
+		return ldso_for_each_expansion(name, n, is_the_library_file, ctx);
+	char path[PATH_MAX];
+	memcpy(path, name, n);
+	path[n] = '\0';
+	return is_the_library_file(path, ctx);
 }
 
 static bool write_all(int fd, const char *text, size_t len)

@@ -123,6 +123,27 @@ check_eq "disable when absent: exit 0" 0 "$RC"
 check_eq "... saying so" "notw: $LIB was not in $FILE" "$OUT"
 check_eq "... file not rewritten (content, inode, mode)" "$before" "$(fingerprint "$FILE")"
 
+# --- ld.so replaces $LIB, $PLATFORM and $ORIGIN (also ${LIB}...) in the
+# names of ld.so.preload: such an entry loads the library as surely as its
+# plain name, so disable removes it and enable finds it there.
+PLATFORM_DIR=/usr/lib/$(uname -m)
+mkdir -p "$ROOT$PLATFORM_DIR" "$ROOT/usr/bin"
+ln "$ROOT$LIB" "$ROOT$PLATFORM_DIR/libnotw.so"
+for entry in '/usr/$LIB/libnotw.so' '/usr/${LIB}/libnotw.so' '/usr/lib/$PLATFORM/libnotw.so' \
+	'$ORIGIN/../lib/x86_64-linux-gnu/libnotw.so'; do
+	printf '/lib/a.so %s # site\n' "$entry" >"$FILE"
+	enable --library "$LIB"
+	check_eq "enable with '$entry' there: already there" "0 notw: $LIB already in $FILE (as $entry)" "$RC $OUT"
+	disable --library "$LIB"
+	check_eq "disable removes '$entry'" "0 notw: removed $LIB from $FILE" "$RC $OUT"
+	check_eq "... and keeps the rest" "/lib/a.so # site" "$(cat "$FILE")"
+done
+printf '/usr/$LIBX/libnotw.so /usr/$LIB.so\n' >"$FILE"
+disable --library "$LIB"
+check_eq "'\$LIBX' and '\$LIB.so' are not tokens ld.so replaces: not the library" "0 notw: $LIB was not in $FILE" "$RC $OUT"
+rm "$ROOT$PLATFORM_DIR/libnotw.so"
+: >"$FILE"
+
 # --- other entries, a comment, no newline at the end
 printf '/lib/a.so:/lib/b.so # keep this\n\n# a comment line\n\t/lib/c.so' >"$FILE"
 original=$(sha256sum <"$FILE")
