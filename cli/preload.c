@@ -62,7 +62,8 @@ static void preload_usage(FILE *out, const char *cmd)
 	else
 		fprintf(out,
 			"Removes from " PRELOAD_FILE " every entry naming the library PATH (the same\n"
-			"name, or the same file); other entries and comments stay as they are.\n");
+			"name, or the same file, also as ld.so reads $LIB, $PLATFORM, $ORIGIN in it);\n"
+			"other entries and comments stay as they are.\n");
 	fprintf(out,
 		"PATH is absolute; the default is %s/libnotw.so. --root DIR acts on\n"
 		"DIR" PRELOAD_FILE " and finds the library as DIR/PATH, symbolic links\n"
