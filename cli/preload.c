@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,7 +58,8 @@ static void preload_usage(FILE *out, const char *cmd)
 		fprintf(out,
 			"Adds the library PATH to " PRELOAD_FILE ", so that the dynamic loader\n"
 			"preloads it into every dynamically linked program. Refuses a PATH that is\n"
-			"not an ELF shared object for this machine; an entry already there (the same\n"
+			"not an ELF shared object for this machine or lies on a noexec mount (under\n"
+			"--root: a warning); an entry already there (the same\n"
 			"name, or the same file) is left alone.\n");
 	else
 		fprintf(out,
@@ -232,6 +234,14 @@ static const char *not_a_loadable_library(int fd)
 	return NULL;
 }
 
+/* The kernel refuses to map a file of a noexec mount executable
+ * (mmap with PROT_EXEC: EPERM), which is how ld.so maps a library. */
+static bool on_noexec_mount(int fd)
+{
+	struct statvfs sv;
+	return fstatvfs(fd, &sv) == 0 && (sv.f_flag & ST_NOEXEC) != 0;
+}
+
 /* enable: the library must be there and loadable, or every program on the
  * system would start with an error from ld.so; and only root may be able
  * to replace it, since it will run in every program (library_trust.h). */
@@ -249,11 +259,21 @@ static bool check_library(struct target *t)
 		why = "not a regular file";
 	else
 		why = not_a_loadable_library(fd);
+	bool noexec = why == NULL && on_noexec_mount(fd);
 	close(fd);
+	if (why == NULL && noexec && t->root_fd < 0)
+		why = "it is on a file system mounted noexec: the loader cannot map it, and every program would "
+		      "start with \"failed to map segment from shared object\" (move it, or remount without noexec)";
 	if (why != NULL) {
 		fprintf(stderr, "notw: refusing %s%s: %s\n", t->root, t->library, why);
 		return false;
 	}
+	/* Under --root the target system mounts its own file systems: this
+	 * one's options may not be its. */
+	if (noexec)
+		fprintf(stderr, "notw: warning: %s%s is on a file system mounted noexec here: the target system "
+				"must mount %s without noexec, or every program there fails to load it\n",
+			t->root, t->library, t->library);
 	if (!library_trusted(t->root_fd, t->root, t->library))
 		return false;
 	t->lib_found = true;

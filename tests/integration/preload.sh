@@ -517,6 +517,30 @@ disable --library /usr/lib/top.so
 check_eq "disable removes an entry before the NUL byte" "0 notw: removed /usr/lib/top.so from $FILE" "$RC $OUT"
 check_eq "... and keeps the rest, the NUL byte included" "$(printf '\0junk' | sha256sum)" "$(sha256sum <"$FILE")"
 
+# --- a library on a noexec mount: the loader cannot map it (every program
+# would print "failed to map segment"). In a mount namespace of the test's
+# own, with a tmpfs as /etc: the machine's ld.so.preload is never touched.
+unshare -m --propagation private bash -c '
+	mount -t tmpfs -o mode=755 tmpfs /etc &&
+	mount -t tmpfs -o mode=755,noexec tmpfs /mnt &&
+	cp "$1" /mnt/libnotw.so &&
+	chmod 644 /mnt/libnotw.so || exit 99
+	"$2" enable --library /mnt/libnotw.so >"$3/noexec.out" 2>"$3/noexec.err"
+	echo "rc $?"
+	echo "preload $(cat /etc/ld.so.preload 2>/dev/null)"
+	mkdir -p "$3/noexec-root/etc" "$3/noexec-root/usr/lib"
+	mount -t tmpfs -o mode=755,noexec tmpfs "$3/noexec-root/usr/lib" &&
+	cp "$1" "$3/noexec-root/usr/lib/libnotw.so" || exit 99
+	"$2" enable --root "$3/noexec-root" --library /usr/lib/libnotw.so >"$3/noexec-root.out" 2>"$3/noexec-root.err"
+	echo "root-rc $?"
+' _ "$NOTW_LIB" "$NOTW_CLI" "$WORK" >"$WORK/noexec.txt" 2>&1 || true
+sed 's/^/# /' "$WORK/noexec.txt" "$WORK/noexec.err"
+check_eq "enable of a library on a noexec mount: refused (exit 1)" "rc 1" "$(grep '^rc ' "$WORK/noexec.txt")"
+check "... saying why" grep -q '^notw: refusing /mnt/libnotw.so: it is on a file system mounted noexec' "$WORK/noexec.err"
+check_eq "... ld.so.preload not written" "preload " "$(grep '^preload' "$WORK/noexec.txt")"
+check_eq "under --root (the target mounts its own file systems): added" "root-rc 0" "$(grep '^root-rc ' "$WORK/noexec.txt")"
+check "... with a warning" grep -q 'warning: .*/usr/lib/libnotw.so is on a file system mounted noexec here' "$WORK/noexec-root.err"
+
 # lib.sh's finish relies on commands failing in the open.
 set +e
 finish
