@@ -59,8 +59,8 @@ static void preload_usage(FILE *out, const char *cmd)
 			"Adds the library PATH to " PRELOAD_FILE ", so that the dynamic loader\n"
 			"preloads it into every dynamically linked program. Refuses a PATH that is\n"
 			"not an ELF shared object for this machine or lies on a noexec mount (under\n"
-			"--root: a warning); an entry already there (the same\n"
-			"name, or the same file) is left alone.\n");
+			"--root: a warning); an entry already there (the same name, or the same\n"
+			"file) is left alone.\n");
 	else
 		fprintf(out,
 			"Removes from " PRELOAD_FILE " every entry naming the library PATH (the same\n"
