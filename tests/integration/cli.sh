@@ -1,13 +1,16 @@
 #!/bin/bash
 # The notw command, checked against the kernel's own view (ss).
 #
-#   cli.sh status-reap|reap-reset|reap-reconnect|reap-in-flight|status-under-library|status-names|netns|run|run-paths
+#   cli.sh status-reap|status-answers|reap-reset|reap-reconnect|reap-in-flight|status-under-library|status-names|netns|run|run-paths
 #
 # reap-reset: where SOCK_DESTROY is refused (CAP_NET_ADMIN dropped from the
 # bounding set), reap resets the sockets instead (CAP_NET_RAW): FIN-WAIT-2
 # on IPv4 (also with tcp_rfc1337 = 1), v4-mapped and IPv6; TIME-WAIT of a
 # remote peer (another namespace, through a veth pair); and says it cannot
 # for TIME-WAIT when net.ipv4.tcp_rfc1337 = 1.
+# status-answers: status never binds (a server starting at that instant
+# would fail), exits 0 free / 1 held / 2 usage, says the next step and
+# whether the holder has libnotw loaded.
 # reap-reconnect: a client reconnects from the same port between reap's
 # listing and its reset (the window held open with strace): the new, live
 # connection on the same four-tuple is not reset.
@@ -276,12 +279,63 @@ status-under-library)
 	leftovers
 	"$NOTW_CLI" status "$PORT" >"$WORK/plain.txt"
 	"${WITH_NOTW[@]}" NOTW_LOG=stderr "$NOTW_CLI" status "$PORT" >"$WORK/under.txt" 2>"$WORK/under.err"
-	check_eq "status under LD_PRELOAD=libnotw: exit 0" 0 $?
+	check_eq "status under LD_PRELOAD=libnotw: exit 1 (the leftovers hold the port)" 1 $?
 	check_eq "... reports what it reports without the library" "$(grep -v '^  ' "$WORK/plain.txt")" \
 		"$(grep -v '^  ' "$WORK/under.txt")"
 	check "... a bind without SO_REUSEADDR fails now" grep -q 'without SO_REUSEADDR: EADDRINUSE' "$WORK/under.txt"
 	check_eq "... the library logged nothing about it" "" "$(grep 'notw\[' "$WORK/under.err")"
 	check_eq "... and destroyed nothing" "$N" "$(timewait_on_port "$PORT")"
+	;;
+status-answers)
+	traced() { # traced NAME ARGS...: notw ARGS under strace, its bind() calls in $WORK/NAME.trace
+		local name=$1
+		shift
+		strace -f -qq -e trace=bind -o "$WORK/$name.trace" "$NOTW_CLI" "$@" >"$WORK/$name.txt" 2>"$WORK/$name.err"
+	}
+	traced free status "$PORT"
+	check_eq "status of a free port: exit 0" 0 $?
+	check "... says so, and the next step" grep -qx 'next: the port is free: a server can bind it now' "$WORK/free.txt"
+	check "... a bind would succeed" grep -q 'without SO_REUSEADDR: ok; with SO_REUSEADDR: ok$' "$WORK/free.txt"
+	check_eq "... and it never binds (the port is not taken, not even for an instant)" 0 \
+		"$(grep -c 'bind(' "$WORK/free.trace")"
+	leftovers
+	traced held status "$PORT"
+	check_eq "status of a port leftovers hold: exit 1" 1 $?
+	check_eq "... it never binds" 0 "$(grep -c 'bind(' "$WORK/held.trace")"
+	check "... without SO_REUSEADDR: EADDRINUSE" grep -q 'without SO_REUSEADDR: EADDRINUSE;' "$WORK/held.txt"
+	check "... with it: depends on the old server's SO_REUSEADDR" \
+		grep -q 'with SO_REUSEADDR: ok only if the program that made those sockets had set SO_REUSEADDR too' "$WORK/held.txt"
+	check "... the next step: notw reap" grep -Eqx "next: only leftovers of closed or crashed processes hold it; the timewait sockets expire within [0-9]+ s; to free it now: notw reap $PORT \\(as root\\)" "$WORK/held.txt"
+	"$NOTW_CLI" status --json "$PORT" >"$WORK/held.json"
+	check_eq "... --json: free false, with_reuseaddr depends" "False depends" \
+		"$(json_get "$WORK/held.json" 'd["free"], d["bind_now"]["with_reuseaddr"]' | tr -d '(),'"'")"
+	"$NOTW_CLI" reap "$PORT" >/dev/null
+	# A live listener, without the library and under it.
+	for how in without with; do
+		prefix=("${WITHOUT_NOTW[@]}")
+		[ "$how" = with ] && prefix=("${WITH_NOTW[@]}")
+		start_bg "$WORK/l-$how.out" "$WORK/l-$how.err" "${prefix[@]}" "$NOTW_PROGS/seed_server" "$PORT"
+		srv=$BG_PID
+		wait_for_line "$WORK/l-$how.out" "^listening $PORT\$"
+		"$NOTW_CLI" status "$PORT" >"$WORK/l-$how.txt"
+		check_eq "a live listener $how libnotw: exit 1" 1 $?
+		label="without libnotw"
+		[ "$how" = with ] && label="libnotw loaded"
+		check "... its line says '$label'" grep -q "pid $srv (\"seed_server\"), $label\$" "$WORK/l-$how.txt"
+		check "... the next step names it" grep -qx "next: pid $srv (\"seed_server\"), $label listens on it; no option takes a port from a live listener: stop that process first (or bind another address)" "$WORK/l-$how.txt"
+		"$NOTW_CLI" status --json "$PORT" >"$WORK/l-$how.json"
+		check_eq "... --json: libnotw $how" "$([ "$how" = with ] && echo True || echo False)" \
+			"$(json_get "$WORK/l-$how.json" '[x["libnotw"] for x in d["sockets"] if x["state"] == "LISTEN"][0]')"
+		chmod 755 "$WORK"
+		setpriv --reuid=65534 --regid=65534 --clear-groups -- "$NOTW_CLI" status "$PORT" >"$WORK/l-nobody.txt"
+		check_eq "... as another user: exit 1 all the same" 1 $?
+		check "... who cannot see the process: says so" grep -q '^next: a process this user cannot see (as root, status names it) listens on it' "$WORK/l-nobody.txt"
+		kill -KILL "$srv"
+		wait_exit "$srv" 10
+		"$NOTW_CLI" reap "$PORT" >/dev/null
+	done
+	"$NOTW_CLI" status 70000 >/dev/null 2>&1
+	check_eq "status of port 70000: usage error (2)" 2 $?
 	;;
 status-names)
 	# A process name is anyone's to choose (prctl PR_SET_NAME): status must
@@ -296,7 +350,7 @@ print("listening", flush=True)
 time.sleep(60)' "$PORT"
 	wait_for_line "$WORK/named.out" '^listening$'
 	"$NOTW_CLI" status "$PORT" >"$WORK/names.txt"
-	check_eq "status: exit 0" 0 $?
+	check_eq "status: exit 1 (the listener holds the port)" 1 $?
 	check_eq "... no control byte reaches the terminal" 0 "$(tr -d '\n' <"$WORK/names.txt" | tr -dc '\000-\037\177' | wc -c)"
 	check_eq "... no byte that is not ASCII either" 0 "$(LC_ALL=C tr -d '\000-\177' <"$WORK/names.txt" | wc -c)"
 	check "... the name shown escaped" grep -qF 'pid '"$BG_PID"' ("\x1b[2J\xff\xfe\x07ev\x5cil")' "$WORK/names.txt"
