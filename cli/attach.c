@@ -120,16 +120,17 @@ static int parse_args(int argc, char **argv, bool attach, struct request *r)
 			attach_select(&r->s, c, optarg);
 			continue;
 		}
-		if (c == 'o' || c == 'i' || c == 'W')
+		if (c == 'o' || c == 'i' || c == 'W') {
 			other_commands_option(argv[0], c);
-		else
+			try_help(argv[0]);
+		} else {
 			option_error(argv[0], c, argv);
-		usage(stderr);
+		}
 		return EXIT_USAGE;
 	}
 	if (optind < argc) {
 		say(stderr, "notw %s: unexpected argument: %q", argv[0], argv[optind]);
-		usage(stderr);
+		try_help(argv[0]);
 		return EXIT_USAGE;
 	}
 	if (r->ports_given > 1 || (r->ports != NULL && r->ports[strspn(r->ports, " \t")] == '\0')) {

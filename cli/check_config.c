@@ -114,13 +114,12 @@ int cmd_check_config(int argc, char **argv)
 			return EXIT_DONE;
 		default:
 			option_error("check-config", c, argv);
-			check_usage(stderr);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc - 1) {
 		fprintf(stderr, "notw check-config: one file only\n");
-		check_usage(stderr);
+		try_help("check-config");
 		return EXIT_USAGE;
 	}
 	if (optind == argc - 1)

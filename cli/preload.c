@@ -122,13 +122,12 @@ static bool parse_options(int argc, char **argv, const char **root, const char *
 			return false;
 		default:
 			option_error(argv[0], c, argv);
-			preload_usage(stderr, argv[0]);
 			return false;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "notw %s: unexpected argument: %s\n", argv[0], argv[optind]);
-		preload_usage(stderr, argv[0]);
+		try_help(argv[0]);
 		return false;
 	}
 	if (*root != NULL && **root == '\0') {
@@ -588,6 +587,13 @@ static int preload_command(int argc, char **argv, bool adding)
 	struct target t;
 	if (!parse_options(argc, argv, &root, &library, &status))
 		return status;
+	/* This system's file is root's to change (under --root, the tree may
+	 * be anyone's). */
+	if (root == NULL && geteuid() != 0) {
+		fprintf(stderr, "notw %s: needs root: it changes " PRELOAD_FILE ", which only root may (run it with "
+				"sudo, or as root)\n", argv[0]);
+		return EXIT_NOT_DONE;
+	}
 	int lock_fd = -1;
 	/* The library first: it needs no lock, and a refusal changes nothing. */
 	if (!setup_target(&t, root, library) || (adding ? !check_library(&t) : !find_library_quietly(&t)) ||

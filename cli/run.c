@@ -256,7 +256,6 @@ static int parse_run_args(int argc, char **argv, int *first)
 		}
 		if (c == '?' || c == ':') {
 			option_error("run", c, argv);
-			run_usage(stderr);
 			return EXIT_USAGE;
 		}
 		bool ok = c == OPT_CONFIG ? use_config(optarg)
@@ -266,7 +265,7 @@ static int parse_run_args(int argc, char **argv, int *first)
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "notw run: no program to run\n");
-		run_usage(stderr);
+		try_help("run");
 		return EXIT_USAGE;
 	}
 	*first = optind;
@@ -330,7 +329,7 @@ int cmd_run(int argc, char **argv)
 	int err = find_program(argv[first], program, sizeof program);
 	if (err == EINVAL) {
 		fprintf(stderr, "notw run: %s\n", find_program_problem(err));
-		run_usage(stderr);
+		try_help("run");
 		return EXIT_USAGE;
 	}
 	if (err != 0) {

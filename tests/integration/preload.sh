@@ -64,8 +64,13 @@ check_eq "disable --help: exit 0" 0 "$RC"
 check "... usage on stdout" grep -q '^usage: notw disable ' "$WORK/out"
 enable --bogus
 check_eq "an unknown option: exit 2" 2 "$RC"
-check "... with the usage on stderr, nothing on stdout" \
-	test -n "$(grep '^usage: notw enable' "$WORK/err")" -a -z "$OUT"
+check_eq "... one line saying so, then where the help is, nothing on stdout" \
+	"notw enable: unknown option --bogus|try 'notw enable --help'|" "$(tr '\n' '|' <"$WORK/err")$OUT"
+for cmd in enable disable; do
+	notw_as_nobody "$cmd"
+	check_eq "$cmd as a user (this system's file): exit 1" 1 "$RC"
+	check_eq "... saying it needs root" "notw $cmd: needs root: it changes /etc/ld.so.preload, which only root may (run it with sudo, or as root)" "$ERR"
+done
 notw enable --root
 check_eq "--root without its value: exit 2" 2 "$RC"
 enable extra
