@@ -378,7 +378,7 @@ status-reap)
 		"$(json_get "$WORK/status.json" '",".join(sorted(set(s["state"] for s in d["sockets"])))')"
 	# Options anywhere: after ADDR:PORT they still count, and ADDR too.
 	"$NOTW_CLI" reap "127.0.0.1:$PORT" --dry-run >"$WORK/dry-after.txt"
-	check_eq "reap ADDR:PORT --dry-run (the option last): exit 1, they remain" 1 $?
+	check_eq "reap ADDR:PORT --dry-run (the option last): exit 0, a reap would free the port" 0 $?
 	check_eq "... it lists each as it would destroy it" "$N" "$(grep -c '^would destroy FIN-WAIT-2 ' "$WORK/dry-after.txt")"
 	check_eq "... and destroys none" "$N" "$(timewait_on_port "$PORT")"
 	"$NOTW_CLI" reap "127.0.0.2:$PORT" --dry-run >"$WORK/other-addr.txt"
@@ -388,8 +388,12 @@ status-reap)
 	check_eq "reap 127.0.0.2:PORT --json: exit 0, nothing destroyed" "0 0" "$? $(json_get "$WORK/other-addr.json" 'd["destroyed"]')"
 	check_eq "... 127.0.0.1's leftovers are all still there" "$N" "$(timewait_on_port "$PORT")"
 	"$NOTW_CLI" reap --dry-run "$PORT" >"$WORK/dry.txt"
-	check_eq "reap --dry-run: exit 1 (they remain)" 1 $?
+	check_eq "reap --dry-run: exit 0 (a dry run is no failure: a reap would free the port)" 0 $?
 	check_eq "reap --dry-run: lists each" "$N" "$(grep -c '^would destroy FIN-WAIT-2 ' "$WORK/dry.txt")"
+	check "... sums up what a reap would do" grep -qx "port $PORT, dry run (nothing done): $N would be destroyed, 0 left (0 still sending data, 0 of live processes); a reap would free the port" "$WORK/dry.txt"
+	"$NOTW_CLI" reap --dry-run --json "$PORT" >"$WORK/dry.json"
+	check_eq "... --json: would_destroy $N, none remaining" "$N 0" \
+		"$(json_get "$WORK/dry.json" '" ".join(str(d[k]) for k in ("would_destroy", "remaining"))')"
 	check_eq "reap --dry-run: the kernel still has them" "$N" "$(timewait_on_port "$PORT")"
 	chmod 755 "$WORK"
 	setpriv --reuid=65534 --regid=65534 --clear-groups -- "$NOTW_CLI" reap "$PORT" >"$WORK/unpriv.txt"
