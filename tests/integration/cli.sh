@@ -1,13 +1,16 @@
 #!/bin/bash
 # The notw command, checked against the kernel's own view (ss).
 #
-#   cli.sh status-reap|status-answers|reap-reset|reap-reconnect|reap-in-flight|status-under-library|status-names|netns|run|run-paths
+#   cli.sh messages|status-reap|status-answers|reap-reset|reap-reconnect|reap-in-flight|status-under-library|status-names|netns|run|run-paths
 #
 # reap-reset: where SOCK_DESTROY is refused (CAP_NET_ADMIN dropped from the
 # bounding set), reap resets the sockets instead (CAP_NET_RAW): FIN-WAIT-2
 # on IPv4 (also with tcp_rfc1337 = 1), v4-mapped and IPv6; TIME-WAIT of a
 # remote peer (another namespace, through a veth pair); and says it cannot
 # for TIME-WAIT when net.ipv4.tcp_rfc1337 = 1.
+# messages: what an operator sees on a mistake: one line and where the
+# help is, -V, a program in the current directory, a host name, no policy
+# file on a fresh installation.
 # status-answers: status never binds (a server starting at that instant
 # would fail), exits 0 free / 1 held / 2 usage, says the next step and
 # whether the holder has libnotw loaded.
@@ -285,6 +288,57 @@ status-under-library)
 	check "... a bind without SO_REUSEADDR fails now" grep -q 'without SO_REUSEADDR: EADDRINUSE' "$WORK/under.txt"
 	check_eq "... the library logged nothing about it" "" "$(grep 'notw\[' "$WORK/under.err")"
 	check_eq "... and destroyed nothing" "$N" "$(timewait_on_port "$PORT")"
+	;;
+messages)
+	# errs NAME ARGS...: notw ARGS; status in RC, stderr in $WORK/NAME.err, one line per '|'.
+	errs() {
+		local name=$1
+		shift
+		RC=0
+		"$NOTW_CLI" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || RC=$?
+		ERRS=$(tr '\n' '|' <"$WORK/$name.err")
+	}
+	errs st status --jsn "$PORT"
+	check_eq "a mistyped option (status): one line, where the help is, exit 2" \
+		"2 notw status: unknown option --jsn|try 'notw status --help'|" "$RC $ERRS"
+	errs rn run --lingr crash -- true
+	check_eq "a mistyped option (run): one line, where the help is, exit 2" \
+		"2 notw run: unknown option --lingr|try 'notw run --help'|" "$RC $ERRS"
+	errs cc check-config -x
+	check_eq "a mistyped short option (check-config): one line, where the help is" \
+		"2 notw check-config: unknown option -x|try 'notw check-config --help'|" "$RC $ERRS"
+	errs np reap
+	check_eq "no port: one line, where the help is" "2 notw reap: which port?|try 'notw reap --help'|" "$RC $ERRS"
+	errs uc statsu "$PORT"
+	check_eq "an unknown command: one line, where the help is" "2 notw: unknown command 'statsu'|try 'notw --help'|" "$RC $ERRS"
+	check_eq "-V is --version" "$("$NOTW_CLI" --version)" "$("$NOTW_CLI" -V)"
+	errs host status localhost:"$PORT"
+	check_eq "a host name in ADDR:PORT: usage error, saying names are not resolved" \
+		"2 notw: localhost:$PORT: host names are not resolved (a name may stand for several addresses, or none); give an address: 127.0.0.1:PORT, [::1]:PORT, or PORT alone for every address|" \
+		"$RC $ERRS"
+	# A program in the current directory: a name without '/' is looked
+	# up in PATH only, as a shell does.
+	mkdir "$WORK/here"
+	printf '#!/bin/sh\necho ran\n' >"$WORK/here/srv"
+	chmod 755 "$WORK/here/srv"
+	(cd "$WORK/here" && "$NOTW_CLI" run srv) >/dev/null 2>"$WORK/here.err"
+	check_eq "notw run srv with ./srv here: exit 2" 2 $?
+	check_eq "... says how to run the one here" \
+		"notw run: srv: no such program in PATH (a name without '/' is looked up there only); to run the file here: notw run ./srv" \
+		"$(cat "$WORK/here.err")"
+	(cd "$WORK" && "$NOTW_CLI" run srv) >/dev/null 2>"$WORK/nohere.err"
+	check_eq "... and without it, just that it is not there" "notw run: srv: no such program" "$(cat "$WORK/nohere.err")"
+	# No policy file on a fresh installation is the normal state.
+	if [ -n "${NOTW_DEFAULT_CONFIG:-}" ] && [ ! -e "$NOTW_DEFAULT_CONFIG" ]; then
+		env -u NOTW_CONFIG "$NOTW_CLI" check-config >"$WORK/fresh.out" 2>"$WORK/fresh.err"
+		check_eq "check-config, no file anywhere: exit 0" 0 $?
+		check "... says no file means the defaults" grep -qx "$NOTW_DEFAULT_CONFIG: no such file, the normal state: the library runs every program with its built-in defaults (notw.ini(5) tells how to write one):" "$WORK/fresh.out"
+		check_eq "... no error" "" "$(cat "$WORK/fresh.err")"
+		env -u NOTW_CONFIG "$NOTW_CLI" check-config "$NOTW_DEFAULT_CONFIG" >/dev/null 2>&1
+		check_eq "... but the same file named: cannot be read (exit 1)" 1 $?
+	else
+		echo "# $NOTW_DEFAULT_CONFIG exists here: the fresh-installation case skipped"
+	fi
 	;;
 status-answers)
 	traced() { # traced NAME ARGS...: notw ARGS under strace, its bind() calls in $WORK/NAME.trace
