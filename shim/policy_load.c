@@ -175,7 +175,8 @@ static void report_misspelt_variables(void)
 }
 
 /* A sink that cannot be opened is said once on stderr; the log keeps
- * trying it, so a syslog daemon that starts later is still reached. */
+ * trying it, so a syslog daemon that starts later is still reached (a
+ * syslog sink lost later is said once too, by the log itself). */
 static void report_sink_failure(const struct notw_policy *p, bool secure)
 {
 	int err = notw_log_probe_sink();
@@ -186,7 +187,7 @@ static void report_sink_failure(const struct notw_policy *p, bool secure)
 	if (p->log.sink == NOTW_SINK_FILE)
 		notw_log_error_to_stderr("%sfile:%s: cannot open the log file: %E", origin, p->log.path, err);
 	else
-		notw_log_error_to_stderr("%ssyslog: cannot reach /dev/log: %E", origin, err);
+		notw_log_syslog_unreachable(origin, err);
 }
 
 /* The kernel names an executable whose file was removed since (a package
