@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static void status_usage(FILE *out)
 {
@@ -179,8 +180,10 @@ static void holder_text(const struct listed *it, char *out, size_t cap)
 {
 	if (it->owner.pid > 0)
 		owner_text(&it->owner, out, cap);
-	else
+	else if (geteuid() != 0)
 		snprintf(out, cap, "a process this user cannot see (as root, status names it)");
+	else
+		snprintf(out, cap, "a process not visible here (in another PID namespace: a container's?)");
 }
 
 /* The one line that says what to do about the port. */
