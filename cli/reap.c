@@ -30,7 +30,9 @@ static void reap_usage(FILE *out)
 		"later; where it is refused, each timewait socket is sent a TCP reset from its\n"
 		"peer's address instead (needs CAP_NET_RAW; for TIME-WAIT also\n"
 		"net.ipv4.tcp_rfc1337 = 0); a reset counts once a new listing of the port shows\n"
-		"the socket gone.\n"
+		"the socket gone. Each socket is looked up again right before its reset: one\n"
+		"gone, or replaced by a new connection of the same client port, is \"already\n"
+		"gone\" and sent nothing.\n"
 		"Exit status: 0 nothing it was asked about holds the port any more, 1 something\n"
 		"still does (each with its cause), 2 usage error; with --dry-run, what a reap\n"
 		"would leave: 0 it would free the port, 1 something would still hold it.\n");
