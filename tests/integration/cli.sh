@@ -15,8 +15,9 @@
 # would fail), exits 0 free / 1 held / 2 usage, says the next step and
 # whether the holder has libnotw loaded.
 # reap-reconnect: a client reconnects from the same port between reap's
-# listing and its reset (the window held open with strace): the new, live
-# connection on the same four-tuple is not reset.
+# listing and its reset, or between its last look and the reset (the window
+# held open with strace): the new, live connection on the same four-tuple
+# is not reset.
 . "$(dirname "$0")/lib.sh"
 : "${NOTW_CLI:?NOTW_CLI must name the notw command}"
 enter_netns "$@"
@@ -114,6 +115,10 @@ reap-reset)
 	# leave through the veth, and only its own reset can end the socket
 	# (on loopback, the closed peer's kernel would reset it too).
 	PORT=49240
+	if ! command -v iptables >/dev/null; then
+		echo "# iptables missing: the reset after the last look is not tried"
+		finish
+	fi
 	start_bg "$WORK/peer.out" "$WORK/peer.err" unshare -n -- sleep 60
 	peer=$BG_PID
 	wait_until in_other_netns "$peer"
@@ -154,35 +159,42 @@ reap-reset)
 reap-reconnect)
 	# The server closes first: TIME-WAIT on its side, 127.0.0.1:PORT to
 	# 127.0.0.1:CPORT. The same client port then connects again (the
-	# timewait socket lets the SYN through) while reap waits between its
-	# listing and its reset: held in the setsockopt() that readies the
-	# reset method's capture socket, for 3 s.
-	CPORT=50123
-	mkfifo "$WORK/ctl"
-	start_bg "$WORK/rs.out" "$WORK/rs.err" python3 -c '
+	# timewait socket lets the SYN through) while reap is held (strace
+	# delays one of its system calls by 3 s) at a chosen step.
+	#
+	# reconnect_during NAME PORT CPORT READY-COMMAND STRACE-OPTIONS...: runs
+	# reap PORT under strace; once READY-COMMAND succeeds, the client
+	# reconnects; then the client's connection is tried. The server listens
+	# on SRV_ADDR, the client runs with CLIENT_PREFIX from CL_ADDR. Output in
+	# $WORK/NAME.*, the client's verdict in VERDICT, reap's status in REAP_RC.
+	SRV_ADDR=127.0.0.1 CL_ADDR=127.0.0.1 CLIENT_PREFIX=()
+	reconnect_during() {
+		local name=$1 port=$2 cport=$3 ready=$4
+		shift 4
+		mkfifo "$WORK/$name.ctl"
+		start_bg "$WORK/$name.srv.out" "$WORK/$name.srv.err" python3 -c '
 import socket, sys
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
+s.bind((sys.argv[2], int(sys.argv[1])))
 s.listen(4)
 print("listening", flush=True)
 c, _ = s.accept()
 c.close()
 c, _ = s.accept()
-print("accepted again", flush=True)
 while True:
     data = c.recv(100)
     if not data:
         break
-    c.sendall(data)' "$PORT"
-	wait_for_line "$WORK/rs.out" '^listening$'
-	start_bg "$WORK/rc.out" "$WORK/rc.err" python3 -c '
+    c.sendall(data)' "$port" "$SRV_ADDR"
+		wait_for_line "$WORK/$name.srv.out" '^listening$'
+		start_bg "$WORK/$name.cl.out" "$WORK/$name.cl.err" "${CLIENT_PREFIX[@]}" python3 -c '
 import socket, sys
 def connect():
     c = socket.socket()
     c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    c.bind(("127.0.0.1", int(sys.argv[2])))
-    c.connect(("127.0.0.1", int(sys.argv[1])))
+    c.bind((sys.argv[5], int(sys.argv[2])))
+    c.connect((sys.argv[4], int(sys.argv[1])))
     return c
 c = connect()
 c.recv(1)
@@ -197,33 +209,69 @@ try:
     c.sendall(b"ping")
     print("answer", c.recv(100).decode() or "EOF", flush=True)
 except OSError as e:
-    print("error", e.strerror, flush=True)' "$PORT" "$CPORT" "$WORK/ctl"
-	exec 8>"$WORK/ctl"
-	wait_for_line "$WORK/rc.out" '^closed$'
-	wait_until at_least 1 time_wait_on_port "$PORT"
-	check_eq "the server's TIME-WAIT socket towards the client's port" 1 \
-		"$(ss -tanH state time-wait "( sport = :$PORT and dport = :$CPORT )" | grep -c .)"
-	start_bg "$WORK/reap.out" "$WORK/reap.err" setpriv --bounding-set -net_admin -- \
-		strace -qq -o /dev/null -e trace=setsockopt -e inject=setsockopt:delay_enter=3000000 \
-		"$NOTW_CLI" reap "$PORT"
-	reap=$BG_PID
-	# The capture socket exists: the listing is made, the reset to come.
-	wait_until bash -c "ss -0Hp | grep -q '\"notw\"'"
-	echo >&8
-	wait_for_line "$WORK/rc.out" '^reconnected$'
-	check_eq "the client is connected again from the same port" 1 \
-		"$(ss -tanH state established "( sport = :$PORT and dport = :$CPORT )" | grep -c .)"
-	wait_exit "$reap" 20
-	sed 's/^/# reap: /' "$WORK/reap.out" "$WORK/reap.err"
-	check_eq "reap: exit 1 (the server's listener still holds the port)" 1 "$EXIT_STATUS"
+    print("error", e.strerror, flush=True)' "$port" "$cport" "$WORK/$name.ctl" "$SRV_ADDR" "$CL_ADDR"
+		exec 8>"$WORK/$name.ctl"
+		wait_for_line "$WORK/$name.cl.out" '^closed$'
+		wait_until at_least 1 time_wait_on_port "$port"
+		check_eq "$name: the server's TIME-WAIT socket towards the client's port" 1 \
+			"$(ss -tanH state time-wait "( sport = :$port and dport = :$cport )" | grep -c .)"
+		start_bg "$WORK/$name.reap.out" "$WORK/$name.reap.err" setpriv --bounding-set -net_admin -- \
+			strace -qq -o "$WORK/$name.trace" "$@" "$NOTW_CLI" reap "$port"
+		local reap=$BG_PID
+		wait_until "$ready" "$name" || echo "# $name: reap never reached the step"
+		echo >&8
+		wait_for_line "$WORK/$name.cl.out" '^reconnected$'
+		check_eq "$name: the client is connected again from the same port" 1 \
+			"$(ss -tanH state established "( sport = :$port and dport = :$cport )" | grep -c .)"
+		wait_exit "$reap" 20
+		REAP_RC=$EXIT_STATUS
+		sed 's/^/# reap: /' "$WORK/$name.reap.out" "$WORK/$name.reap.err"
+		echo >&8
+		exec 8>&-
+		wait_for_line "$WORK/$name.cl.out" '^(answer|error) '
+		VERDICT=$(grep -E '^(answer|error) ' "$WORK/$name.cl.out")
+	}
+	# Between the listing and the reset: the capture socket of the reset
+	# method exists (its filter is set next, in the delayed setsockopt()).
+	capture_made() { ss -0Hp | grep -q '"notw"'; }
+	reconnect_during listed "$PORT" 50123 capture_made \
+		-e trace=setsockopt -e inject=setsockopt:delay_enter=3000000
+	check_eq "reap: exit 1 (the server's listener still holds the port)" 1 "$REAP_RC"
 	check "... says the timewait socket was gone before its reset" \
-		grep -q "^already gone TIME-WAIT 127\.0\.0\.1:$PORT 127\.0\.0\.1:$CPORT\$" "$WORK/reap.out"
-	check_eq "... and counts no reset" 0 "$(grep -c '^reset ' "$WORK/reap.out")"
-	echo >&8
-	exec 8>&-
-	wait_for_line "$WORK/rc.out" '^(answer|error) '
-	check_eq "the live connection on the same four-tuple was not reset: it answers" "answer ping" \
-		"$(grep -E '^(answer|error) ' "$WORK/rc.out")"
+		grep -q "^already gone TIME-WAIT 127\.0\.0\.1:$PORT 127\.0\.0\.1:50123\$" "$WORK/listed.reap.out"
+	check_eq "... and counts no reset" 0 "$(grep -c '^reset ' "$WORK/listed.reap.out")"
+	check_eq "the live connection on the same four-tuple was not reset: it answers" "answer ping" "$VERDICT"
+
+	# The narrowest window: after reap's last look at the socket, right
+	# before the reset itself (the 7th sendto(): two for the listing, one
+	# for SOCK_DESTROY, the look, the probe, the look again, the reset).
+	# The reset carries the timewait socket's next sequence number, which
+	# lies before the new connection's window: the kernel drops it. The
+	# client is on another host (a namespace behind a veth pair) whose own
+	# resets are dropped: on loopback, the client's kernel would answer the
+	# probe's answer with a reset of its own and end the timewait socket
+	# before reap's last look.
+	if ! command -v iptables >/dev/null; then
+		echo "# iptables missing: the reset after the last look is not tried"
+		finish
+	fi
+	start_bg "$WORK/peer.out" "$WORK/peer.err" unshare -n -- sleep 60
+	peer=$BG_PID
+	wait_until in_other_netns "$peer"
+	ip link add notw-a type veth peer name notw-b
+	ip link set notw-b netns "$peer"
+	ip addr add 10.201.0.1/24 dev notw-a
+	ip link set notw-a up
+	nsenter -t "$peer" -n -- sh -c 'ip addr add 10.201.0.2/24 dev notw-b && ip link set notw-b up &&
+		iptables -A OUTPUT -p tcp --tcp-flags RST RST -j DROP'
+	SRV_ADDR=10.201.0.1 CL_ADDR=10.201.0.2 CLIENT_PREFIX=(nsenter -t "$peer" -n --)
+	six_sent() { [ "$(grep -c '^sendto(' "$WORK/$1.trace" 2>/dev/null)" -ge 6 ]; }
+	reconnect_during last-look $((PORT + 1)) 50124 six_sent \
+		-e trace=sendto -e inject=sendto:delay_enter=3000000:when=7
+	check "the reset was sent (the socket was there at reap's last look)" \
+		grep -q "^reset TIME-WAIT 10\.201\.0\.1:$((PORT + 1)) 10\.201\.0\.2:50124\$" "$WORK/last-look.reap.out"
+	check_eq "a reconnection between reap's last look and its reset: the new connection answers" \
+		"answer ping" "$VERDICT"
 	;;
 reap-in-flight)
 	# A server without the library fills the send queues of clients that
