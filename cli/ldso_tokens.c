@@ -11,11 +11,18 @@
 
 enum token { T_ORIGIN, T_LIB, T_PLATFORM, T_COUNT };
 
+/* isalnum() in the C locale, or '_': what continues a name. */
+static bool identifier_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
 static const char *const token_names[T_COUNT] = { "ORIGIN", "LIB", "PLATFORM" };
 
 /* At name[i] (just after a '$'): the token and the length of its text
- * after the '$', or T_COUNT. Unbraced, ld.so takes it only when a '/' or
- * the end follows (is_dst()); anything else stays as written. */
+ * after the '$', or T_COUNT. Unbraced, ld.so takes it only when no letter,
+ * digit or '_' follows ($LIBX is no token; is_dst()); anything else stays
+ * as written. */
 static enum token token_at(const char *name, size_t n, size_t i, size_t *len)
 {
 	bool braced = i < n && name[i] == '{';
@@ -28,7 +35,7 @@ static enum token token_at(const char *name, size_t n, size_t i, size_t *len)
 			*len = tl + 2;
 			return (enum token)t;
 		}
-		if (!braced && (from + tl == n || name[from + tl] == '/')) {
+		if (!braced && (from + tl == n || !identifier_char(name[from + tl]))) {
 			*len = tl;
 			return (enum token)t;
 		}

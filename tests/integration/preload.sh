@@ -143,9 +143,12 @@ for entry in '/usr/$LIB/libnotw.so' '/usr/${LIB}/libnotw.so' '/usr/lib/$PLATFORM
 	check_eq "disable removes '$entry'" "0 notw: removed $LIB from $FILE" "$RC $OUT"
 	check_eq "... and keeps the rest" "/lib/a.so # site" "$(cat "$FILE")"
 done
-printf '/usr/$LIBX/libnotw.so /usr/$LIB.so\n' >"$FILE"
+mkdir -p "$ROOT/usr/lib_X"
+ln "$ROOT$LIB" "$ROOT/usr/lib_X/libnotw.so"
+printf '/usr/$LIB_X/libnotw.so /usr/${LIBX}/libnotw.so\n' >"$FILE"
 disable --library "$LIB"
-check_eq "'\$LIBX' and '\$LIB.so' are not tokens ld.so replaces: not the library" "0 notw: $LIB was not in $FILE" "$RC $OUT"
+check_eq "'\$LIB_X' and '\${LIBX}' are not tokens ld.so replaces: not the library" "0 notw: $LIB was not in $FILE" "$RC $OUT"
+rm -r "$ROOT/usr/lib_X"
 rm "$ROOT$PLATFORM_DIR/libnotw.so"
 : >"$FILE"
 
