@@ -111,21 +111,23 @@ static int parse_args(int argc, char **argv, bool attach, struct request *r)
 			r->s.make_parent = attach;
 			continue;
 		}
-		if (c == 'o' || c == 'i' || c == 'W')
+		if (c == 'o' || c == 'i' || c == 'W') {
 			other_commands_option(argv[0], c);
-		else
+			try_help(argv[0]);
+		} else {
 			option_error(argv[0], c, argv);
-		usage(stderr);
+		}
 		return EXIT_USAGE;
 	}
 	if (optind < argc) {
 		say(stderr, "notw %s: unexpected argument: %q", argv[0], argv[optind]);
-		usage(stderr);
+		try_help(argv[0]);
 		return EXIT_USAGE;
 	}
-	if (r->ports_given > 1 || (r->ports != NULL && r->ports[0] == '\0')) {
-		/* An empty list would read as "every port": a script's unset
-		 * variable must not widen what it meant to narrow. */
+	if (r->ports_given > 1 || (r->ports != NULL && r->ports[strspn(r->ports, " \t")] == '\0')) {
+		/* An empty list (or one of blanks only: "$PORTS" quoted around
+		 * an unset variable and a space) would read as "every port": a
+		 * script's mistake must not widen what it meant to narrow. */
 		fprintf(stderr, "notw %s: %s\n", argv[0],
 			r->ports_given > 1 ? "--ports given more than once (one list: 80,443)"
 					   : "--ports with an empty list (leave it out for every port)");

@@ -183,7 +183,6 @@ int cmd_attached(int argc, char **argv)
 			return EXIT_DONE;
 		}
 		option_error(argv[0], c, argv);
-		attached_usage(stderr);
 		return EXIT_USAGE;
 	}
 	if (optind < argc) {

@@ -107,6 +107,69 @@ static bool parent_safe(const char *cmd)
 	return false;
 }
 
+/* PINS_ROOT made by another user: a BPF file system mounted without mode=
+ * (1777, the kernel's default) lets anyone make it first, again after
+ * every boot. notw never uses it nor follows anything in it; refusing
+ * would leave root locked out, so notw takes the name back. */
+static bool squatted(struct stat *st)
+{
+	return lstat(PINS_ROOT, st) == 0 && st->st_uid != geteuid();
+}
+
+/* Over someone else's directory, a BPF file system of notw's own, root's
+ * only (mode=0700): it hides whatever is below, and a mount point can be
+ * neither renamed nor removed by its owner. Mounted through a descriptor
+ * opened without following a symbolic link, so the mount lands on that
+ * directory and nowhere else. */
+static bool mount_own_bpffs(const char *cmd, const struct stat *st)
+{
+	int fd = open(PINS_ROOT, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat now;
+	if (fd < 0 || fstat(fd, &now) != 0 || now.st_dev != st->st_dev || now.st_ino != st->st_ino) {
+		say(stderr, "notw %s: " PINS_ROOT " changed while notw looked at it; run again", cmd);
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	char at[64];
+	snprintf(at, sizeof at, "/proc/self/fd/%d", fd);
+	int rc = mount("bpf", at, "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700");
+	int err = errno;
+	close(fd);
+	if (rc != 0) {
+		say(stderr, "notw %s: cannot mount a BPF file system over " PINS_ROOT " (made by uid %u): %E", cmd,
+		    (unsigned)st->st_uid, err);
+		return false;
+	}
+	say(stderr, "notw %s: " PINS_ROOT " belongs to uid %u (a BPF file system mounted without mode= lets anyone "
+		    "make it): notw mounted a BPF file system of its own over it, root's only", cmd, (unsigned)st->st_uid);
+	return true;
+}
+
+/* Anything but a directory (a symbolic link: the BPF file system has no
+ * plain files) is renamed aside, never followed, and the name made again. */
+static bool move_aside(const char *cmd, const struct stat *st)
+{
+	char aside[128];
+	snprintf(aside, sizeof aside, PINS_BPFFS "/notw-moved-aside-uid%u-%d", (unsigned)st->st_uid, (int)getpid());
+	if (renameat2(AT_FDCWD, PINS_ROOT, AT_FDCWD, aside, RENAME_NOREPLACE) != 0) {
+		say(stderr, "notw %s: cannot rename " PINS_ROOT " (made by uid %u) aside: %E", cmd,
+		    (unsigned)st->st_uid, errno);
+		return false;
+	}
+	say(stderr, "notw %s: " PINS_ROOT " belonged to uid %u and was not a directory: renamed to %s", cmd,
+	    (unsigned)st->st_uid, aside);
+	return true;
+}
+
+static bool take_back(const char *cmd)
+{
+	struct stat st;
+	if (!squatted(&st))
+		return true;
+	return S_ISDIR(st.st_mode) ? mount_own_bpffs(cmd, &st) : move_aside(cmd, &st);
+}
+
 /* The subdirectories, checked like PINS_ROOT (closed again: the paths
  * are used, below a PINS_ROOT nobody else can write to). */
 static bool own_subdirs(const char *cmd, int root_fd, bool create)
@@ -192,6 +255,16 @@ bool pins_open(const char *cmd, struct pins *p, bool create, bool *empty)
 		*empty = true;
 		return true;
 	}
+	struct stat st;
+	if (!create && squatted(&st)) {
+		/* notw never pinned anything there: nothing of its own to show. */
+		say(stderr, "notw %s: " PINS_ROOT " belongs to uid %u, not notw's: nothing of notw's is there "
+			    "(notw attach mounts a BPF file system of its own over it)", cmd, (unsigned)st.st_uid);
+		*empty = true;
+		return true;
+	}
+	if (create && !take_back(cmd))
+		return false;
 	p->root_fd = own_dir(cmd, AT_FDCWD, PINS_ROOT, PINS_ROOT, create);
 	if (p->root_fd < 0)
 		return false;

@@ -12,7 +12,12 @@
  * one step, and removed the same way (renamed to staging/ first), so a
  * reader never sees half of one. Every command holds an exclusive lock on
  * /sys/fs/bpf/notw while it works, and first empties staging/: what an
- * interrupted command left there. */
+ * interrupted command left there.
+ *
+ * /sys/fs/bpf/notw made by another user first (a BPF file system mounted
+ * without mode= is 1777) is never used: attach mounts a BPF file system of
+ * its own over that directory (or renames anything else aside), so a user
+ * cannot lock root out; detach and attached find nothing of notw's there. */
 #ifndef NOTW_CLI_BPF_PINS_H
 #define NOTW_CLI_BPF_PINS_H
 

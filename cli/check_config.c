@@ -26,7 +26,8 @@ static void check_usage(FILE *out)
 		"gives PROGRAM, or the [defaults] policy without --program. PROGRAM is found\n"
 		"in PATH as a shell would, its symbolic links resolved and, for a script, its\n"
 		"interpreter taken: the library matches the executable the kernel runs.\n"
-		"The environment is not applied.\n"
+		"The environment is not applied. Without FILE and $NOTW_CONFIG, a missing\n"
+		"default file is no problem: the library then runs with its defaults.\n"
 		"Exit status: 0 no problem, 1 problems, 2 usage error.\n",
 		NOTW_DEFAULT_CONFIG);
 }
@@ -95,6 +96,18 @@ static void print_sections(FILE *out, const struct notw_config_report *r)
 	fputc('\n', out);
 }
 
+/* A fresh installation has no policy file: the library then runs with
+ * its built-in defaults, for every program. Not a problem. */
+static int no_policy_file(const char *file)
+{
+	struct notw_policy p;
+	notw_policy_defaults(&p);
+	printf("%s: no such file, the normal state: the library runs every program with its built-in "
+	       "defaults (notw.ini(5) tells how to write one):\n", file);
+	print_policy(stdout, &p);
+	return EXIT_DONE;
+}
+
 int cmd_check_config(int argc, char **argv)
 {
 	static const struct option long_opts[] = {
@@ -114,20 +127,22 @@ int cmd_check_config(int argc, char **argv)
 			return EXIT_DONE;
 		default:
 			option_error("check-config", c, argv);
-			check_usage(stderr);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc - 1) {
 		fprintf(stderr, "notw check-config: one file only\n");
-		check_usage(stderr);
+		try_help("check-config");
 		return EXIT_USAGE;
 	}
 	if (optind == argc - 1)
 		file = argv[optind];
 	const char *named = getenv("NOTW_CONFIG");
+	bool by_default = file == NULL && (named == NULL || *named == '\0');
 	if (file == NULL)
-		file = named != NULL && *named != '\0' ? named : NOTW_DEFAULT_CONFIG;
+		file = by_default ? NOTW_DEFAULT_CONFIG : named;
+	if (by_default && access(file, F_OK) != 0 && errno == ENOENT)
+		return no_policy_file(file);
 
 	char path[PATH_MAX];
 	struct notw_program prog = { NULL, NULL };

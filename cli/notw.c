@@ -3,6 +3,7 @@
  * the BPF engine to a cgroup. One
  * table of commands, one dispatcher; each command parses its own options. */
 #include "command.h"
+#include "options.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -56,7 +57,7 @@ static void usage(FILE *out)
 {
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		print_command(out, &commands[i], i == 0);
-	fprintf(out, "       notw --version | --help | COMMAND --help\n");
+	fprintf(out, "       notw --version (-V) | --help (-h) | COMMAND --help\n");
 }
 
 static const struct command *find_command(const char *name)
@@ -78,14 +79,14 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return EXIT_DONE;
 	}
-	if (strcmp(name, "--version") == 0) {
+	if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0) {
 		printf("notw %s\n", NOTW_VERSION);
 		return EXIT_DONE;
 	}
 	const struct command *c = find_command(name);
 	if (c == NULL) {
 		fprintf(stderr, "notw: unknown command '%s'\n", name);
-		usage(stderr);
+		try_help(NULL);
 		return EXIT_USAGE;
 	}
 	return c->run(argc - 1, argv + 1);

@@ -14,4 +14,13 @@ void option_error(const char *cmd, int c, char **argv)
 		fprintf(stderr, "notw %s: unknown option -%c\n", cmd, optopt);
 	else
 		fprintf(stderr, "notw %s: unknown option %s\n", cmd, word);
+	try_help(cmd);
+}
+
+void try_help(const char *cmd)
+{
+	if (cmd == NULL)
+		fprintf(stderr, "try 'notw --help'\n");
+	else
+		fprintf(stderr, "try 'notw %s --help'\n", cmd);
 }

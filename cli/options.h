@@ -11,4 +11,9 @@
  * "notw CMD". */
 void option_error(const char *cmd, int c, char **argv);
 
+/* After a usage error's own line: where the whole usage is (the help is
+ * not repeated on stderr: the line that says what was wrong would scroll
+ * away). cmd NULL: notw itself. */
+void try_help(const char *cmd);
+
 #endif

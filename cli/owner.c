@@ -69,3 +69,27 @@ void find_socket_owners(struct socket_owner *owners, int n)
 			look_at_process(p->d_name, owners, n);
 	closedir(proc);
 }
+
+int owner_find_libnotw(const struct socket_owner *o)
+{
+	char path[64], line[4096 + 128];
+	if (o->pid <= 0)
+		return LIBNOTW_UNKNOWN;
+	snprintf(path, sizeof path, "/proc/%d/maps", o->pid);
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return LIBNOTW_UNKNOWN;
+	int found = LIBNOTW_UNKNOWN;
+	/* Bounded: a process maps at most vm.max_map_count areas (65530 by
+	 * default); an empty read (a process gone, or not readable after
+	 * all) tells nothing. */
+	for (int lines = 0; found != LIBNOTW_LOADED && lines < 1000000 && fgets(line, sizeof line, f) != NULL; lines++) {
+		found = LIBNOTW_ABSENT;
+		line[strcspn(line, "\n")] = '\0';
+		const char *slash = strrchr(line, '/');
+		if (slash != NULL && strncmp(slash + 1, "libnotw.so", 10) == 0)
+			found = LIBNOTW_LOADED;
+	}
+	fclose(f);
+	return found;
+}

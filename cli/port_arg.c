@@ -43,6 +43,18 @@ static bool parse_host(char *host, unsigned port, struct port_arg *a)
 	return true;
 }
 
+/* "localhost", "db.example": a letter outside brackets, where an IPv4
+ * address has none. */
+static bool names_a_host(const char *host)
+{
+	if (host[0] == '[')
+		return false;
+	for (const char *c = host; *c != '\0'; c++)
+		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z'))
+			return true;
+	return false;
+}
+
 bool parse_port_arg(const char *text, struct port_arg *a)
 {
 	char host[INET6_ADDRSTRLEN + 2] = "";
@@ -61,7 +73,12 @@ bool parse_port_arg(const char *text, struct port_arg *a)
 	if (parse_port_number(port_text, &a->port) && parse_host(host, a->port, a))
 		return true;
 bad:
-	fprintf(stderr, "notw: %s: expected PORT, ADDR:PORT or [ADDR6]:PORT (port 1-65535)\n", text);
+	if (names_a_host(host))
+		fprintf(stderr, "notw: %s: host names are not resolved (a name may stand for several addresses, "
+				"or none); give an address: 127.0.0.1:PORT, [::1]:PORT, or PORT alone for every "
+				"address\n", text);
+	else
+		fprintf(stderr, "notw: %s: expected PORT, ADDR:PORT or [ADDR6]:PORT (port 1-65535)\n", text);
 	return false;
 }
 

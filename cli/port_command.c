@@ -27,13 +27,12 @@ int parse_port_command(const char *cmd, int argc, char **argv, const struct opti
 			return EXIT_DONE;
 		default:
 			option_error(cmd, c, argv);
-			usage(stderr);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1) {
 		fprintf(stderr, "notw %s: %s\n", cmd, optind >= argc ? "which port?" : "one port only");
-		usage(stderr);
+		try_help(cmd);
 		return EXIT_USAGE;
 	}
 	if (!parse_port_arg(argv[optind], &a->target) || (a->netns != NULL && !enter_netns(a->netns)))

@@ -3,6 +3,7 @@
  * linked program. */
 #include "command.h"
 #include "elf_file.h"
+#include "ldso_tokens.h"
 #include "library_trust.h"
 #include "options.h"
 #include "preload_lock.h"
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,12 +58,14 @@ static void preload_usage(FILE *out, const char *cmd)
 		fprintf(out,
 			"Adds the library PATH to " PRELOAD_FILE ", so that the dynamic loader\n"
 			"preloads it into every dynamically linked program. Refuses a PATH that is\n"
-			"not an ELF shared object for this machine; an entry already there (the same\n"
-			"name, or the same file) is left alone.\n");
+			"not an ELF shared object for this machine or lies on a noexec mount (under\n"
+			"--root: a warning); an entry already there (the same name, or the same\n"
+			"file) is left alone.\n");
 	else
 		fprintf(out,
 			"Removes from " PRELOAD_FILE " every entry naming the library PATH (the same\n"
-			"name, or the same file); other entries and comments stay as they are.\n");
+			"name, or the same file, also as ld.so reads $LIB, $PLATFORM, $ORIGIN in it);\n"
+			"other entries and comments stay as they are.\n");
 	fprintf(out,
 		"PATH is absolute; the default is %s/libnotw.so. --root DIR acts on\n"
 		"DIR" PRELOAD_FILE " and finds the library as DIR/PATH, symbolic links\n"
@@ -118,13 +122,12 @@ static bool parse_options(int argc, char **argv, const char **root, const char *
 			return false;
 		default:
 			option_error(argv[0], c, argv);
-			preload_usage(stderr, argv[0]);
 			return false;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "notw %s: unexpected argument: %s\n", argv[0], argv[optind]);
-		preload_usage(stderr, argv[0]);
+		try_help(argv[0]);
 		return false;
 	}
 	if (*root != NULL && **root == '\0') {
@@ -230,6 +233,14 @@ static const char *not_a_loadable_library(int fd)
 	return NULL;
 }
 
+/* The kernel refuses to map a file of a noexec mount executable
+ * (mmap with PROT_EXEC: EPERM), which is how ld.so maps a library. */
+static bool on_noexec_mount(int fd)
+{
+	struct statvfs sv;
+	return fstatvfs(fd, &sv) == 0 && (sv.f_flag & ST_NOEXEC) != 0;
+}
+
 /* enable: the library must be there and loadable, or every program on the
  * system would start with an error from ld.so; and only root may be able
  * to replace it, since it will run in every program (library_trust.h). */
@@ -247,11 +258,21 @@ static bool check_library(struct target *t)
 		why = "not a regular file";
 	else
 		why = not_a_loadable_library(fd);
+	bool noexec = why == NULL && on_noexec_mount(fd);
 	close(fd);
+	if (why == NULL && noexec && t->root_fd < 0)
+		why = "it is on a file system mounted noexec: the loader cannot map it, and every program would "
+		      "start with \"failed to map segment from shared object\" (move it, or remount without noexec)";
 	if (why != NULL) {
 		fprintf(stderr, "notw: refusing %s%s: %s\n", t->root, t->library, why);
 		return false;
 	}
+	/* Under --root the target system mounts its own file systems: this
+	 * one's options may not be its. */
+	if (noexec)
+		fprintf(stderr, "notw: warning: %s%s is on a file system mounted noexec here: the target system "
+				"must mount %s without noexec, or every program there fails to load it\n",
+			t->root, t->library, t->library);
 	if (!library_trusted(t->root_fd, t->root, t->library))
 		return false;
 	t->lib_found = true;
@@ -321,18 +342,12 @@ static bool read_preload(const struct target *t, struct preload *p)
 	return true;
 }
 
-/* The same name, or (absolute names only) the same file under the root. */
-static bool is_our_entry(const char *name, size_t n, void *ctx)
+/* path (absolute) is the library's file under the root. */
+static bool is_the_library_file(const char *path, void *ctx)
 {
 	const struct target *t = ctx;
-	size_t lib_len = strlen(t->library);
-	if (n == lib_len && memcmp(name, t->library, n) == 0)
-		return true;
-	if (!t->lib_found || name[0] != '/' || n >= PATH_MAX || memchr(name, '\0', n) != NULL)
+	if (path[0] != '/')
 		return false;
-	char path[PATH_MAX];
-	memcpy(path, name, n);
-	path[n] = '\0';
 	int fd = open_in_root(t->root_fd, path, O_PATH);
 	if (fd < 0)
 		return false;
@@ -340,6 +355,26 @@ static bool is_our_entry(const char *name, size_t n, void *ctx)
 	bool same = fstat(fd, &st) == 0 && st.st_dev == t->lib_st.st_dev && st.st_ino == t->lib_st.st_ino;
 	close(fd);
 	return same;
+}
+
+/* The same name, or (absolute names only) the same file under the root,
+ * also once ld.so has replaced its tokens ($LIB, $PLATFORM, $ORIGIN):
+ * /usr/$LIB/notw/libnotw.so loads the library as surely as its plain
+ * name does. */
+static bool is_our_entry(const char *name, size_t n, void *ctx)
+{
+	const struct target *t = ctx;
+	size_t lib_len = strlen(t->library);
+	if (n == lib_len && memcmp(name, t->library, n) == 0)
+		return true;
+	if (!t->lib_found || n >= PATH_MAX || memchr(name, '\0', n) != NULL)
+		return false;
+	if (ldso_has_token(name, n))
+		return ldso_for_each_expansion(name, n, is_the_library_file, ctx);
+	char path[PATH_MAX];
+	memcpy(path, name, n);
+	path[n] = '\0';
+	return is_the_library_file(path, ctx);
 }
 
 static bool write_all(int fd, const char *text, size_t len)
@@ -552,6 +587,13 @@ static int preload_command(int argc, char **argv, bool adding)
 	struct target t;
 	if (!parse_options(argc, argv, &root, &library, &status))
 		return status;
+	/* This system's file is root's to change (under --root, the tree may
+	 * be anyone's). */
+	if (root == NULL && geteuid() != 0) {
+		fprintf(stderr, "notw %s: needs root: it changes " PRELOAD_FILE ", which only root may (run it with "
+				"sudo, or as root)\n", argv[0]);
+		return EXIT_NOT_DONE;
+	}
 	int lock_fd = -1;
 	/* The library first: it needs no lock, and a refusal changes nothing. */
 	if (!setup_target(&t, root, library) || (adding ? !check_library(&t) : !find_library_quietly(&t)) ||

@@ -1,6 +1,7 @@
 #include "program.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,15 +67,28 @@ const char *find_program_problem(int err)
 	}
 }
 
-/* The first line of file, if it starts with "#!". */
+/* The first line of file, if it is a regular file that starts with "#!".
+ * Opened without blocking and read only once fstat() says it is a regular
+ * file: a "#!" naming a FIFO (anyone's script may) would otherwise hang the
+ * command until someone writes to it; the kernel refuses to run one anyway. */
 static bool shebang_line(const char *file, char *line, size_t cap)
 {
-	FILE *f = fopen(file, "re");
-	if (f == NULL)
+	struct stat st;
+	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
 		return false;
-	bool got = fgets(line, (int)cap, f) != NULL;
-	fclose(f);
-	return got && strncmp(line, "#!", 2) == 0;
+	ssize_t n = -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		do {
+			n = read(fd, line, cap - 1);
+		} while (n < 0 && errno == EINTR);
+	}
+	close(fd);
+	if (n < 2)
+		return false;
+	line[n] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	return strncmp(line, "#!", 2) == 0;
 }
 
 bool has_shebang(const char *file)

@@ -30,9 +30,12 @@ static void reap_usage(FILE *out)
 		"later; where it is refused, each timewait socket is sent a TCP reset from its\n"
 		"peer's address instead (needs CAP_NET_RAW; for TIME-WAIT also\n"
 		"net.ipv4.tcp_rfc1337 = 0); a reset counts once a new listing of the port shows\n"
-		"the socket gone.\n"
+		"the socket gone. Each socket is looked up again right before its reset: one\n"
+		"gone, or replaced by a new connection of the same client port, is \"already\n"
+		"gone\" and sent nothing.\n"
 		"Exit status: 0 nothing it was asked about holds the port any more, 1 something\n"
-		"still does (each with its cause), 2 usage error.\n");
+		"still does (each with its cause), 2 usage error; with --dry-run, what a reap\n"
+		"would leave: 0 it would free the port, 1 something would still hold it.\n");
 }
 
 /* Returns -1 to go on, else the exit status. */
@@ -188,6 +191,12 @@ static enum outcome outcome_of(const struct reap_item *item, bool dry_run, const
 		*word = item->result == 0 ? "destroyed" : "already gone";
 		return GONE;
 	}
+	if (item->reset_tried && item->reset_result == ENOENT) {
+		/* Gone before its reset, perhaps replaced by a new connection:
+		 * no reset was sent. */
+		*word = "already gone";
+		return GONE;
+	}
 	if (item->reset_tried && !item->still_there) {
 		*word = "reset";
 		return GONE;
@@ -198,6 +207,8 @@ static enum outcome outcome_of(const struct reap_item *item, bool dry_run, const
 
 static const char *cause_of(const struct reap_item *item, enum outcome o)
 {
+	if (o == GONE)
+		return NULL;
 	if (o == KEPT || item->reset_tried)
 		return item->cause;
 	return o == REFUSED ? refusal_cause(item->result) : NULL;
@@ -205,6 +216,7 @@ static const char *cause_of(const struct reap_item *item, enum outcome o)
 
 struct totals {
 	int destroyed, by_reset, refused, kept, draining, live;
+	int would; /* --dry-run: what a reap would destroy */
 };
 
 static void print_item(const struct reap_item *item, enum outcome o, const char *word, bool json, bool first)
@@ -240,9 +252,11 @@ static void print_item(const struct reap_item *item, enum outcome o, const char 
 
 static void add_up(const struct reap_item *item, enum outcome o, struct totals *t)
 {
-	if (o == GONE) {
+	if (o == WOULD_GO) {
+		t->would++;
+	} else if (o == GONE) {
 		t->destroyed++;
-		t->by_reset += item->reset_tried;
+		t->by_reset += item->reset_tried && item->reset_result == 0;
 	} else if (o == REFUSED) {
 		t->refused++;
 	} else if (o == KEPT) {
@@ -252,12 +266,28 @@ static void add_up(const struct reap_item *item, enum outcome o, struct totals *
 	}
 }
 
+/* --dry-run: what a reap would do, and what would then be left. */
+static void print_dry_run_summary(const struct port_command_args *a, const struct totals *t, int remaining)
+{
+	printf("port %u, dry run (nothing done): %d would be destroyed, %d left (%d still sending data, %d of live "
+	       "processes); ",
+	       a->target.port, t->would, t->kept, t->draining, t->live);
+	if (remaining == 0)
+		printf("a reap would free the port\n");
+	else
+		printf("after a reap %d socket(s) would still hold it\n", remaining);
+}
+
 static void print_summary(const struct port_command_args *a, const struct totals *t, int remaining, bool json)
 {
 	if (json) {
-		printf("],\"destroyed\":%d,\"by_reset\":%d,\"refused\":%d,\"left\":%d,\"draining\":%d,\"live\":%d,"
-		       "\"remaining\":%d}\n",
-		       t->destroyed, t->by_reset, t->refused, t->kept, t->draining, t->live, remaining);
+		printf("],\"destroyed\":%d,\"by_reset\":%d,\"refused\":%d,\"would_destroy\":%d,\"left\":%d,"
+		       "\"draining\":%d,\"live\":%d,\"remaining\":%d}\n",
+		       t->destroyed, t->by_reset, t->refused, t->would, t->kept, t->draining, t->live, remaining);
+		return;
+	}
+	if (a->dry_run) {
+		print_dry_run_summary(a, t, remaining);
 		return;
 	}
 	printf("port %u: %d destroyed (%d by reset), %d refused, %d left (%d still sending data, %d of live "
@@ -316,7 +346,7 @@ int cmd_reap(int argc, char **argv)
 		destroy_listed(items, n);
 		reset_refused(&a, items, n);
 	}
-	struct totals t = { 0, 0, 0, 0, 0, 0 };
+	struct totals t = { 0, 0, 0, 0, 0, 0, 0 };
 	if (a.json)
 		printf("{\"port\":%u,\"dry_run\":%s,\"sockets\":[", a.target.port, a.dry_run ? "true" : "false");
 	for (int i = 0; i < n; i++) {
@@ -325,9 +355,10 @@ int cmd_reap(int argc, char **argv)
 		print_item(&items[i], o, word, a.json, i == 0);
 		add_up(&items[i], o, &t);
 	}
-	/* What remains is what the kernel did not confirm destroying, and
-	 * what the listing could not hold (over MAX_LISTED). */
-	int remaining = n - t.destroyed + l.dropped;
+	/* What remains is what the kernel did not confirm destroying (for
+	 * --dry-run: what a reap would leave), and what the listing could not
+	 * hold (over MAX_LISTED). */
+	int remaining = n - t.destroyed - t.would + l.dropped;
 	print_summary(&a, &t, remaining, a.json);
 	free(items);
 	listing_free(&l);

@@ -10,7 +10,23 @@
  * acknowledgment number is that next sequence number. The question and the
  * reset are written with raw sockets, the answer is read with a packet
  * socket (it may leave towards a remote peer, which a raw socket would not
- * see): all three need CAP_NET_RAW. */
+ * see): all three need CAP_NET_RAW.
+ *
+ * The reset must reach nothing but the timewait socket the listing showed.
+ * A client that reconnected from the same port since has a new connection
+ * on the same four-tuple; asked the same question, it answers with its own
+ * next sequence number, and a reset at exactly that number ends it
+ * (tcp_validate_incoming()). So the socket is looked up by its cookie
+ * (sock_diag's exact request: a new connection is another socket, with
+ * another cookie) right before the question and again right after the
+ * answer: there both times, it is the socket that answered, since a
+ * four-tuple has one socket at a time. Replaced after the second look, the
+ * new connection is still out of reach: a timewait socket lets a SYN
+ * through only with a sequence number after the one it expects (or newer
+ * timestamps; tcp_timewait_state_process()), so the new connection's next
+ * number is not the reset's, and an established socket takes a reset only
+ * at exactly its next number; any other number in its window gets a
+ * challenge ACK, never a reset (RFC 5961). */
 #include "reset.h"
 #include "sockdiag.h"
 
@@ -379,6 +395,10 @@ int notw_reset_timewait(struct notw_reset *r, uint8_t family, uint8_t state,
 	c.ifindex = id->idiag_if;
 	if ((c.local.family == AF_INET ? r->send_v4 : r->send_v6) < 0)
 		return EAFNOSUPPORT;
+	struct inet_diag_msg seen;
+	int gone = notw_diag_find_socket(family, id, &seen);
+	if (gone != 0)
+		return gone;
 	uint32_t guess = (uint32_t)now_ms() * 2654435761u;
 	long long first = now_ms();
 	for (int attempt = 0; attempt < 2 && !answered; attempt++) {
@@ -395,5 +415,8 @@ int notw_reset_timewait(struct notw_reset *r, uint8_t family, uint8_t state,
 	}
 	if (!answered)
 		return ETIMEDOUT;
+	gone = notw_diag_find_socket(family, id, &seen);
+	if (gone != 0)
+		return gone;
 	return send_segment(r, &c, ack, true);
 }

@@ -28,7 +28,9 @@ void notw_reset_close(struct notw_reset *r);
 /* Send the reset for one timewait socket in sub-state state (as
  * inet_diag gives it): 0 when it was sent (whether the socket is gone,
  * only a new listing can tell), NOTW_RESET_RFC1337, or an errno value
- * (ETIMEDOUT: the socket did not answer). */
+ * (ETIMEDOUT: the socket did not answer; ENOENT: it was gone, or replaced
+ * by a new connection on its four-tuple, before the reset: none sent). id
+ * names the socket with its cookie, as the listing gave it. */
 int notw_reset_timewait(struct notw_reset *r, uint8_t family, uint8_t state,
 			const struct inet_diag_sockid *id);
 

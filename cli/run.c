@@ -256,7 +256,6 @@ static int parse_run_args(int argc, char **argv, int *first)
 		}
 		if (c == '?' || c == ':') {
 			option_error("run", c, argv);
-			run_usage(stderr);
 			return EXIT_USAGE;
 		}
 		bool ok = c == OPT_CONFIG ? use_config(optarg)
@@ -266,7 +265,7 @@ static int parse_run_args(int argc, char **argv, int *first)
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "notw run: no program to run\n");
-		run_usage(stderr);
+		try_help("run");
 		return EXIT_USAGE;
 	}
 	*first = optind;
@@ -320,6 +319,22 @@ static void exec_program(char *program, char **argv)
 	errno = err;
 }
 
+/* A name without '/' is looked up in PATH only, as a shell does: one in
+ * the current directory is run as ./NAME. Says so when it is there. */
+static const char *here_instead(const char *name, int err)
+{
+	static char hint[PATH_MAX + 96];
+	struct stat st;
+	char here[PATH_MAX];
+	if (err != ENOENT || strchr(name, '/') != NULL ||
+	    (size_t)snprintf(here, sizeof here, "./%s", name) >= sizeof here || stat(here, &st) != 0 ||
+	    !S_ISREG(st.st_mode))
+		return "";
+	snprintf(hint, sizeof hint, " in PATH (a name without '/' is looked up there only); to run the file "
+				    "here: notw run ./%s", name);
+	return hint;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	int first;
@@ -330,12 +345,12 @@ int cmd_run(int argc, char **argv)
 	int err = find_program(argv[first], program, sizeof program);
 	if (err == EINVAL) {
 		fprintf(stderr, "notw run: %s\n", find_program_problem(err));
-		run_usage(stderr);
+		try_help("run");
 		return EXIT_USAGE;
 	}
 	if (err != 0) {
-		fprintf(stderr, "notw run: %s: %s\n", err == EACCES ? program : argv[first],
-			find_program_problem(err));
+		fprintf(stderr, "notw run: %s: %s%s\n", err == EACCES ? program : argv[first],
+			find_program_problem(err), here_instead(argv[first], err));
 		return EXIT_USAGE;
 	}
 	status = check_program(program, program, "it is ", 0);

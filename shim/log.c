@@ -212,8 +212,10 @@ static int sink_fd_for_write(mode_t *mode)
 	int fd = __atomic_load_n(&sink.fd, __ATOMIC_ACQUIRE);
 	if (fd_still_ours(fd, mode))
 		return fd;
-	if (__atomic_exchange_n(&sink.reopening, 1, __ATOMIC_ACQUIRE) != 0)
-		return -1; /* another thread is reopening: drop this line */
+	if (__atomic_exchange_n(&sink.reopening, 1, __ATOMIC_ACQUIRE) != 0) {
+		errno = EINPROGRESS; /* another thread is reopening: drop this line */
+		return -1;
+	}
 	/* The old number, if any, belongs to the program now: forget, never close. */
 	int nfd = sink.sink == NOTW_SINK_FILE ? open_file_sink() : open_syslog_sink();
 	dev_t dev;
@@ -235,13 +237,13 @@ static int sink_fd_for_write(mode_t *mode)
 
 /* The syslog daemon restarted: connect the same socket again (closing it
  * could close a number the program has taken since the identity check). */
-static void reconnect_syslog(int fd)
+static int reconnect_syslog(int fd)
 {
 	struct sockaddr_un sun;
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
 	memcpy(sun.sun_path, "/dev/log", sizeof "/dev/log");
-	notw_syscall(SYS_connect, fd, &sun, sizeof sun);
+	return notw_syscall(SYS_connect, fd, &sun, sizeof sun) == 0 ? 0 : errno;
 }
 
 void notw_log_forget_fd(int fd)
@@ -427,6 +429,40 @@ static void send_to_syslog_once(enum notw_level level, const char *line, size_t 
 	sys_close(fd);
 }
 
+/* Whether the loss of the syslog sink has been said (once per process:
+ * a daemon gone for good must not cost a line on stderr per line lost). */
+static int syslog_loss_said;
+
+void notw_log_syslog_unreachable(const char *origin, int err)
+{
+	if (__atomic_exchange_n(&syslog_loss_said, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	notw_log_error_to_stderr("%ssyslog: cannot reach /dev/log: %E; the library's lines are dropped until it "
+				 "can (said once)", origin, err);
+}
+
+/* Sends msg to the syslog sink, connecting again once after a daemon's
+ * restart; the errno of the failure, or 0. */
+static int send_to_syslog(const char *msg, size_t n)
+{
+	mode_t mode = 0;
+	int fd = sink_fd_for_write(&mode);
+	if (fd < 0 && errno == EINPROGRESS)
+		return 0; /* a line lost to a race between threads, not to the sink */
+	if (fd < 0)
+		return errno != 0 ? errno : EIO;
+	if (notw_syscall(SYS_sendto, fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0) >= 0)
+		return 0;
+	if (errno != ECONNREFUSED && errno != ENOTCONN)
+		return errno == EAGAIN ? 0 : errno; /* a full queue: the daemon is there, only slow */
+	int err = reconnect_syslog(fd);
+	if (err != 0)
+		return err;
+	if (notw_syscall(SYS_sendto, fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0) >= 0)
+		return 0;
+	return errno == EAGAIN ? 0 : errno;
+}
+
 static void emit(enum notw_level level, const char *line, size_t len)
 {
 	mode_t mode = 0;
@@ -448,12 +484,9 @@ static void emit(enum notw_level level, const char *line, size_t len)
 	case NOTW_SINK_SYSLOG: {
 		char msg[NOTW_LOG_LINE_MAX + 8];
 		size_t n = syslog_message(msg, sizeof msg, level, line, len);
-		int fd = sink_fd_for_write(&mode);
-		if (fd >= 0 && notw_syscall(SYS_sendto, fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0) < 0 &&
-		    (errno == ECONNREFUSED || errno == ENOTCONN)) {
-			reconnect_syslog(fd);
-			notw_syscall(SYS_sendto, fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0);
-		}
+		int err = send_to_syslog(msg, n);
+		if (err != 0)
+			notw_log_syslog_unreachable("", err);
 		return;
 	}
 	}

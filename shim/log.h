@@ -70,6 +70,12 @@ size_t notw_log_format_line(char *out, size_t cap, long pid, enum notw_level lev
  * else the errno of the failure. */
 int notw_log_probe_sink(void);
 
+/* The syslog sink cannot be reached (err): says once per process, on
+ * stderr (origin: "NOTW_LOG=" or "log = ", where the setting came from),
+ * that the library's lines are dropped until it can; later calls do
+ * nothing. */
+void notw_log_syslog_unreachable(const char *origin, int err);
+
 /* One error line on the process's stderr whatever the sink: for a sink
  * that cannot be opened. To syslog instead when fd 2 is a socket (see
  * notw_log_configure()). */

@@ -95,8 +95,88 @@ static void report_diagnostics(const struct notw_diag *diags, int n)
 			 diags[i].value, diags[i].reason);
 }
 
+/* Names compared for a "did you mean": longer ones are no typo of ours. */
+#define NAME_COMPARED_MAX 40
+
+/* Edits (insert, delete, replace, swap two neighbours) from a[0, n) to
+ * b[0, m), both at most NAME_COMPARED_MAX bytes. */
+static int edit_distance(const char *a, size_t n, const char *b, size_t m)
+{
+	int d[NAME_COMPARED_MAX + 1][NAME_COMPARED_MAX + 1];
+	for (size_t i = 0; i <= n; i++)
+		d[i][0] = (int)i;
+	for (size_t j = 0; j <= m; j++)
+		d[0][j] = (int)j;
+	for (size_t i = 1; i <= n; i++) {
+		for (size_t j = 1; j <= m; j++) {
+			int best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[n][m];
+}
+
+/* The variables the library reads: each setting's, and NOTW_CONFIG. */
+static const char *variable_name(int i)
+{
+	return i < NOTW_SET_COUNT ? notw_setting_env((enum notw_setting)i) : "NOTW_CONFIG";
+}
+
+/* The variable name[0, n) looks like a misspelling of, or NULL. One edit
+ * away (two for longer names, after "NOTW_") is a typo; anything further
+ * is some other program's NOTW_ variable (the prefix is not the library's
+ * alone) and left alone. */
+static const char *meant_variable(const char *name, size_t n)
+{
+	const size_t prefix = 5; /* "NOTW_" */
+	const char *best = NULL;
+	int best_d = 3;
+	if (n <= prefix || n - prefix > NAME_COMPARED_MAX)
+		return NULL;
+	for (int i = 0; i <= NOTW_SET_COUNT; i++) {
+		const char *known = variable_name(i);
+		size_t kn = strlen(known);
+		if (kn == n && memcmp(known, name, n) == 0)
+			return NULL; /* one of ours */
+		if (kn - prefix > NAME_COMPARED_MAX)
+			continue;
+		int d = edit_distance(name + prefix, n - prefix, known + prefix, kn - prefix);
+		int allowed = n - prefix >= 6 ? 2 : 1;
+		if (d <= allowed && d < best_d) {
+			best = known;
+			best_d = d;
+		}
+	}
+	return best;
+}
+
+/* NOTW_LINGR=crash would otherwise be ignored without a word (the same
+ * typo in the policy file is reported with its line): each misspelt
+ * variable is said once, with the one it looks like. */
+static void report_misspelt_variables(void)
+{
+	for (int i = 0; i < notw_variable_count; i++) {
+		const char *v = notw_variables[i];
+		size_t n = strcspn(v, "=");
+		const char *meant = meant_variable(v, n);
+		char name[NAME_COMPARED_MAX + 8]; /* "NOTW_" and a name no longer than compared */
+		if (meant == NULL || n >= sizeof name)
+			continue;
+		memcpy(name, v, n);
+		name[n] = '\0';
+		notw_log(NOTW_LEVEL_WARN, "%q: no such variable, ignored; did you mean %s?", name, meant);
+	}
+}
+
 /* A sink that cannot be opened is said once on stderr; the log keeps
- * trying it, so a syslog daemon that starts later is still reached. */
+ * trying it, so a syslog daemon that starts later is still reached (a
+ * syslog sink lost later is said once too, by the log itself). */
 static void report_sink_failure(const struct notw_policy *p, bool secure)
 {
 	int err = notw_log_probe_sink();
@@ -107,7 +187,7 @@ static void report_sink_failure(const struct notw_policy *p, bool secure)
 	if (p->log.sink == NOTW_SINK_FILE)
 		notw_log_error_to_stderr("%sfile:%s: cannot open the log file: %E", origin, p->log.path, err);
 	else
-		notw_log_error_to_stderr("%ssyslog: cannot reach /dev/log: %E", origin, err);
+		notw_log_syslog_unreachable(origin, err);
 }
 
 /* The kernel names an executable whose file was removed since (a package
@@ -251,6 +331,8 @@ void notw_policy_load(void)
 		report_sink_failure(p, secure);
 	report_config(&config);
 	report_diagnostics(diags, n);
+	if (!secure)
+		report_misspelt_variables();
 	if (secure)
 		notw_log(NOTW_LEVEL_DEBUG, "secure-execution mode: the NOTW_* environment is ignored");
 	if (!p->enabled)

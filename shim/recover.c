@@ -169,6 +169,19 @@ static uint64_t now_ms(void)
 	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
 }
 
+/* A time waited, as "3.0 s": to the nearest tenth, since rounding a wait
+ * of 3.004 s up would report 4 s for NOTW_WAIT=3. */
+struct waited {
+	unsigned whole, tenth;
+};
+
+static struct waited waited_since(uint64_t start)
+{
+	uint64_t tenths = (now_ms() - start + 50u) / 100u;
+	struct waited w = { (unsigned)(tenths / 10u), (unsigned)(tenths % 10u) };
+	return w;
+}
+
 /* One bind's recovery: the port's sockets as last scanned, and what was
  * destroyed so far. */
 struct recovery {
@@ -380,9 +393,9 @@ static int reap_and_bind(struct recovery *r, uint64_t start, int *err)
 			 "them would lose that data)",
 			 r->addr, r->len, r->fd, limit, r->scan.draining, (unsigned long)r->scan.draining_bytes);
 		bool drained = wait_for_drain(r, start + (uint64_t)limit * 1000u);
-		notw_log(drained ? NOTW_LEVEL_INFO : NOTW_LEVEL_WARN, "bind %A fd=%d: %s after %u s", r->addr, r->len,
-			 r->fd, drained ? "their data was delivered" : "still sending",
-			 seconds_up((uint32_t)(now_ms() - start)));
+		struct waited w = waited_since(start);
+		notw_log(drained ? NOTW_LEVEL_INFO : NOTW_LEVEL_WARN, "bind %A fd=%d: %s after %u.%u s", r->addr,
+			 r->len, r->fd, drained ? "their data was delivered" : "still sending", w.whole, w.tenth);
 	}
 	if (r->reaped == 0 && r->scan.timewait > 0)
 		return -1;
@@ -451,9 +464,9 @@ int notw_recover_bind(int fd, const struct sockaddr *addr, socklen_t len, const 
 			 addr, len, fd, p->wait_seconds, scan->timewait, seconds_up(scan->longest_ms));
 		bool clear = wait_for_expiry(&r, deadline);
 		rc = retry_bind(fd, addr, len, err);
-		notw_log(rc == 0 ? NOTW_LEVEL_INFO : NOTW_LEVEL_WARN, "bind %A fd=%d: waited %u s: %s", addr, len, fd,
-			 seconds_up((uint32_t)(now_ms() - start)),
-			 rc == 0 ? "the port is free" : (clear ? "still refused" : "still held"));
+		struct waited w = waited_since(start);
+		notw_log(rc == 0 ? NOTW_LEVEL_INFO : NOTW_LEVEL_WARN, "bind %A fd=%d: waited %u.%u s: %s", addr, len,
+			 fd, w.whole, w.tenth, rc == 0 ? "the port is free" : (clear ? "still refused" : "still held"));
 		if (rc == 0)
 			return 0;
 	}

@@ -241,6 +241,72 @@ int notw_list_port(uint16_t port, uint32_t states, notw_diag_fn fn, void *ctx)
 	return err;
 }
 
+/* The kernel's answer to an exact request (inet_diag_cmd_exact()): the
+ * socket's message, or an error: ENOENT for no socket on the four-tuple,
+ * ESTALE for another socket there than the cookie names. */
+static int read_exact_answer(int fd, struct inet_diag_msg *out)
+{
+	char buf[RECV_BUFFER] __attribute__((aligned(NLMSG_ALIGNTO)));
+	for (int round = 0; round < RECV_ROUNDS; round++) {
+		long n = notw_syscall(SYS_recvfrom, fd, buf, sizeof buf, 0, NULL, NULL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno;
+		const struct nlmsghdr *h;
+		for (size_t off = 0; (h = next_message(buf, (size_t)n, &off)) != NULL;) {
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+				if (h->nlmsg_len < NLMSG_LENGTH(sizeof *e))
+					return EPROTO;
+				if (e->error < 0)
+					return -e->error;
+				continue; /* an acknowledgment */
+			}
+			if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
+			    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
+				memcpy(out, NLMSG_DATA(h), sizeof *out);
+				return 0;
+			}
+		}
+	}
+	return EPROTO;
+}
+
+int notw_diag_find_socket(uint8_t family, const struct inet_diag_sockid *id, struct inet_diag_msg *out)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 req;
+	} r;
+	memset(&r, 0, sizeof r);
+	r.nlh.nlmsg_len = sizeof r;
+	r.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	r.nlh.nlmsg_flags = NLM_F_REQUEST;
+	r.nlh.nlmsg_seq = 1;
+	r.req.sdiag_family = family;
+	r.req.sdiag_protocol = IPPROTO_TCP;
+	r.req.idiag_states = ALL_STATES;
+	r.req.id = *id;
+	int saved_errno = errno;
+	int err = 0;
+	int fd = open_diag_socket(&err);
+	if (fd < 0)
+		return err;
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	long sent;
+	do {
+		sent = notw_syscall(SYS_sendto, fd, &r, sizeof r, 0, &kernel, sizeof kernel);
+	} while (sent < 0 && errno == EINTR);
+	if (sent != (long)sizeof r)
+		err = sent < 0 ? errno : EIO;
+	else
+		err = read_exact_answer(fd, out);
+	close_diag_socket(fd);
+	errno = saved_errno;
+	return err == ESTALE ? ENOENT : err;
+}
+
 bool notw_diag_conflicts(const struct notw_bind_target *t, const struct inet_diag_msg *m, bool m_v6only)
 {
 	return conflicts(t, m->idiag_family, m->id.idiag_src, m_v6only);

@@ -61,6 +61,11 @@ struct notw_port_scan {
 typedef void (*notw_diag_fn)(const struct inet_diag_msg *m, bool v6only, void *ctx);
 int notw_list_port(uint16_t port, uint32_t states, notw_diag_fn fn, void *ctx);
 
+/* Is the very socket id names (its cookie included: a new connection
+ * on the same four-tuple is another socket) still there? 0 and its
+ * description in *out, ENOENT when it is gone or replaced, or an errno. */
+int notw_diag_find_socket(uint8_t family, const struct inet_diag_sockid *id, struct inet_diag_msg *out);
+
 /* Is m a timewait mini-socket (TIME-WAIT or FIN-WAIT-2 sub-state)? */
 bool notw_diag_is_timewait(const struct inet_diag_msg *m);
 

@@ -239,7 +239,7 @@ def main():
 
     # man/notw.1
     notw1 = ROOT / "man" / "notw.1"
-    expected = [f"notw {name} {form}" for name, forms in table.items() for form in forms] + ["notw --version"]
+    expected = [f"notw {name} {form}" for name, forms in table.items() for form in forms] + ["notw --version | -V"]
     check_eq(expected, man_synopsis(notw1), "notw.1 SYNOPSIS: the command table's, line for line")
     tags = man_tags(man_sections(notw1)["OPTIONS"])
     in_man = {m for tag in tags for m in re.findall(r"^--([a-z][a-z-]*)", tag)}

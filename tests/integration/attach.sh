@@ -326,34 +326,33 @@ systemd)
 pins-trust)
 	# A BPF file system mounted without mode= is 1777 (the kernel's
 	# default): anybody may make /sys/fs/bpf/notw before root does. notw
-	# must refuse what it did not make, never follow a link planted there,
-	# and keep its own pins out of others' reach. All of it in a mount
-	# namespace of the test's own, with a BPF file system of its own at
-	# /sys/fs/bpf (gone with the namespace, and the pins with it).
+	# must not use what it did not make, never follow a link planted there,
+	# keep its own pins out of others' reach, and not be locked out: it
+	# mounts a BPF file system of its own over another user's directory,
+	# renames anything else aside. All of it in a mount namespace of the
+	# test's own, with a BPF file system of its own at /sys/fs/bpf (gone
+	# with the namespace, and the pins with it).
 	new_cgroup trust
 	mkdir -p "$WORK/victim/sub"
 	echo keep >"$WORK/victim/sub/file"
 	chmod 755 "$WORK"
-	NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all)
 	export NOTW_CLI CG WORK
 	unshare -m --propagation private bash -c '
 		NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all)
 		step() { echo "$1 $2"; }
+		programs() { bpftool cgroup show "$CG" | grep -c notw_bind; }
 		mount -t bpf bpf /sys/fs/bpf || exit 1
 		step mode "$(stat -c %a /sys/fs/bpf)"
 		"${NOBODY[@]}" sh -c "mkdir -m 777 /sys/fs/bpf/notw && ln -s \"$WORK/victim\" /sys/fs/bpf/notw/staging &&
 			mkdir -m 777 /sys/fs/bpf/notw/cgroup /sys/fs/bpf/notw/unit" || exit 1
+		"$NOTW_CLI" attached >"$WORK/t0.out" 2>&1
+		step squatted-attached $?
+		"$NOTW_CLI" detach --cgroup "$CG" >>"$WORK/t0.out" 2>&1
+		step squatted-detach $?
 		"$NOTW_CLI" attach --cgroup "$CG" --ports 49200 >"$WORK/t1.out" 2>&1
 		step planted-link $?
-		step planted-link-programs "$(bpftool cgroup show "$CG" | grep -c notw_bind)"
-		rm /sys/fs/bpf/notw/staging
-		"$NOTW_CLI" attach --cgroup "$CG" --ports 49200 >"$WORK/t2.out" 2>&1
-		step planted-dir $?
-		step planted-dir-programs "$(bpftool cgroup show "$CG" | grep -c notw_bind)"
-		"$NOTW_CLI" detach --cgroup "$CG" >/dev/null 2>&1
-		rm -rf /sys/fs/bpf/notw
-		"$NOTW_CLI" attach --cgroup "$CG" --ports 49200 >"$WORK/t3.out" 2>&1
-		step own $?
+		step planted-link-programs "$(programs)"
+		step own-fs "$(findmnt -n -o FSTYPE --mountpoint /sys/fs/bpf/notw)"
 		step own-mode "$(stat -c %U:%a /sys/fs/bpf/notw)"
 		"${NOBODY[@]}" ls /sys/fs/bpf/notw/cgroup >/dev/null 2>&1
 		step nobody-lists $?
@@ -361,27 +360,56 @@ pins-trust)
 		step nobody-locks $?
 		"${NOBODY[@]}" mv /sys/fs/bpf/notw /sys/fs/bpf/other >/dev/null 2>&1
 		step nobody-renames $?
+		"$NOTW_CLI" attached >"$WORK/t1-attached.out" 2>&1
+		step own-attached "$?"
+		step own-attached-lists "$(grep -c "$CG" "$WORK/t1-attached.out")"
+		"$NOTW_CLI" detach --cgroup "$CG" >/dev/null 2>&1
+		step own-detach $?
+		step own-detach-programs "$(programs)"
+		umount /sys/fs/bpf/notw && rm -rf /sys/fs/bpf/notw
+		"${NOBODY[@]}" ln -s "$WORK/victim" /sys/fs/bpf/notw || exit 1
+		"$NOTW_CLI" attach --cgroup "$CG" --ports 49200 >"$WORK/t2.out" 2>&1
+		step link-squatter $?
+		step link-squatter-programs "$(programs)"
+		step link-squatter-mode "$(stat -c %U:%a:%F /sys/fs/bpf/notw)"
+		"$NOTW_CLI" detach --cgroup "$CG" >/dev/null 2>&1
+		rm -rf /sys/fs/bpf/notw
+		"$NOTW_CLI" attach --cgroup "$CG" --ports 49200 >"$WORK/t3.out" 2>&1
+		step own $?
+		step own-dir-mode "$(stat -c %U:%a /sys/fs/bpf/notw)"
 		"$NOTW_CLI" detach --cgroup "$CG" >/dev/null 2>&1
 		chmod 757 /sys/fs/bpf/notw
 		"$NOTW_CLI" attach --cgroup "$CG" --ports 49200 >"$WORK/t4.out" 2>&1
 		step writable $?
-		step writable-programs "$(bpftool cgroup show "$CG" | grep -c notw_bind)"
+		step writable-programs "$(programs)"
 	' >"$WORK/trust.out" 2>"$WORK/trust.err"
-	sed 's/^/# /' "$WORK/trust.out" "$WORK/trust.err" "$WORK"/t[1-4].out
+	sed 's/^/# /' "$WORK/trust.out" "$WORK/trust.err" "$WORK"/t[0-4]*.out
 	result() { awk -v k="$1" '$1 == k { print $2 }' "$WORK/trust.out"; }
 	check_eq "a BPF file system mounted without mode= is 1777" 1777 "$(result mode)"
-	check_eq "a /sys/fs/bpf/notw of nobody's, with a link: refused (exit 1)" 1 "$(result planted-link)"
+	check_eq "a /sys/fs/bpf/notw of nobody's: attached finds nothing of notw's (exit 0)" 0 "$(result squatted-attached)"
+	check_eq "... detach has nothing to detach (exit 0)" 0 "$(result squatted-detach)"
+	check "... saying whose the directory is" grep -q 'belongs to uid 65534, not notw.s' "$WORK/t0.out"
+	check_eq "a /sys/fs/bpf/notw of nobody's, with a link: root is not locked out: attached" 0 "$(result planted-link)"
 	check "the link was not followed: nothing removed where it pointed" test -e "$WORK/victim/sub/file"
-	check_eq "and nothing attached" 0 "$(result planted-link-programs)"
-	check "it says whose the directory is" grep -q 'belongs to uid 65534' "$WORK/t1.out"
-	check_eq "a /sys/fs/bpf/notw of nobody's: refused (exit 1)" 1 "$(result planted-dir)"
-	check_eq "and nothing attached there" 0 "$(result planted-dir-programs)"
-	check_eq "once removed, notw makes its own: attached" 0 "$(result own)"
-	check_eq "root's, 0700" root:700 "$(result own-mode)"
+	check_eq "both programs attached" 2 "$(result planted-link-programs)"
+	check "it says whose the directory was, and what it did" \
+		grep -q 'belongs to uid 65534 .*: notw mounted a BPF file system of its own over it' "$WORK/t1.out"
+	check_eq "a BPF file system of notw's own over it" bpf "$(result own-fs)"
+	check_eq "... root's, 0700 (and the sticky bit the kernel gives the root of every BPF file system)" root:1700 "$(result own-mode)"
 	check "nobody cannot list the pins" test "$(result nobody-lists)" != 0
 	check "nobody cannot take the lock" test "$(result nobody-locks)" != 0
-	check "nobody cannot rename it (the sticky bit)" test "$(result nobody-renames)" != 0
-	check_eq "a /sys/fs/bpf/notw writable by others: refused" 1 "$(result writable)"
+	check "nobody cannot rename it (a mount point)" test "$(result nobody-renames)" != 0
+	check_eq "attached works there (exit 0)" 0 "$(result own-attached)"
+	check_eq "... and lists the cgroup" 1 "$(result own-attached-lists)"
+	check_eq "detach works there (exit 0)" 0 "$(result own-detach)"
+	check_eq "... and the programs are gone" 0 "$(result own-detach-programs)"
+	check_eq "a /sys/fs/bpf/notw that is nobody's symbolic link: renamed aside, attached" 0 "$(result link-squatter)"
+	check_eq "... both programs" 2 "$(result link-squatter-programs)"
+	check_eq "... in a directory of root's" "root:700:directory" "$(result link-squatter-mode)"
+	check "... the link not followed" test -e "$WORK/victim/sub/file"
+	check_eq "once removed, notw makes its own: attached" 0 "$(result own)"
+	check_eq "root's, 0700" root:700 "$(result own-dir-mode)"
+	check_eq "a /sys/fs/bpf/notw of root's made writable by others: refused" 1 "$(result writable)"
 	check_eq "and nothing attached" 0 "$(result writable-programs)"
 	check_eq "the namespace gone, no program left on the cgroup" "" "$(bpftool cgroup show "$CG" 2>/dev/null | grep notw_bind)"
 	;;
@@ -396,6 +424,8 @@ arguments)
 		[ "$rc" = 2 ] && ! "$NOTW_CLI" attached | grep -qF "$CG"
 	}
 	check "--ports with an empty list: usage error (not every port)" usage attach --cgroup "$CG" --ports ''
+	check "--ports of spaces only: usage error (not every port)" usage attach --cgroup "$CG" --ports '  '
+	check "--ports of a tab and a space: usage error (not every port)" usage attach --cgroup "$CG" --ports "$(printf '\t ')"
 	check "--ports twice: usage error (not the last one silently)" usage attach --cgroup "$CG" --ports 49200 --ports 49201
 	check "--ports 0: usage error" usage attach --cgroup "$CG" --ports 0
 	check "--ports 65536: usage error" usage attach --cgroup "$CG" --ports 65536

@@ -1,13 +1,23 @@
 #!/bin/bash
 # The notw command, checked against the kernel's own view (ss).
 #
-#   cli.sh status-reap|reap-reset|reap-in-flight|status-under-library|status-names|netns|run|run-paths
+#   cli.sh messages|status-reap|status-answers|reap-reset|reap-reconnect|reap-in-flight|status-under-library|status-names|netns|run|run-paths
 #
 # reap-reset: where SOCK_DESTROY is refused (CAP_NET_ADMIN dropped from the
 # bounding set), reap resets the sockets instead (CAP_NET_RAW): FIN-WAIT-2
 # on IPv4 (also with tcp_rfc1337 = 1), v4-mapped and IPv6; TIME-WAIT of a
 # remote peer (another namespace, through a veth pair); and says it cannot
 # for TIME-WAIT when net.ipv4.tcp_rfc1337 = 1.
+# messages: what an operator sees on a mistake: one line and where the
+# help is, -V, a program in the current directory, a host name, no policy
+# file on a fresh installation.
+# status-answers: status never binds (a server starting at that instant
+# would fail), exits 0 free / 1 held / 2 usage, says the next step and
+# whether the holder has libnotw loaded.
+# reap-reconnect: a client reconnects from the same port between reap's
+# listing and its reset, or between its last look and the reset (the window
+# held open with strace): the new, live connection on the same four-tuple
+# is not reset.
 . "$(dirname "$0")/lib.sh"
 : "${NOTW_CLI:?NOTW_CLI must name the notw command}"
 enter_netns "$@"
@@ -105,6 +115,10 @@ reap-reset)
 	# leave through the veth, and only its own reset can end the socket
 	# (on loopback, the closed peer's kernel would reset it too).
 	PORT=49240
+	if ! command -v iptables >/dev/null; then
+		echo "# iptables missing: the reset after the last look is not tried"
+		finish
+	fi
 	start_bg "$WORK/peer.out" "$WORK/peer.err" unshare -n -- sleep 60
 	peer=$BG_PID
 	wait_until in_other_netns "$peer"
@@ -141,6 +155,123 @@ reap-reset)
 	check_eq "... --json: $N destroyed, $N by reset, none remaining" "$N $N 0" \
 		"$(json_get "$WORK/tw.json" '" ".join(str(d[k]) for k in ("destroyed", "by_reset", "remaining"))')"
 	check_eq "the kernel agrees" 0 "$(timewait_on_port "$PORT")"
+	;;
+reap-reconnect)
+	# The server closes first: TIME-WAIT on its side, 127.0.0.1:PORT to
+	# 127.0.0.1:CPORT. The same client port then connects again (the
+	# timewait socket lets the SYN through) while reap is held (strace
+	# delays one of its system calls by 3 s) at a chosen step.
+	#
+	# reconnect_during NAME PORT CPORT READY-COMMAND STRACE-OPTIONS...: runs
+	# reap PORT under strace; once READY-COMMAND succeeds, the client
+	# reconnects; then the client's connection is tried. The server listens
+	# on SRV_ADDR, the client runs with CLIENT_PREFIX from CL_ADDR. Output in
+	# $WORK/NAME.*, the client's verdict in VERDICT, reap's status in REAP_RC.
+	SRV_ADDR=127.0.0.1 CL_ADDR=127.0.0.1 CLIENT_PREFIX=()
+	reconnect_during() {
+		local name=$1 port=$2 cport=$3 ready=$4
+		shift 4
+		mkfifo "$WORK/$name.ctl"
+		start_bg "$WORK/$name.srv.out" "$WORK/$name.srv.err" python3 -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[2], int(sys.argv[1])))
+s.listen(4)
+print("listening", flush=True)
+c, _ = s.accept()
+c.close()
+c, _ = s.accept()
+while True:
+    data = c.recv(100)
+    if not data:
+        break
+    c.sendall(data)' "$port" "$SRV_ADDR"
+		wait_for_line "$WORK/$name.srv.out" '^listening$'
+		start_bg "$WORK/$name.cl.out" "$WORK/$name.cl.err" "${CLIENT_PREFIX[@]}" python3 -c '
+import socket, sys
+def connect():
+    c = socket.socket()
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    c.bind((sys.argv[5], int(sys.argv[2])))
+    c.connect((sys.argv[4], int(sys.argv[1])))
+    return c
+c = connect()
+c.recv(1)
+c.close()
+print("closed", flush=True)
+ctl = open(sys.argv[3])
+ctl.readline()
+c = connect()
+print("reconnected", flush=True)
+ctl.readline()
+try:
+    c.sendall(b"ping")
+    print("answer", c.recv(100).decode() or "EOF", flush=True)
+except OSError as e:
+    print("error", e.strerror, flush=True)' "$port" "$cport" "$WORK/$name.ctl" "$SRV_ADDR" "$CL_ADDR"
+		exec 8>"$WORK/$name.ctl"
+		wait_for_line "$WORK/$name.cl.out" '^closed$'
+		wait_until at_least 1 time_wait_on_port "$port"
+		check_eq "$name: the server's TIME-WAIT socket towards the client's port" 1 \
+			"$(ss -tanH state time-wait "( sport = :$port and dport = :$cport )" | grep -c .)"
+		start_bg "$WORK/$name.reap.out" "$WORK/$name.reap.err" setpriv --bounding-set -net_admin -- \
+			strace -qq -o "$WORK/$name.trace" "$@" "$NOTW_CLI" reap "$port"
+		local reap=$BG_PID
+		wait_until "$ready" "$name" || echo "# $name: reap never reached the step"
+		echo >&8
+		wait_for_line "$WORK/$name.cl.out" '^reconnected$'
+		check_eq "$name: the client is connected again from the same port" 1 \
+			"$(ss -tanH state established "( sport = :$port and dport = :$cport )" | grep -c .)"
+		wait_exit "$reap" 20
+		REAP_RC=$EXIT_STATUS
+		sed 's/^/# reap: /' "$WORK/$name.reap.out" "$WORK/$name.reap.err"
+		echo >&8
+		exec 8>&-
+		wait_for_line "$WORK/$name.cl.out" '^(answer|error) '
+		VERDICT=$(grep -E '^(answer|error) ' "$WORK/$name.cl.out")
+	}
+	# Between the listing and the reset: the capture socket of the reset
+	# method exists (its filter is set next, in the delayed setsockopt()).
+	capture_made() { ss -0Hp | grep -q '"notw"'; }
+	reconnect_during listed "$PORT" 50123 capture_made \
+		-e trace=setsockopt -e inject=setsockopt:delay_enter=3000000
+	check_eq "reap: exit 1 (the server's listener still holds the port)" 1 "$REAP_RC"
+	check "... says the timewait socket was gone before its reset" \
+		grep -q "^already gone TIME-WAIT 127\.0\.0\.1:$PORT 127\.0\.0\.1:50123\$" "$WORK/listed.reap.out"
+	check_eq "... and counts no reset" 0 "$(grep -c '^reset ' "$WORK/listed.reap.out")"
+	check_eq "the live connection on the same four-tuple was not reset: it answers" "answer ping" "$VERDICT"
+
+	# The narrowest window: after reap's last look at the socket, right
+	# before the reset itself (the 7th sendto(): two for the listing, one
+	# for SOCK_DESTROY, the look, the probe, the look again, the reset).
+	# The reset carries the timewait socket's next sequence number, which
+	# lies before the new connection's window: the kernel drops it. The
+	# client is on another host (a namespace behind a veth pair) whose own
+	# resets are dropped: on loopback, the client's kernel would answer the
+	# probe's answer with a reset of its own and end the timewait socket
+	# before reap's last look.
+	if ! command -v iptables >/dev/null; then
+		echo "# iptables missing: the reset after the last look is not tried"
+		finish
+	fi
+	start_bg "$WORK/peer.out" "$WORK/peer.err" unshare -n -- sleep 60
+	peer=$BG_PID
+	wait_until in_other_netns "$peer"
+	ip link add notw-a type veth peer name notw-b
+	ip link set notw-b netns "$peer"
+	ip addr add 10.201.0.1/24 dev notw-a
+	ip link set notw-a up
+	nsenter -t "$peer" -n -- sh -c 'ip addr add 10.201.0.2/24 dev notw-b && ip link set notw-b up &&
+		iptables -A OUTPUT -p tcp --tcp-flags RST RST -j DROP'
+	SRV_ADDR=10.201.0.1 CL_ADDR=10.201.0.2 CLIENT_PREFIX=(nsenter -t "$peer" -n --)
+	six_sent() { [ "$(grep -c '^sendto(' "$WORK/$1.trace" 2>/dev/null)" -ge 6 ]; }
+	reconnect_during last-look $((PORT + 1)) 50124 six_sent \
+		-e trace=sendto -e inject=sendto:delay_enter=3000000:when=7
+	check "the reset was sent (the socket was there at reap's last look)" \
+		grep -q "^reset TIME-WAIT 10\.201\.0\.1:$((PORT + 1)) 10\.201\.0\.2:50124\$" "$WORK/last-look.reap.out"
+	check_eq "a reconnection between reap's last look and its reset: the new connection answers" \
+		"answer ping" "$VERDICT"
 	;;
 reap-in-flight)
 	# A server without the library fills the send queues of clients that
@@ -199,12 +330,114 @@ status-under-library)
 	leftovers
 	"$NOTW_CLI" status "$PORT" >"$WORK/plain.txt"
 	"${WITH_NOTW[@]}" NOTW_LOG=stderr "$NOTW_CLI" status "$PORT" >"$WORK/under.txt" 2>"$WORK/under.err"
-	check_eq "status under LD_PRELOAD=libnotw: exit 0" 0 $?
+	check_eq "status under LD_PRELOAD=libnotw: exit 1 (the leftovers hold the port)" 1 $?
 	check_eq "... reports what it reports without the library" "$(grep -v '^  ' "$WORK/plain.txt")" \
 		"$(grep -v '^  ' "$WORK/under.txt")"
 	check "... a bind without SO_REUSEADDR fails now" grep -q 'without SO_REUSEADDR: EADDRINUSE' "$WORK/under.txt"
 	check_eq "... the library logged nothing about it" "" "$(grep 'notw\[' "$WORK/under.err")"
 	check_eq "... and destroyed nothing" "$N" "$(timewait_on_port "$PORT")"
+	;;
+messages)
+	# errs NAME ARGS...: notw ARGS; status in RC, stderr in $WORK/NAME.err, one line per '|'.
+	errs() {
+		local name=$1
+		shift
+		RC=0
+		"$NOTW_CLI" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || RC=$?
+		ERRS=$(tr '\n' '|' <"$WORK/$name.err")
+	}
+	errs st status --jsn "$PORT"
+	check_eq "a mistyped option (status): one line, where the help is, exit 2" \
+		"2 notw status: unknown option --jsn|try 'notw status --help'|" "$RC $ERRS"
+	errs rn run --lingr crash -- true
+	check_eq "a mistyped option (run): one line, where the help is, exit 2" \
+		"2 notw run: unknown option --lingr|try 'notw run --help'|" "$RC $ERRS"
+	errs cc check-config -x
+	check_eq "a mistyped short option (check-config): one line, where the help is" \
+		"2 notw check-config: unknown option -x|try 'notw check-config --help'|" "$RC $ERRS"
+	errs np reap
+	check_eq "no port: one line, where the help is" "2 notw reap: which port?|try 'notw reap --help'|" "$RC $ERRS"
+	errs uc statsu "$PORT"
+	check_eq "an unknown command: one line, where the help is" "2 notw: unknown command 'statsu'|try 'notw --help'|" "$RC $ERRS"
+	check_eq "-V is --version" "$("$NOTW_CLI" --version)" "$("$NOTW_CLI" -V)"
+	errs host status localhost:"$PORT"
+	check_eq "a host name in ADDR:PORT: usage error, saying names are not resolved" \
+		"2 notw: localhost:$PORT: host names are not resolved (a name may stand for several addresses, or none); give an address: 127.0.0.1:PORT, [::1]:PORT, or PORT alone for every address|" \
+		"$RC $ERRS"
+	# A program in the current directory: a name without '/' is looked
+	# up in PATH only, as a shell does.
+	mkdir "$WORK/here"
+	printf '#!/bin/sh\necho ran\n' >"$WORK/here/srv"
+	chmod 755 "$WORK/here/srv"
+	(cd "$WORK/here" && "$NOTW_CLI" run srv) >/dev/null 2>"$WORK/here.err"
+	check_eq "notw run srv with ./srv here: exit 2" 2 $?
+	check_eq "... says how to run the one here" \
+		"notw run: srv: no such program in PATH (a name without '/' is looked up there only); to run the file here: notw run ./srv" \
+		"$(cat "$WORK/here.err")"
+	(cd "$WORK" && "$NOTW_CLI" run srv) >/dev/null 2>"$WORK/nohere.err"
+	check_eq "... and without it, just that it is not there" "notw run: srv: no such program" "$(cat "$WORK/nohere.err")"
+	# No policy file on a fresh installation is the normal state.
+	if [ -n "${NOTW_DEFAULT_CONFIG:-}" ] && [ ! -e "$NOTW_DEFAULT_CONFIG" ]; then
+		env -u NOTW_CONFIG "$NOTW_CLI" check-config >"$WORK/fresh.out" 2>"$WORK/fresh.err"
+		check_eq "check-config, no file anywhere: exit 0" 0 $?
+		check "... says no file means the defaults" grep -qx "$NOTW_DEFAULT_CONFIG: no such file, the normal state: the library runs every program with its built-in defaults (notw.ini(5) tells how to write one):" "$WORK/fresh.out"
+		check_eq "... no error" "" "$(cat "$WORK/fresh.err")"
+		env -u NOTW_CONFIG "$NOTW_CLI" check-config "$NOTW_DEFAULT_CONFIG" >/dev/null 2>&1
+		check_eq "... but the same file named: cannot be read (exit 1)" 1 $?
+	else
+		echo "# $NOTW_DEFAULT_CONFIG exists here: the fresh-installation case skipped"
+	fi
+	;;
+status-answers)
+	traced() { # traced NAME ARGS...: notw ARGS under strace, its bind() calls in $WORK/NAME.trace
+		local name=$1
+		shift
+		strace -f -qq -e trace=bind -o "$WORK/$name.trace" "$NOTW_CLI" "$@" >"$WORK/$name.txt" 2>"$WORK/$name.err"
+	}
+	traced free status "$PORT"
+	check_eq "status of a free port: exit 0" 0 $?
+	check "... says so, and the next step" grep -qx 'next: the port is free: a server can bind it now' "$WORK/free.txt"
+	check "... a bind would succeed" grep -q 'without SO_REUSEADDR: ok; with SO_REUSEADDR: ok$' "$WORK/free.txt"
+	check_eq "... and it never binds (the port is not taken, not even for an instant)" 0 \
+		"$(grep -c 'bind(' "$WORK/free.trace")"
+	leftovers
+	traced held status "$PORT"
+	check_eq "status of a port leftovers hold: exit 1" 1 $?
+	check_eq "... it never binds" 0 "$(grep -c 'bind(' "$WORK/held.trace")"
+	check "... without SO_REUSEADDR: EADDRINUSE" grep -q 'without SO_REUSEADDR: EADDRINUSE;' "$WORK/held.txt"
+	check "... with it: depends on the old server's SO_REUSEADDR" \
+		grep -q 'with SO_REUSEADDR: ok only if the program that made those sockets had set SO_REUSEADDR too' "$WORK/held.txt"
+	check "... the next step: notw reap" grep -Eqx "next: only leftovers of closed or crashed processes hold it; the timewait sockets expire within [0-9]+ s; to free it now: notw reap $PORT \\(as root\\)" "$WORK/held.txt"
+	"$NOTW_CLI" status --json "$PORT" >"$WORK/held.json"
+	check_eq "... --json: free false, with_reuseaddr depends" "False depends" \
+		"$(json_get "$WORK/held.json" 'd["free"], d["bind_now"]["with_reuseaddr"]' | tr -d '(),'"'")"
+	"$NOTW_CLI" reap "$PORT" >/dev/null
+	# A live listener, without the library and under it.
+	for how in without with; do
+		prefix=("${WITHOUT_NOTW[@]}")
+		[ "$how" = with ] && prefix=("${WITH_NOTW[@]}")
+		start_bg "$WORK/l-$how.out" "$WORK/l-$how.err" "${prefix[@]}" "$NOTW_PROGS/seed_server" "$PORT"
+		srv=$BG_PID
+		wait_for_line "$WORK/l-$how.out" "^listening $PORT\$"
+		"$NOTW_CLI" status "$PORT" >"$WORK/l-$how.txt"
+		check_eq "a live listener $how libnotw: exit 1" 1 $?
+		label="without libnotw"
+		[ "$how" = with ] && label="libnotw loaded"
+		check "... its line says '$label'" grep -q "pid $srv (\"seed_server\"), $label\$" "$WORK/l-$how.txt"
+		check "... the next step names it" grep -qx "next: pid $srv (\"seed_server\"), $label listens on it; no option takes a port from a live listener: stop that process first (or bind another address)" "$WORK/l-$how.txt"
+		"$NOTW_CLI" status --json "$PORT" >"$WORK/l-$how.json"
+		check_eq "... --json: libnotw $how" "$([ "$how" = with ] && echo True || echo False)" \
+			"$(json_get "$WORK/l-$how.json" '[x["libnotw"] for x in d["sockets"] if x["state"] == "LISTEN"][0]')"
+		chmod 755 "$WORK"
+		setpriv --reuid=65534 --regid=65534 --clear-groups -- "$NOTW_CLI" status "$PORT" >"$WORK/l-nobody.txt"
+		check_eq "... as another user: exit 1 all the same" 1 $?
+		check "... who cannot see the process: says so" grep -q '^next: a process this user cannot see (as root, status names it) listens on it' "$WORK/l-nobody.txt"
+		kill -KILL "$srv"
+		wait_exit "$srv" 10
+		"$NOTW_CLI" reap "$PORT" >/dev/null
+	done
+	"$NOTW_CLI" status 70000 >/dev/null 2>&1
+	check_eq "status of port 70000: usage error (2)" 2 $?
 	;;
 status-names)
 	# A process name is anyone's to choose (prctl PR_SET_NAME): status must
@@ -219,7 +452,7 @@ print("listening", flush=True)
 time.sleep(60)' "$PORT"
 	wait_for_line "$WORK/named.out" '^listening$'
 	"$NOTW_CLI" status "$PORT" >"$WORK/names.txt"
-	check_eq "status: exit 0" 0 $?
+	check_eq "status: exit 1 (the listener holds the port)" 1 $?
 	check_eq "... no control byte reaches the terminal" 0 "$(tr -d '\n' <"$WORK/names.txt" | tr -dc '\000-\037\177' | wc -c)"
 	check_eq "... no byte that is not ASCII either" 0 "$(LC_ALL=C tr -d '\000-\177' <"$WORK/names.txt" | wc -c)"
 	check "... the name shown escaped" grep -qF 'pid '"$BG_PID"' ("\x1b[2J\xff\xfe\x07ev\x5cil")' "$WORK/names.txt"
@@ -247,7 +480,7 @@ status-reap)
 		"$(json_get "$WORK/status.json" '",".join(sorted(set(s["state"] for s in d["sockets"])))')"
 	# Options anywhere: after ADDR:PORT they still count, and ADDR too.
 	"$NOTW_CLI" reap "127.0.0.1:$PORT" --dry-run >"$WORK/dry-after.txt"
-	check_eq "reap ADDR:PORT --dry-run (the option last): exit 1, they remain" 1 $?
+	check_eq "reap ADDR:PORT --dry-run (the option last): exit 0, a reap would free the port" 0 $?
 	check_eq "... it lists each as it would destroy it" "$N" "$(grep -c '^would destroy FIN-WAIT-2 ' "$WORK/dry-after.txt")"
 	check_eq "... and destroys none" "$N" "$(timewait_on_port "$PORT")"
 	"$NOTW_CLI" reap "127.0.0.2:$PORT" --dry-run >"$WORK/other-addr.txt"
@@ -257,8 +490,12 @@ status-reap)
 	check_eq "reap 127.0.0.2:PORT --json: exit 0, nothing destroyed" "0 0" "$? $(json_get "$WORK/other-addr.json" 'd["destroyed"]')"
 	check_eq "... 127.0.0.1's leftovers are all still there" "$N" "$(timewait_on_port "$PORT")"
 	"$NOTW_CLI" reap --dry-run "$PORT" >"$WORK/dry.txt"
-	check_eq "reap --dry-run: exit 1 (they remain)" 1 $?
+	check_eq "reap --dry-run: exit 0 (a dry run is no failure: a reap would free the port)" 0 $?
 	check_eq "reap --dry-run: lists each" "$N" "$(grep -c '^would destroy FIN-WAIT-2 ' "$WORK/dry.txt")"
+	check "... sums up what a reap would do" grep -qx "port $PORT, dry run (nothing done): $N would be destroyed, 0 left (0 still sending data, 0 of live processes); a reap would free the port" "$WORK/dry.txt"
+	"$NOTW_CLI" reap --dry-run --json "$PORT" >"$WORK/dry.json"
+	check_eq "... --json: would_destroy $N, none remaining" "$N 0" \
+		"$(json_get "$WORK/dry.json" '" ".join(str(d[k]) for k in ("would_destroy", "remaining"))')"
 	check_eq "reap --dry-run: the kernel still has them" "$N" "$(timewait_on_port "$PORT")"
 	chmod 755 "$WORK"
 	setpriv --reuid=65534 --regid=65534 --clear-groups -- "$NOTW_CLI" reap "$PORT" >"$WORK/unpriv.txt"
@@ -398,6 +635,16 @@ open(sys.argv[1], "wb").write(eh + ph + code)' "$WORK/static32"
 	esac
 	;;
 run-paths)
+	# A script's "#!" is anyone's to write: one naming a FIFO must not hang
+	# notw run (it opened the interpreter to read its "#!" and waited for a
+	# writer forever); the kernel then refuses to run it.
+	mkfifo "$WORK/fifo-interp"
+	printf '#!%s\n' "$WORK/fifo-interp" >"$WORK/fifo-script"
+	chmod 755 "$WORK/fifo-script"
+	timeout 10 "$NOTW_CLI" run -- "$WORK/fifo-script" >/dev/null 2>"$WORK/fifo.err"
+	rc=$?
+	check "a #! naming a FIFO: notw run does not hang (exit $rc, 124 is the timeout)" test "$rc" != 124
+	check "... and says the script cannot run" grep -q "fifo-script: Permission denied" "$WORK/fifo.err"
 	# LD_PRELOAD splits names at spaces and colons: a library whose path
 	# holds one would be loaded as other files, relative to the current
 	# directory. notw run refuses rather than hand ld.so such a path.

@@ -13,7 +13,8 @@
 #                NOTW_ENABLED turns it back on
 # diagnostics    a broken file: each problem once with file:line, the valid
 #                rest applies, the program runs on; a missing NOTW_CONFIG
-#                file warns; log = file:PATH from the file is used
+#                file warns; a misspelt NOTW_ variable warns once, naming the
+#                one it looks like; log = file:PATH from the file is used
 # deleted-executable  a program started from a file already removed (the
 #                kernel names it "PATH (deleted)") still gets its
 #                [program:NAME] section
@@ -184,6 +185,19 @@ diagnostics)
 
 	out=$(NOTW_CONFIG=$WORK probe_reuse "$probe" 29523 2>"$WORK/dir.err")
 	check "a directory as NOTW_CONFIG: said so" grep -q "error: $WORK: cannot be read: it is a directory; ignored" "$WORK/dir.err"
+
+	# A misspelt variable is said once, with the one it looks like; a
+	# NOTW_ name far from every setting is some other program's.
+	: >"$CONF"
+	out=$(probe_reuse "$probe" 29525 NOTW_REUSEADR=off NOTW_LINGR=crash NOTW_LOG_LEVL=debug NOTW_BUILD_DIR=/x \
+		2>"$WORK/typo.err")
+	check_eq "misspelt variables change nothing" "SO_REUSEADDR=1" "$out"
+	check "NOTW_LINGR: one warning, with the variable meant" \
+		grep -qx 'notw\[[0-9]*\]: warning: "NOTW_LINGR": no such variable, ignored; did you mean NOTW_LINGER?' "$WORK/typo.err"
+	check "NOTW_REUSEADR: the same" grep -q '"NOTW_REUSEADR": no such variable, ignored; did you mean NOTW_REUSEADDR?' "$WORK/typo.err"
+	check "NOTW_LOG_LEVL: the same" grep -q '"NOTW_LOG_LEVL": no such variable, ignored; did you mean NOTW_LOG_LEVEL?' "$WORK/typo.err"
+	check_eq "one line each, none for NOTW_BUILD_DIR" 3 "$(grep -c 'no such variable' "$WORK/typo.err")"
+	check_eq "... and no other warning or error" 3 "$(grep -Ec ': (warning|error):' "$WORK/typo.err")"
 
 	printf '[defaults]\nlog = file:%s\nlog_level = debug\n' "$WORK/from-file.log" >"$CONF"
 	probe_reuse "$probe" 29524 >/dev/null 2>"$WORK/logfile.err"

@@ -130,7 +130,25 @@ syslog_run() {
 		# The sink writes what it received on its next poll: wait for it (a
 		# kill right away lost the line now and then).
 		for ((i = 0; i < 100; i++)); do grep -q 49418 "$WORK/syslog.txt" 2>/dev/null && break; sleep 0.05; done
-		kill %1' syslog_run "$@"
+		# The sink goes away while a program logs: one line on its stderr
+		# says the rest is dropped, however many lines follow.
+		mkfifo "$WORK/go"
+		env "$@" python3 -c "
+import socket, sys
+def bind(port):
+    s = socket.socket()
+    s.bind((\"127.0.0.1\", port))
+    return s
+kept = [bind(49430)]
+print(\"one\", flush=True)
+open(sys.argv[1]).readline()
+kept += [bind(p) for p in range(49431, 49436)]
+print(\"six\", flush=True)" "$WORK/go" >"$WORK/lost.out" 2>"$WORK/lost.err" &
+		for ((i = 0; i < 100; i++)); do grep -q one "$WORK/lost.out" 2>/dev/null && break; sleep 0.05; done
+		kill %1
+		wait %1 || true
+		echo >"$WORK/go"
+		wait %2' syslog_run "$@"
 }
 export WORK NOTW_PROGS
 syslog_run NOTW_LOG=syslog "${WITH_NOTW[@]:1}"
@@ -138,6 +156,10 @@ check "syslog: the line arrives with facility user, severity info" \
 	grep -Eq '^<14>notw\[[0-9]+\]: bind 0\.0\.0\.0:49418 fd=[0-9]+: set SO_REUSEADDR$' "$WORK/syslog.txt"
 check_eq "syslog: nothing on stderr" 0 "$(grep -c . "$WORK/syslog.err")"
 check "syslog unreachable: one error line on stderr" \
-	grep -q 'error: NOTW_LOG=syslog: cannot reach /dev/log: ENOENT' "$WORK/syslog-nosink.err"
+	grep -qx 'notw\[[0-9]*\]: error: NOTW_LOG=syslog: cannot reach /dev/log: ENOENT; the library.s lines are dropped until it can (said once)' "$WORK/syslog-nosink.err"
 check_eq "syslog unreachable: the program runs on" "SO_REUSEADDR=1" "$(cat "$WORK/syslog-nosink.out")"
+check_eq "syslog gone while a program logs: it runs on" "one six" "$(tr '\n' ' ' <"$WORK/lost.out" | sed 's/ $//')"
+check_eq "... one line on its stderr says the rest is dropped (5 lines lost)" \
+	"error: syslog: cannot reach /dev/log: ECONNREFUSED; the library's lines are dropped until it can (said once)" \
+	"$(sed 's/^notw\[[0-9]*\]: //' "$WORK/lost.err")"
 finish

@@ -156,6 +156,18 @@ throwaway_root() {
 	check "... the library is gone" test ! -e "$R$LIB"
 	check_eq "... a program starts with no loader error" "" "$(loader_stderr)"
 
+	# --- remove while the entry names the library through ld.so's $LIB
+	install_package "$DEB" reinstall-lib
+	printf '# this site'"'"'s own line\n/usr/$LIB/notw/libnotw.so\n' >"$R$PRELOAD"
+	run_root maps cat /proc/self/maps
+	check "an entry /usr/\$LIB/notw/libnotw.so: every program loads the library" grep -q " $LIB\$" "$WORK/maps.out"
+	run_root remove-lib dpkg -r notw
+	check_eq "dpkg -r with that entry: exit 0" 0 "$RC"
+	check "... notw disable took it out" grep -Fqx "notw: removed $LIB from $PRELOAD" "$WORK/remove-lib.out"
+	check_eq "... the site's line is kept byte for byte" "$(printf '# this site'"'"'s own line\n' | sha256sum)" \
+		"$(sha256sum <"$R$PRELOAD")"
+	check_eq "... a program starts with no loader error" "" "$(loader_stderr)"
+
 	# --- a removal the prerm must refuse: notw disable cannot edit the file
 	# (a symbolic link), which still names the library
 	install_package "$DEB" reinstall2
@@ -168,6 +180,10 @@ throwaway_root() {
 		"$WORK/refused.err"
 	check "... the library is still there" test -e "$R$LIB"
 	check_eq "... so programs start with no loader error" "" "$(loader_stderr)"
+	printf '/usr/${LIB}/notw/libnotw.so\n' >"$R/etc/ld.so.preload.real"
+	run_root refused-lib dpkg -r notw
+	check "... also when the entry is /usr/\${LIB}/notw/libnotw.so: refused" test "$RC" != 0
+	check "... the library is still there" test -e "$R$LIB"
 	# The administrator removes the entry by hand: then the removal goes through.
 	printf '# this site'"'"'s own line\n' >"$R/etc/ld.so.preload.real"
 	run_root removed dpkg -r notw

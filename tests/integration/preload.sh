@@ -64,8 +64,13 @@ check_eq "disable --help: exit 0" 0 "$RC"
 check "... usage on stdout" grep -q '^usage: notw disable ' "$WORK/out"
 enable --bogus
 check_eq "an unknown option: exit 2" 2 "$RC"
-check "... with the usage on stderr, nothing on stdout" \
-	test -n "$(grep '^usage: notw enable' "$WORK/err")" -a -z "$OUT"
+check_eq "... one line saying so, then where the help is, nothing on stdout" \
+	"notw enable: unknown option --bogus|try 'notw enable --help'|" "$(tr '\n' '|' <"$WORK/err")$OUT"
+for cmd in enable disable; do
+	notw_as_nobody "$cmd"
+	check_eq "$cmd as a user (this system's file): exit 1" 1 "$RC"
+	check_eq "... saying it needs root" "notw $cmd: needs root: it changes /etc/ld.so.preload, which only root may (run it with sudo, or as root)" "$ERR"
+done
 notw enable --root
 check_eq "--root without its value: exit 2" 2 "$RC"
 enable extra
@@ -122,6 +127,30 @@ disable --library "$LIB"
 check_eq "disable when absent: exit 0" 0 "$RC"
 check_eq "... saying so" "notw: $LIB was not in $FILE" "$OUT"
 check_eq "... file not rewritten (content, inode, mode)" "$before" "$(fingerprint "$FILE")"
+
+# --- ld.so replaces $LIB, $PLATFORM and $ORIGIN (also ${LIB}...) in the
+# names of ld.so.preload: such an entry loads the library as surely as its
+# plain name, so disable removes it and enable finds it there.
+PLATFORM_DIR=/usr/lib/$(uname -m)
+mkdir -p "$ROOT$PLATFORM_DIR" "$ROOT/usr/bin"
+ln "$ROOT$LIB" "$ROOT$PLATFORM_DIR/libnotw.so"
+for entry in '/usr/$LIB/libnotw.so' '/usr/${LIB}/libnotw.so' '/usr/lib/$PLATFORM/libnotw.so' \
+	'$ORIGIN/../lib/x86_64-linux-gnu/libnotw.so'; do
+	printf '/lib/a.so %s # site\n' "$entry" >"$FILE"
+	enable --library "$LIB"
+	check_eq "enable with '$entry' there: already there" "0 notw: $LIB already in $FILE (as $entry)" "$RC $OUT"
+	disable --library "$LIB"
+	check_eq "disable removes '$entry'" "0 notw: removed $LIB from $FILE" "$RC $OUT"
+	check_eq "... and keeps the rest" "/lib/a.so # site" "$(cat "$FILE")"
+done
+mkdir -p "$ROOT/usr/lib_X"
+ln "$ROOT$LIB" "$ROOT/usr/lib_X/libnotw.so"
+printf '/usr/$LIB_X/libnotw.so /usr/${LIBX}/libnotw.so\n' >"$FILE"
+disable --library "$LIB"
+check_eq "'\$LIB_X' and '\${LIBX}' are not tokens ld.so replaces: not the library" "0 notw: $LIB was not in $FILE" "$RC $OUT"
+rm -r "$ROOT/usr/lib_X"
+rm "$ROOT$PLATFORM_DIR/libnotw.so"
+: >"$FILE"
 
 # --- other entries, a comment, no newline at the end
 printf '/lib/a.so:/lib/b.so # keep this\n\n# a comment line\n\t/lib/c.so' >"$FILE"
@@ -495,6 +524,30 @@ check_eq "an entry before the NUL byte is there" "0 notw: /usr/lib/top.so alread
 disable --library /usr/lib/top.so
 check_eq "disable removes an entry before the NUL byte" "0 notw: removed /usr/lib/top.so from $FILE" "$RC $OUT"
 check_eq "... and keeps the rest, the NUL byte included" "$(printf '\0junk' | sha256sum)" "$(sha256sum <"$FILE")"
+
+# --- a library on a noexec mount: the loader cannot map it (every program
+# would print "failed to map segment"). In a mount namespace of the test's
+# own, with a tmpfs as /etc: the machine's ld.so.preload is never touched.
+unshare -m --propagation private bash -c '
+	mount -t tmpfs -o mode=755 tmpfs /etc &&
+	mount -t tmpfs -o mode=755,noexec tmpfs /mnt &&
+	cp "$1" /mnt/libnotw.so &&
+	chmod 644 /mnt/libnotw.so || exit 99
+	"$2" enable --library /mnt/libnotw.so >"$3/noexec.out" 2>"$3/noexec.err"
+	echo "rc $?"
+	echo "preload $(cat /etc/ld.so.preload 2>/dev/null)"
+	mkdir -p "$3/noexec-root/etc" "$3/noexec-root/usr/lib"
+	mount -t tmpfs -o mode=755,noexec tmpfs "$3/noexec-root/usr/lib" &&
+	cp "$1" "$3/noexec-root/usr/lib/libnotw.so" || exit 99
+	"$2" enable --root "$3/noexec-root" --library /usr/lib/libnotw.so >"$3/noexec-root.out" 2>"$3/noexec-root.err"
+	echo "root-rc $?"
+' _ "$NOTW_LIB" "$NOTW_CLI" "$WORK" >"$WORK/noexec.txt" 2>&1 || true
+sed 's/^/# /' "$WORK/noexec.txt" "$WORK/noexec.err"
+check_eq "enable of a library on a noexec mount: refused (exit 1)" "rc 1" "$(grep '^rc ' "$WORK/noexec.txt")"
+check "... saying why" grep -q '^notw: refusing /mnt/libnotw.so: it is on a file system mounted noexec' "$WORK/noexec.err"
+check_eq "... ld.so.preload not written" "preload " "$(grep '^preload' "$WORK/noexec.txt")"
+check_eq "under --root (the target mounts its own file systems): added" "root-rc 0" "$(grep '^root-rc ' "$WORK/noexec.txt")"
+check "... with a warning" grep -q 'warning: .*/usr/lib/libnotw.so is on a file system mounted noexec here' "$WORK/noexec-root.err"
 
 # lib.sh's finish relies on commands failing in the open.
 set +e

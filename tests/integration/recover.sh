@@ -3,7 +3,7 @@
 # its leftovers lack SO_REUSEADDR) and was killed with clients connected;
 # generation 2 runs under the library.
 #
-#   recover.sh reap|reap-fin-wait-2|no-reap|unprivileged|wait|second-instance
+#   recover.sh reap|reap-fin-wait-2|no-reap|unprivileged|wait|wait-short|second-instance
 #
 # reap              root in the namespace: the leftovers are destroyed
 #                   (SOCK_DESTROY) and generation 2 gets the port
@@ -15,6 +15,8 @@
 #                   the missing privilege, the program runs on and drifts
 # wait              NOTW_REAP=off NOTW_WAIT=70: generation 2 waits for the
 #                   timers (about 60 s) and gets the port
+# wait-short        NOTW_WAIT=3: generation 2 waits 3 s, says so (to the
+#                   tenth: not "4 s"), and drifts
 # second-instance   two instances bind before either listens: the second
 #                   fails in bind() as without the library (no SO_REUSEADDR
 #                   forced onto a port another live socket is bound to)
@@ -101,7 +103,15 @@ wait)
 	check_eq "generation 2 waits and gets port $PORT" "listening $PORT" "$(cat "$WORK/gen2.out")"
 	check "... after the timers ran out (${took}s, between 30 and 70)" test "$took" -ge 30 -a "$took" -le 70
 	check "it logged the start of the wait" grep -q "bind 0.0.0.0:$PORT fd=[0-9]*: waiting up to 70 s for $N timewait socket(s)" "$WORK/gen2.err"
-	check "... and its end" grep -Eq "bind 0\.0\.0\.0:$PORT fd=[0-9]+: waited [0-9]+ s: the port is free" "$WORK/gen2.err"
+	check "... and its end" grep -Eq "bind 0\.0\.0\.0:$PORT fd=[0-9]+: waited [0-9]+\.[0-9] s: the port is free" "$WORK/gen2.err"
+	;;
+wait-short)
+	gen2 NOTW_REAP=off NOTW_WAIT=3
+	wait_for_line "$WORK/gen2.out" '^listening ' 10
+	check_eq "NOTW_WAIT=3, leftovers for a minute: generation 2 drifts after the wait" "listening $((PORT + 1))" \
+		"$(cat "$WORK/gen2.out")"
+	check "... and the log tells the wait it made: 3 s (it said 4 s)" \
+		grep -Eq "warning: bind 0\.0\.0\.0:$PORT fd=[0-9]+: waited 3\.[0-4] s: still held\$" "$WORK/gen2.err"
 	;;
 esac
 finish
