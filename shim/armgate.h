@@ -20,8 +20,21 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The fork counters: forks begun (`started`) and forks under way, not yet
+ * returned in the parent (`in_flight`). A fork counts itself in_flight
+ * first, then started; a birth is read the other way round: a birth that
+ * counts a fork sees it in flight until the child's copy is made. */
 extern uint32_t notw_armgate_started;
 extern uint32_t notw_armgate_in_flight;
+/* Threads inside an arming section. */
+extern uint32_t notw_armgate_arming;
+/* Why arming is stopped: NOTW_ARMGATE_FOR_GOOD once an exit or the safety
+ * net began, plus one per exec under way; 0 when it is not. */
+extern uint32_t notw_armgate_stops;
+#define NOTW_ARMGATE_FOR_GOOD 0x10000u
+/* This thread is inside a section: a signal handler on it that exits or
+ * forks must not wait for itself. */
+extern __thread unsigned char notw_armgate_in_section __attribute__((tls_model("initial-exec")));
 
 /* The birth of a descriptor the kernel is about to hand out: read before
  * the system call. While a fork is under way it is a value `started` does
@@ -34,6 +47,12 @@ static inline uint32_t notw_armgate_birth(void)
 	return started;
 }
 
+/* A birth that is never armed (until the fork count wraps). */
+static inline uint32_t notw_armgate_unarmable_birth(void)
+{
+	return __atomic_load_n(&notw_armgate_started, __ATOMIC_SEQ_CST) - 1u;
+}
+
 /* No fork has begun since birth: no other process can hold the socket
  * through this one. */
 static inline bool notw_armgate_alone_since(uint32_t birth)
@@ -42,22 +61,49 @@ static inline bool notw_armgate_alone_since(uint32_t birth)
 }
 
 /* An arming section: enter, ask, (arm,) leave. notw_armgate_may_arm()
- * asks whether a socket of that birth may be armed now. */
-void notw_armgate_enter(void);
-bool notw_armgate_may_arm(uint32_t birth);
-void notw_armgate_leave(void);
+ * asks whether a socket of that birth may be armed now. The count goes up
+ * before the question (a locked add: a full barrier). */
+static inline void notw_armgate_enter(void)
+{
+	notw_armgate_in_section = 1;
+	__atomic_add_fetch(&notw_armgate_arming, 1u, __ATOMIC_SEQ_CST);
+}
+
+static inline bool notw_armgate_stopped(void)
+{
+	return __atomic_load_n(&notw_armgate_stops, __ATOMIC_SEQ_CST) != 0;
+}
+
+static inline bool notw_armgate_may_arm(uint32_t birth)
+{
+	return !notw_armgate_stopped() && notw_armgate_alone_since(birth);
+}
+
+static inline void notw_armgate_leave(void)
+{
+	__atomic_sub_fetch(&notw_armgate_arming, 1u, __ATOMIC_SEQ_CST);
+	notw_armgate_in_section = 0;
+}
 
 /* Exit or the safety net: arming stops for good (after the other
  * threads' sections are done). */
 void notw_armgate_stop(void);
-bool notw_armgate_stopped(void);
 
 /* Exec: arming stops while it is under way; resumed when it failed. */
 void notw_armgate_pause(void);
 void notw_armgate_resume(void);
 
-/* Wait (bounded) until no other thread is inside an arming section. */
-void notw_armgate_wait(void);
+/* Wait (bounded) until no other thread is inside an arming section. The
+ * caller has published what it does (a locked read-modify-write) first.
+ * Returns false when no section was under way (nothing waited for). */
+void notw_armgate_wait_slow(void);
+static inline bool notw_armgate_wait(void)
+{
+	if (__builtin_expect(__atomic_load_n(&notw_armgate_arming, __ATOMIC_SEQ_CST) == 0, 1))
+		return false;
+	notw_armgate_wait_slow();
+	return true;
+}
 
 /* A vfork() child about to exec, in its parent's memory: no socket the
  * parent has now is armed again. */

@@ -124,13 +124,17 @@ static inline void notw_fd_add(int fd, uint32_t flags)
 uint32_t notw_fd_update(int fd, uint32_t set, uint32_t clear);
 
 /* Add bits to the state of fd with a sequentially consistent
- * read-modify-write; returns the state before. Of two threads that each
+ * read-modify-write; returns the state with them. Of two threads that each
  * mark one descriptor and then read the other's, one sees the other's
  * mark. */
 static inline uint32_t notw_fd_mark_sc(int fd, uint32_t bits)
 {
 	uint32_t *slot = notw_fd_slot(fd, false);
-	return slot != NULL ? __atomic_fetch_or(slot, bits, __ATOMIC_SEQ_CST) : 0u;
+	if (slot == NULL)
+		return 0u;
+	/* a locked or (no compare-and-swap loop), then the state as it is */
+	__atomic_or_fetch(slot, bits, __ATOMIC_SEQ_CST);
+	return __atomic_load_n(slot, __ATOMIC_SEQ_CST);
 }
 
 /* Forget fd (state and auxiliary word) with sequentially consistent

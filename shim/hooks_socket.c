@@ -153,22 +153,34 @@ static void report_bind(int fd, const struct sockaddr *addr, socklen_t len, enum
 	}
 }
 
-NOTW_EXPORT int socket(int domain, int type, int protocol)
+/* Where outgoing connections may be armed (linger = always,
+ * linger_outgoing), a TCP socket is tracked from socket() on, with its
+ * birth read before the system call (armgate.h); the first socket, which
+ * makes the library ready, is made here too. Everywhere else bind() and
+ * accept() take sockets in, so a client costs nothing more at connect()
+ * and close(). */
+__attribute__((noinline)) static int socket_armable(int domain, int type, int protocol)
 {
 	uint32_t birth = notw_armgate_birth();
 	int fd = notw_call_socket(domain, type, protocol);
 	if (fd < 0 || !notw_may_track())
 		return fd;
-	/* Tracked from here only when it may be armed as an outgoing
-	 * connection (linger = always, linger_outgoing): bind() and accept()
-	 * take in the others, so a client costs nothing more at connect() and
-	 * close(). */
 	uint32_t flags = is_inet_stream_type(domain, type, protocol) && notw_linger_arms_outgoing()
 				 ? tcp_flags_for(domain)
 				 : 0u;
 	notw_fresh_descriptor_born(fd, flags, "socket()", birth);
 	if (flags != 0 && notw_log_enabled(NOTW_LEVEL_DEBUG))
 		notw_log(NOTW_LEVEL_DEBUG, "socket fd=%d: TCP, tracked", fd);
+	return fd;
+}
+
+NOTW_EXPORT int socket(int domain, int type, int protocol)
+{
+	if (__builtin_expect(!__atomic_load_n(&notw_ready_flag, __ATOMIC_ACQUIRE) || notw_linger_arms_outgoing(), 0))
+		return socket_armable(domain, type, protocol);
+	int fd = notw_call_socket(domain, type, protocol);
+	if (fd >= 0 && notw_may_track())
+		notw_fresh_descriptor(fd, 0, "socket()");
 	return fd;
 }
 
@@ -291,7 +303,7 @@ static inline void after_accept(int listener, int conn, uint32_t birth)
 			 notw_linger_accepted(lflags);
 	notw_fresh_descriptor_born(conn, cflags, "accept()", birth);
 	if ((cflags & NOTW_FD_ARMED) != 0)
-		NOTW_KEEP_ERRNO(notw_linger_arm_accepted(conn));
+		notw_linger_arming_section(conn, birth); /* keeps errno */
 	if (cflags != 0 && notw_log_enabled(NOTW_LEVEL_DEBUG))
 		notw_log(NOTW_LEVEL_DEBUG, "accept fd=%d: connection fd=%d", listener, conn);
 }

@@ -44,12 +44,6 @@ static int setsockopt_linger(int fd, const struct linger *l)
 	return (int)notw_syscall5_noerrno(SYS_setsockopt, fd, SOL_SOCKET, SO_LINGER, (long)l, sizeof *l);
 }
 
-/* Returns 0 or the error. */
-static int arm(int fd)
-{
-	const struct linger l = { .l_onoff = 1, .l_linger = 0 };
-	return -setsockopt_linger(fd, &l);
-}
 
 /* What the socket would have without the library: the program's own
  * SO_LINGER, or the kernel's default. */
@@ -77,22 +71,19 @@ static void disarm_socket(int fd, uint32_t flags)
 	update_socket(fd, 0, NOTW_FD_ARMED);
 }
 
-/* The arming section (rules A.4 and B): arms fd when its birth and the
- * gate allow it and its entry still says ARMED and not CLOSING; otherwise
- * the entry stops saying ARMED. Returns 0, or the error of the arm (the
- * entry then stops saying ARMED too); -1 when it was not allowed. */
+__attribute__((noinline, cold)) void notw_linger_not_armed(int fd, int err)
+{
+	int saved_errno = errno;
+	update_socket(fd, 0, NOTW_FD_ARMED);
+	if (err > 0)
+		notw_log(NOTW_LEVEL_WARN, "fd=%d: could not set SO_LINGER: %E", fd, err);
+	errno = saved_errno;
+}
+
+/* The arming section for a socket whose entry holds its birth. */
 static int arming_section(int fd)
 {
-	notw_armgate_enter();
-	uint32_t flags = notw_fd_get(fd);
-	int err = -1;
-	if ((flags & (NOTW_FD_ARMED | NOTW_FD_CLOSING)) == NOTW_FD_ARMED &&
-	    notw_armgate_may_arm(notw_aux_birth(notw_fd_aux(fd))))
-		err = arm(fd);
-	if (err != 0)
-		update_socket(fd, 0, NOTW_FD_ARMED);
-	notw_armgate_leave();
-	return err;
+	return notw_linger_arming_section(fd, notw_aux_birth(notw_fd_aux(fd)));
 }
 
 static void log_listener_arms(int fd)
@@ -155,10 +146,7 @@ void notw_linger_after_connect(int fd, uint32_t flags, const struct sockaddr *ad
 	/* The entry (and every duplicate's) says ARMED before the section
 	 * looks: a fork from now on copies it so. */
 	update_socket(fd, NOTW_FD_ARMED | NOTW_FD_MANAGED, 0);
-	int err = arming_section(fd);
-	if (err > 0)
-		notw_log(NOTW_LEVEL_WARN, "connect fd=%d to %A: could not set SO_LINGER: %E", fd, addr, len, err);
-	if (err != 0)
+	if (arming_section(fd) != 0)
 		return;
 	if (first_time_for_remote_port(port))
 		notw_log(NOTW_LEVEL_INFO, "arm SO_LINGER{1,0} on connections to %A (linger=%s)", addr, len,
@@ -203,16 +191,8 @@ uint32_t notw_linger_accepted_slow(uint32_t lflags)
 	if ((lflags & NOTW_FD_OWN_LINGER) != 0)
 		return NOTW_FD_OWN_LINGER;
 	uint32_t cflags = lflags & (NOTW_FD_PROG_LINGER | NOTW_FD_LINGER_MASK);
-	if ((lflags & NOTW_FD_ARMS_CONNS) == 0 || !may_try_arming())
-		return cflags;
-	return cflags | NOTW_FD_ARMED;
-}
-
-void notw_linger_arm_accepted(int conn)
-{
-	int err = arming_section(conn);
-	if (err > 0)
-		notw_log(NOTW_LEVEL_WARN, "accept fd=%d: could not set SO_LINGER: %E", conn, err);
+	/* to be armed: the arming section decides (notw_linger_arming_section) */
+	return (lflags & NOTW_FD_ARMS_CONNS) != 0 ? cflags | NOTW_FD_ARMED : cflags;
 }
 
 void notw_linger_before_handing_over(int fd)
@@ -261,8 +241,8 @@ bool notw_linger_before_close(int fd, uint32_t flags, uint64_t aux)
 	/* C.1, C.2: marked, then no arming section of another thread is
 	 * under way on it. */
 	uint32_t now = notw_fd_mark_sc(fd, NOTW_FD_CLOSING);
-	notw_armgate_wait();
-	now = notw_fd_get(fd);
+	if (notw_armgate_wait())
+		now = notw_fd_get(fd);
 	if ((now & NOTW_FD_ARMED) == 0)
 		return false; /* an exit or hand-over disarmed it meanwhile */
 	unsigned rec = notw_aux_record(aux);
@@ -471,6 +451,9 @@ static int disarm_for_vfork_child_exec(void)
 	return w.count;
 }
 
+/* This thread's exec paused the gate: its failure resumes it (once). */
+static __thread unsigned char exec_paused __attribute__((tls_model("initial-exec")));
+
 int notw_linger_before_exec(bool vfork_child)
 {
 	if (mode() == NOTW_LINGER_OFF)
@@ -481,6 +464,7 @@ int notw_linger_before_exec(bool vfork_child)
 		count = disarm_for_vfork_child_exec();
 	} else {
 		notw_armgate_pause();
+		exec_paused = 1;
 		notw_fd_for_each(NOTW_FD_ARMED, disarm_for_exec, &count);
 	}
 	errno = saved_errno;
@@ -500,9 +484,10 @@ static bool rearm_after_failed_exec(int fd, uint32_t flags, void *ctx)
  * this process's own failed exec arms again through the gate. */
 void notw_linger_exec_failed(bool vfork_child)
 {
-	if (vfork_child || mode() == NOTW_LINGER_OFF)
+	if (vfork_child || !exec_paused)
 		return;
 	int saved_errno = errno;
+	exec_paused = 0;
 	notw_armgate_resume();
 	notw_fd_for_each(NOTW_FD_EXEC_DISARMED, rearm_after_failed_exec, NULL);
 	errno = saved_errno;

@@ -24,12 +24,15 @@
 #ifndef NOTW_LINGER_H
 #define NOTW_LINGER_H
 
+#include "armgate.h"
 #include "fdtable.h"
 #include "policy.h"
+#include "rawsys.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 
 /* After a successful listen() on a TCP descriptor (flags: its state): its
  * connections will be armed as they are accepted. */
@@ -60,10 +63,35 @@ static inline uint32_t notw_linger_accepted(uint32_t listener_flags)
 	return notw_linger_accepted_slow(listener_flags);
 }
 
-/* The entry of an accepted connection says ARMED (and its birth was read
- * before the accept system call): arm it when the gate allows, else the
- * entry stops saying ARMED. */
-void notw_linger_arm_accepted(int conn);
+/* The library's own SO_LINGER{1,0}: the system call itself (no other
+ * library's setsockopt() sees it, errno stays the program's). Returns 0 or
+ * the error. */
+static inline int notw_linger_arm(int fd)
+{
+	static const struct linger zero = { .l_onoff = 1, .l_linger = 0 };
+	return -(int)notw_syscall5_noerrno(SYS_setsockopt, fd, SOL_SOCKET, SO_LINGER, (long)&zero, sizeof zero);
+}
+
+/* An arming section found fd may not be armed (err < 0) or could not arm
+ * it (err, logged): its entry stops saying ARMED. errno is kept. */
+void notw_linger_not_armed(int fd, int err);
+
+/* The arming section (rules A.4 and B of shim/linger-protocol.md): arms
+ * fd, a socket of that birth, when the gate allows it and its entry still
+ * says ARMED and not CLOSING; otherwise the entry stops saying ARMED.
+ * Returns 0 when it armed. Inline: every accepted connection of a managed
+ * listener comes through it. errno is kept. */
+static inline int notw_linger_arming_section(int fd, uint32_t birth)
+{
+	notw_armgate_enter();
+	int err = -1;
+	if ((notw_fd_get(fd) & (NOTW_FD_ARMED | NOTW_FD_CLOSING)) == NOTW_FD_ARMED && notw_armgate_may_arm(birth))
+		err = notw_linger_arm(fd);
+	if (__builtin_expect(err != 0, 0))
+		notw_linger_not_armed(fd, err);
+	notw_armgate_leave();
+	return err;
+}
 
 /* fd is being handed to another program (SCM_RIGHTS, a spawn file
  * action), which may not carry the library: disarmed, as at exec. */

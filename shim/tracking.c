@@ -18,7 +18,7 @@ bool notw_forget_more(int fd, uint32_t flags, uint64_t aux)
 {
 	bool disarmed = false;
 	if ((flags & NOTW_FD_ARMED) != 0)
-		NOTW_KEEP_ERRNO(disarmed = notw_linger_before_close(fd, flags, aux));
+		disarmed = notw_linger_before_close(fd, flags, aux); /* keeps errno */
 	notw_fd_forget_sc(fd, aux);
 	unsigned rec = notw_aux_record(aux);
 	if (rec != 0)

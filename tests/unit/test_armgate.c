@@ -110,10 +110,14 @@ END_TEST
 
 START_TEST(test_stop_is_for_good)
 {
+	notw_armgate_pause(); /* an exec under way */
 	notw_armgate_stop();
+	notw_armgate_stop(); /* a second exit path adds nothing */
 	ck_assert(notw_armgate_stopped());
 	ck_assert(!notw_armgate_may_arm(notw_armgate_birth()));
-	notw_armgate_resume(); /* an exec's resume does not undo an exit */
+	notw_armgate_resume(); /* the exec's resume does not undo the exit */
+	ck_assert(notw_armgate_stopped());
+	notw_armgate_fork_child(); /* nor does a child's start */
 	ck_assert(notw_armgate_stopped());
 }
 END_TEST
