@@ -8,7 +8,7 @@ table). Checked against them: each command's getopt table in cli/*.c, the
 SYNOPSIS and OPTIONS of man/notw.1, the notw --help block of README.md and
 the bash completion (run in bash, with and without bash-completion).
 
-The settings: shim/settings.h. Each one must appear in man/libnotw.7.in
+The settings: core/settings.h. Each one must appear in man/libnotw.7.in
 (ENVIRONMENT), man/notw.ini.5 (KEYS), config/notw.ini (the example
 policy), tests/fuzz/notw.dict and README.md's settings table, with its notw
 run option there.
@@ -95,8 +95,8 @@ def metavars_of(forms):
 
 
 def settings():
-    """shim/settings.h: [(ENV, key, run option or None)]."""
-    text = (ROOT / "shim" / "settings.h").read_text()
+    """core/settings.h: [(ENV, key, run option or None)]."""
+    text = (ROOT / "core" / "settings.h").read_text()
     # the table itself, not the example in the comment above it
     text = text[text.index("#define NOTW_SETTINGS(X)"):]
     text = text[:text.index("\n\n")]
@@ -258,7 +258,7 @@ def main():
     example = (ROOT / "config" / "notw.ini").read_text()
     fuzz_dict = (ROOT / "tests" / "fuzz" / "notw.dict").read_text().splitlines()
     rows = [line for line in readme.splitlines() if line.startswith("| `NOTW_")]
-    check(len(settings()) >= 9, f"shim/settings.h: {len(settings())} settings")
+    check(len(settings()) >= 9, f"core/settings.h: {len(settings())} settings")
     for env, key, opt in settings():
         check(re.search(r"(^|\s)" + env + "=", env_tags) is not None, f"libnotw.7 ENVIRONMENT: {env}")
         check(key in key_tags, f"notw.ini.5 KEYS: {key}")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The log's format strings use directives of their own (shim/fmt.h: %A takes
+"""The log's format strings use directives of their own (core/fmt.h: %A takes
 two arguments, %E an errno value, %q a quoted string), which no compiler
 checks. This reads every call of the formatting functions in the sources and
 fails when a format string uses a directive fmt.h does not have, or when its
@@ -121,7 +121,7 @@ def check_file(path):
 def main():
     root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else ".")
     problems, calls = [], 0
-    for sub in ("shim", "cli"):
+    for sub in ("core", "shim", "bpf", "cli"):
         for path in sorted((root / sub).glob("*.c")) + sorted((root / sub).glob("*.h")):
             p, c = check_file(path)
             problems += p

@@ -1,5 +1,5 @@
 /* libFuzzer target: the policy file parser and the merge of its sections
- * (shim/config.c, shim/policy.c). Built by scripts/fuzz with clang,
+ * (core/config.c, core/policy.c). Built by scripts/fuzz with clang,
  * ASan and UBSan. Besides the sanitizers' own findings it checks what the
  * library relies on after a parse, whatever the text:
  *   - every field of the policy holds a value the hooks understand (the

@@ -1,5 +1,5 @@
 #!/bin/bash
-# What bind() recovery does with each kind of leftover (shim/leftover.c),
+# What bind() recovery does with each kind of leftover (core/leftover.c),
 # as root with the default NOTW_REAP=on.
 #
 #   leftovers.sh drain|drain-timeout|client-timewait|quiet-refusal

@@ -1,4 +1,4 @@
-/* Unit tests for shim/config.c: reading a policy file, the diagnostics
+/* Unit tests for core/config.c: reading a policy file, the diagnostics
  * for each kind of error (with fixture files), and the precedence of
  * [defaults] and [program:] sections. */
 #include "config.h"

@@ -1,4 +1,4 @@
-/* Unit tests for shim/fdtable.c: the per-descriptor state table.
+/* Unit tests for core/fdtable.c: the per-descriptor state table.
  *
  * The table is process-global. Check forks a child per test by default,
  * but with CK_FORK=no all tests share one table, so every test uses its

@@ -1,5 +1,5 @@
-/* Unit tests for shim/fmt.c (bounded formatting) and the line formatting
- * of shim/log.c. */
+/* Unit tests for core/fmt.c (bounded formatting) and the line formatting
+ * of core/log.c. */
 #define _GNU_SOURCE
 
 #include "fmt.h"
@@ -773,7 +773,7 @@ START_TEST(test_log_line_long_message)
 END_TEST
 
 /* ------------------------------------------------------------------ */
-/* regressions: bugs found in shim/ and fixed; each test failed before.  */
+/* regressions: bugs found in core/ and fixed; each test failed before.  */
 
 /* Issue 11, item 16: errno values outside the old table printed as
  * "errno 6". Every value glibc names has its name now. */

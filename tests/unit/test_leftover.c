@@ -1,4 +1,4 @@
-/* Unit tests for shim/leftover.c: the one classifier of what holds a port. */
+/* Unit tests for core/leftover.c: the one classifier of what holds a port. */
 #include "leftover.h"
 
 #include <arpa/inet.h>

@@ -1,4 +1,4 @@
-/* Unit tests for shim/policy.c: the NOTW_* settings parsers and
+/* Unit tests for core/policy.c: the NOTW_* settings parsers and
  * notw_policy_apply_env() driven through a fake getenv. */
 #include "policy.h"
 #include "settings.h"

@@ -1,4 +1,4 @@
-/* Unit tests for shim/settings.c: every entry of the table of settings is
+/* Unit tests for core/settings.c: every entry of the table of settings is
  * complete, what is printed reads back as the same value, the defaults
  * are all set, and the port list's limit is the same wherever a list is
  * read. */
