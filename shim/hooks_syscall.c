@@ -20,8 +20,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-typedef long (*syscall_fn)(long, ...);
-
 #define WATCH_BITS 448
 #if NOTW_OWN_SYSCALL
 _Static_assert(WATCH_BITS == NOTW_SYSCALL_WATCH_BITS, "the assembly filter's bound");
@@ -64,38 +62,7 @@ long notw_syscall_failed(long err)
 	return -1;
 }
 
-/* The next definition of syscall(), looked up on the first call that
- * needs it (the assembly filter jumps here with the caller's registers and
- * stack, which a variadic function reads as its own arguments). Until one
- * is found, and where there is none, the bare system call. */
-static long first_syscall(long nr, ...);
-__attribute__((visibility("hidden"))) syscall_fn notw_syscall_next = first_syscall;
-
-static long first_syscall(long nr, ...)
-{
-	long a[6];
-	NOTW_SYSCALL_ARGS(nr, a);
-	union {
-		void *object;
-		syscall_fn function;
-	} next = { .object = notw_next_lookup_name("syscall") };
-	if (next.function == NULL)
-		return notw_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-	__atomic_store_n(&notw_syscall_next, next.function, __ATOMIC_RELAXED);
-	return next.function(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-}
-
-void notw_syscall_bind_next(void)
-{
-	union {
-		void *object;
-		syscall_fn function;
-	} next = { .object = notw_next_lookup_name("syscall") };
-	if (next.function != NULL)
-		__atomic_store_n(&notw_syscall_next, next.function, __ATOMIC_RELAXED);
-}
-
-static syscall_fn next_syscall(void)
+static notw_syscall_fn next_syscall(void)
 {
 	return __atomic_load_n(&notw_syscall_next, __ATOMIC_RELAXED);
 }

@@ -47,6 +47,38 @@ __attribute__((noinline, cold)) void *notw_next_lookup(enum notw_hooked_id id)
  * call): so everything is looked up before a second thread can exist. A
  * name with no definition leaves dlerror() a message the program did not
  * cause: taken off again. */
+/* The next definition of syscall(), looked up on the first call that
+ * needs it (the syscall() hook's assembly filter jumps here with the
+ * caller's registers and stack, which a variadic function reads as its own
+ * arguments). Until one is found, and where there is none, the bare system
+ * call. */
+static long first_syscall(long nr, ...);
+__attribute__((visibility("hidden"))) notw_syscall_fn notw_syscall_next = first_syscall;
+
+static long first_syscall(long nr, ...)
+{
+	long a[6];
+	NOTW_SYSCALL_ARGS(nr, a);
+	union {
+		void *object;
+		notw_syscall_fn function;
+	} next = { .object = notw_next_lookup_name("syscall") };
+	if (next.function == NULL)
+		return notw_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	__atomic_store_n(&notw_syscall_next, next.function, __ATOMIC_RELAXED);
+	return next.function(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+static void bind_next_syscall(void)
+{
+	union {
+		void *object;
+		notw_syscall_fn function;
+	} next = { .object = notw_next_lookup_name("syscall") };
+	if (next.function != NULL)
+		__atomic_store_n(&notw_syscall_next, next.function, __ATOMIC_RELAXED);
+}
+
 void notw_next_bind_all(void)
 {
 	static bool all_bound;
@@ -56,7 +88,7 @@ void notw_next_bind_all(void)
 		if (__atomic_load_n(&notw_next_fn[id], __ATOMIC_RELAXED) == NULL &&
 		    notw_next_lookup((enum notw_hooked_id)id) == NULL)
 			dlerror();
-	notw_syscall_bind_next();
+	bind_next_syscall();
 	__atomic_store_n(&all_bound, true, __ATOMIC_RELEASE);
 }
 

@@ -40,11 +40,14 @@ extern void *notw_next_fn[NOTW_HOOKED_COUNT];
 void *notw_next_lookup(enum notw_hooked_id id);
 /* The same lookup for a name outside the list (syscall). */
 void *notw_next_lookup_name(const char *name);
-/* Every slot looked up now, the first time only (see pthread_create() in
- * hooks_fork.c). */
+/* Every slot looked up now, syscall()'s too, the first time only (see
+ * pthread_create() in hooks_fork.c). */
 void notw_next_bind_all(void);
-/* syscall()'s own (hooks_syscall.c). */
-void notw_syscall_bind_next(void);
+
+/* The next definition of syscall(), for its hook (hooks_syscall.c and the
+ * assembly filter): looked up on its first call. */
+typedef long (*notw_syscall_fn)(long, ...);
+extern notw_syscall_fn notw_syscall_next;
 
 /* The fallbacks hooked.h names. */
 static inline int notw_no_next(int value)
