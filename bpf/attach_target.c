@@ -1,3 +1,4 @@
+/* What notw attach and detach act on, from their selectors (attach_target.h). */
 #include "attach_target.h"
 
 #include "cgroup2.h"

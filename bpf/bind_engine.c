@@ -1,3 +1,4 @@
+/* The bind programs' instances: load, attach, pin, read (bind_engine.h). */
 #include "bind_engine.h"
 
 #include "bpf_pins.h"

@@ -1,3 +1,4 @@
+/* The bind programs attached without links or pins, for notw oci-hook (bind_plain.h). */
 #include "bind_plain.h"
 
 #include "bpf_pins.h"

@@ -1,3 +1,4 @@
+/* Where notw attach keeps what outlives the command: the BPF filesystem (bpf_pins.h). */
 #include "bpf_pins.h"
 
 #include "dirwalk.h"

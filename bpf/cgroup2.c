@@ -1,3 +1,4 @@
+/* The cgroup v2 hierarchy: its mount, a process's or a path's cgroup, ids (cgroup2.h). */
 #include "cgroup2.h"
 
 #include "dirwalk.h"

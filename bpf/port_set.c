@@ -1,3 +1,4 @@
+/* The --ports LIST of notw attach as the bind programs' bit set (port_set.h). */
 #include "port_set.h"
 
 #include "policy.h"

@@ -1,3 +1,4 @@
+/* A systemd unit's control group, asked of systemd (systemd_unit.h). */
 #include "systemd_unit.h"
 
 #include "say.h"

@@ -1,3 +1,4 @@
+/* What the command reads of an ELF file (elf_file.h). */
 #include "elf_file.h"
 
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* JSON output with every string escaped (json.h). */
 #include "json.h"
 
 #include <stdbool.h>

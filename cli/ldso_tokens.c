@@ -1,3 +1,4 @@
+/* The tokens ld.so replaces in a name it loads: $ORIGIN, $LIB, $PLATFORM (ldso_tokens.h). */
 #include "ldso_tokens.h"
 
 #include <dlfcn.h>

@@ -1,3 +1,4 @@
+/* Whether a library may be put into every program: only root may replace it (library_trust.h). */
 #include "library_trust.h"
 
 #include "root_path.h"

@@ -1,3 +1,4 @@
+/* --netns: another network namespace (netns.h). */
 #include "netns.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* An OCI runtime's container state, read from a hook's standard input (oci_state.h). */
 #include "oci_state.h"
 
 #include "fmt.h"

@@ -1,3 +1,4 @@
+/* The same messages for every command's option errors (options.h). */
 #include "options.h"
 
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* Which process holds a socket, from /proc (owner.h). */
 #include "owner.h"
 
 #include <dirent.h>

@@ -1,3 +1,4 @@
+/* Reading a policy file as the library would, its problems on stderr (policy_file.h). */
 #include "policy_file.h"
 
 #include "config.h"

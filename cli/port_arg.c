@@ -1,3 +1,4 @@
+/* The PORT, ADDR:PORT or [ADDR6]:PORT argument of status and reap (port_arg.h). */
 #include "port_arg.h"
 
 #include "fmt.h"

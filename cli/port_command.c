@@ -1,3 +1,4 @@
+/* The arguments of status and reap (port_command.h). */
 #include "port_command.h"
 
 #include "command.h"

@@ -1,3 +1,4 @@
+/* Every TCP socket on one local port, for status and reap (port_listing.h). */
 #include "port_listing.h"
 
 #include "fmt.h"

@@ -1,3 +1,4 @@
+/* notw enable and disable take turns on a lock (preload_lock.h). */
 #include "preload_lock.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* The text of /etc/ld.so.preload as the dynamic loader reads it (preload_text.h). */
 #include "preload_text.h"
 
 #include <string.h>

@@ -1,3 +1,4 @@
+/* The file the kernel runs for a program name (program.h). */
 #include "program.h"
 
 #include <errno.h>

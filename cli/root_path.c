@@ -1,3 +1,4 @@
+/* Paths as the system under --root DIR sees them (root_path.h). */
 #include "root_path.h"
 
 #include <errno.h>

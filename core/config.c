@@ -1,3 +1,4 @@
+/* The policy file (notw.ini): read, parsed, reported (config.h). */
 #define _GNU_SOURCE
 #include "rawsys.h"
 #include "config.h"

@@ -1,3 +1,4 @@
+/* Reading a directory without malloc or stdio (dirwalk.h). */
 #include "dirwalk.h"
 
 #include "rawsys.h"

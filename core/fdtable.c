@@ -1,3 +1,4 @@
+/* The per-descriptor state table: its mapped chunks and walks (fdtable.h). */
 #include "fdtable.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* Bounded text formatting without allocation or stdio (fmt.h). */
 #include "fmt.h"
 
 #include "inetaddr.h"

@@ -1,3 +1,4 @@
+/* The one reader of AF_INET and AF_INET6 socket addresses (inetaddr.h). */
 #include "inetaddr.h"
 
 #include <netinet/in.h>

@@ -1,3 +1,4 @@
+/* What a socket on a port is, and whether destroying it is safe (leftover.h). */
 #include "leftover.h"
 
 #include <netinet/in.h>

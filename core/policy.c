@@ -1,3 +1,4 @@
+/* The policy and the kinds of value its settings take (policy.h). */
 #include "policy.h"
 
 #include "fmt.h"

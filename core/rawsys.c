@@ -1,3 +1,4 @@
+/* The library's own system calls, past its syscall() hook (rawsys.h). */
 #include "rawsys.h"
 
 #include <errno.h>

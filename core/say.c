@@ -1,3 +1,4 @@
+/* The command's messages, hostile parts escaped (say.h). */
 #include "say.h"
 
 #include "fmt.h"

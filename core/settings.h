@@ -49,7 +49,7 @@
 	X(ENABLED, "enabled", "NOTW_ENABLED", NULL, bool, enabled, \
 	  "off: pass every call straight through") \
 	X(REUSEADDR, "reuseaddr", "NOTW_REUSEADDR", "reuseaddr", bool, reuseaddr, \
-	  "set SO_REUSEADDR on TCP sockets before they bind") \
+	  "set SO_REUSEADDR on TCP sockets as they bind") \
 	X(LINGER, "linger", "NOTW_LINGER", "linger", linger, linger, \
 	  "reset connections: at a crash, at exit, or always") \
 	X(LINGER_OUTGOING, "linger_outgoing", "NOTW_LINGER_OUTGOING", "linger-outgoing", bool, \

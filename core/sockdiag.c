@@ -1,3 +1,4 @@
+/* The kernel's socket table (sock_diag): what holds a port, SOCK_DESTROY (sockdiag.h). */
 #include "rawsys.h"
 #include "sockdiag.h"
 

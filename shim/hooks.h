@@ -18,7 +18,7 @@
  *   enabled = off it answers false, and nothing is ever recorded.
  * - Every other hook acts only on what the table holds for its
  *   descriptors, which is nothing before that (and always, when disabled);
- *   the process-wide ones (exec, spawn) ask notw_tracking().
+ *   the process-wide ones (exec, spawn) ask notw_library_active().
  * - A vfork() child shares the parent's memory but not its descriptors: it
  *   records nothing (notw_in_vfork_child()). */
 #ifndef NOTW_HOOKS_H
@@ -45,7 +45,9 @@ void notw_before_close_call(int fd, uint32_t flags);
 void notw_after_close_call(int fd, uint32_t flags, long rc);
 int notw_close_range_hook(unsigned first, unsigned last, int flags);
 int notw_dup_hook(int fd);
-int notw_dup3_hook(int oldfd, int newfd, int flags, bool three);
+/* dup2() or dup3() (with its flags) of oldfd onto newfd. */
+enum notw_dup_onto { NOTW_DUP2, NOTW_DUP3 };
+int notw_dup_onto_hook(int oldfd, int newfd, int flags, enum notw_dup_onto call);
 /* conn was just accepted from listener; birth was read before the accept
  * system call (armgate.h). */
 void notw_after_accept(int listener, int conn, uint32_t birth);

@@ -69,17 +69,17 @@ NOTW_EXPORT int dup(int fd)
 	return notw_dup_hook(fd);
 }
 
-static int call_dup_onto(int oldfd, int newfd, int flags, bool three)
+static int call_dup_onto(int oldfd, int newfd, int flags, enum notw_dup_onto call)
 {
-	return three ? notw_call_dup3(oldfd, newfd, flags) : notw_call_dup2(oldfd, newfd);
+	return call == NOTW_DUP3 ? notw_call_dup3(oldfd, newfd, flags) : notw_call_dup2(oldfd, newfd);
 }
 
 /* dup2 and dup3: the implicit close of newfd is prepared before the call;
  * if the call fails, newfd is still open and gets its state back. */
-static int dup_onto(int oldfd, int newfd, int flags, bool three)
+static int dup_onto(int oldfd, int newfd, int flags, enum notw_dup_onto call)
 {
 	if (notw_in_vfork_child()) {
-		int rc = call_dup_onto(oldfd, newfd, flags, three);
+		int rc = call_dup_onto(oldfd, newfd, flags, call);
 		if (rc >= 0)
 			note_duplicate(oldfd, newfd, NULL);
 		return rc;
@@ -89,7 +89,7 @@ static int dup_onto(int oldfd, int newfd, int flags, bool three)
 	bool disarmed = false;
 	if (target != 0)
 		disarmed = notw_forget_before_close(newfd, target);
-	int rc = call_dup_onto(oldfd, newfd, flags, three);
+	int rc = call_dup_onto(oldfd, newfd, flags, call);
 	if (rc >= 0) {
 		if (oldfd != newfd)
 			note_duplicate(oldfd, newfd, NULL);
@@ -108,19 +108,19 @@ static int dup_onto(int oldfd, int newfd, int flags, bool three)
 	return rc;
 }
 
-int notw_dup3_hook(int oldfd, int newfd, int flags, bool three)
+int notw_dup_onto_hook(int oldfd, int newfd, int flags, enum notw_dup_onto call)
 {
-	return dup_onto(oldfd, newfd, flags, three);
+	return dup_onto(oldfd, newfd, flags, call);
 }
 
 NOTW_EXPORT int dup2(int oldfd, int newfd)
 {
-	return dup_onto(oldfd, newfd, 0, false);
+	return dup_onto(oldfd, newfd, 0, NOTW_DUP2);
 }
 
 NOTW_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
-	return dup_onto(oldfd, newfd, flags, true);
+	return dup_onto(oldfd, newfd, flags, NOTW_DUP3);
 }
 
 /* fcntl's third argument, when there is one, is an int, a long or a

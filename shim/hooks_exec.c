@@ -23,7 +23,7 @@
  * child's included (its descriptors are its own, its memory the parent's). */
 static void prepare_exec(void)
 {
-	if (!notw_tracking())
+	if (!notw_library_active())
 		return;
 	bool vfork_child = notw_in_vfork_child();
 	int n = notw_linger_before_exec(vfork_child);

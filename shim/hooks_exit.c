@@ -72,7 +72,7 @@ static unsigned raw_thread_exits;
  * side. */
 void notw_before_thread_exit(void)
 {
-	if (notw_in_vfork_child() || !notw_tracking())
+	if (notw_in_vfork_child() || !notw_library_active())
 		return;
 	unsigned exiting = __atomic_add_fetch(&raw_thread_exits, 1u, __ATOMIC_SEQ_CST);
 	long threads = count_threads();

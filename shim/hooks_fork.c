@@ -40,7 +40,7 @@ NOTW_EXPORT pid_t fork(void)
 /* The fork handlers around a fork that runs none. */
 static bool counts_forks(void)
 {
-	return notw_tracking() && !notw_in_vfork_child();
+	return notw_library_active() && !notw_in_vfork_child();
 }
 
 static long after_fork_call(bool counted, long pid)

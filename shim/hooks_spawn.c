@@ -21,7 +21,7 @@
 /* Returns whether after_spawn() is owed. */
 static bool before_spawn(void)
 {
-	if (!notw_tracking() || notw_in_vfork_child())
+	if (!notw_library_active() || notw_in_vfork_child())
 		return false;
 	notw_linger_before_spawn();
 	return true;

@@ -111,10 +111,10 @@ long notw_syscall_intercept(long nr, long a1, long a2, long a3, long a4, long a5
 		return notw_dup_hook((int)a1);
 #ifdef SYS_dup2
 	case SYS_dup2:
-		return notw_dup3_hook((int)a1, (int)a2, 0, false);
+		return notw_dup_onto_hook((int)a1, (int)a2, 0, NOTW_DUP2);
 #endif
 	case SYS_dup3:
-		return notw_dup3_hook((int)a1, (int)a2, (int)a3, true);
+		return notw_dup_onto_hook((int)a1, (int)a2, (int)a3, NOTW_DUP3);
 #ifdef SYS_accept
 	case SYS_accept:
 #endif

@@ -1,3 +1,4 @@
+/* Recovery when bind() finds a managed port taken: what holds it, reap or wait (recover.h). */
 #include "recover.h"
 
 #include "dirwalk.h"

@@ -27,7 +27,7 @@ static inline bool notw_ensure_ready(void)
 }
 
 /* Ready and enabled: the library may hold state. Makes nothing ready. */
-static inline bool notw_tracking(void)
+static inline bool notw_library_active(void)
 {
 	return __atomic_load_n(&notw_ready_flag, __ATOMIC_ACQUIRE) && notw_active_policy.enabled;
 }

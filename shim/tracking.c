@@ -1,3 +1,4 @@
+/* The table's bookkeeping when a descriptor is handed out or closed (tracking.h). */
 #include "tracking.h"
 
 #include "holders.h"
