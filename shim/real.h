@@ -118,4 +118,12 @@ NOTW_HOOKED_FUNCTIONS(NOTW_CALL_, NOTW_CALL_VA_, NOTW_CALL_VOID_)
 #undef NOTW_CALL_VA_
 #undef NOTW_CALL_VOID_
 
+/* The library's own SO_REUSEADDR on fd, on (1) or off (0), through the
+ * next setsockopt() (what every bind() and its recovery set); returns 0
+ * or the errno. */
+static inline int notw_set_reuseaddr(int fd, int on)
+{
+	return notw_call_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == 0 ? 0 : errno;
+}
+
 #endif

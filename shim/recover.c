@@ -373,11 +373,6 @@ static void warn_leftovers(const struct recovery *r)
 		 seconds_up(s->longest_ms) + 1u);
 }
 
-int notw_set_reuseaddr(int fd, int on)
-{
-	return notw_call_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == 0 ? 0 : errno;
-}
-
 /* Destroy what is safe to destroy, wait (bounded) for what still sends
  * data, then bind once more. Returns the bind's result, or -1 when nothing
  * was freed. */

@@ -11,9 +11,6 @@
  * orphans): they are never destroyed. NOTW_WAIT, when set, bounds it instead. */
 #define NOTW_DRAIN_WAIT_S 5u
 
-/* Set SO_REUSEADDR on fd to on (1) or off (0); returns 0 or the errno. */
-int notw_set_reuseaddr(int fd, int on);
-
 /* Works out what holds the port (leftover.c classifies each socket) and
  * acts on it:
  *  - a live listener or another socket of a live process: nothing, one
