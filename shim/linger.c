@@ -44,7 +44,6 @@ static int setsockopt_linger(int fd, const struct linger *l)
 	return (int)notw_syscall5_noerrno(SYS_setsockopt, fd, SOL_SOCKET, SO_LINGER, (long)l, sizeof *l);
 }
 
-
 /* What the socket would have without the library: the program's own
  * SO_LINGER, or the kernel's default. */
 static void disarm(int fd, uint32_t flags)
