@@ -216,7 +216,7 @@ except OSError as e:
 		check_eq "$name: the server's TIME-WAIT socket towards the client's port" 1 \
 			"$(ss -tanH state time-wait "( sport = :$port and dport = :$cport )" | grep -c .)"
 		start_bg "$WORK/$name.reap.out" "$WORK/$name.reap.err" setpriv --bounding-set -net_admin -- \
-			strace -qq -o "$WORK/$name.trace" "$@" "$NOTW_CLI" reap "$port"
+			"${STRACE[@]}" -qq -o "$WORK/$name.trace" "$@" "$NOTW_CLI" reap "$port"
 		local reap=$BG_PID
 		wait_until "$ready" "$name" || echo "# $name: reap never reached the step"
 		echo >&8
@@ -392,7 +392,7 @@ status-answers)
 	traced() { # traced NAME ARGS...: notw ARGS under strace, its bind() calls in $WORK/NAME.trace
 		local name=$1
 		shift
-		strace -f -qq -e trace=bind -o "$WORK/$name.trace" "$NOTW_CLI" "$@" >"$WORK/$name.txt" 2>"$WORK/$name.err"
+		"${STRACE[@]}" -f -qq -e trace=bind -o "$WORK/$name.trace" "$NOTW_CLI" "$@" >"$WORK/$name.txt" 2>"$WORK/$name.err"
 	}
 	traced free status "$PORT"
 	check_eq "status of a free port: exit 0" 0 $?

@@ -60,6 +60,9 @@ cleanup() {
 # sanitizer build needs its runtime first in the list (NOTW_PRELOAD_PREFIX).
 WITH_NOTW=(env "LD_PRELOAD=${NOTW_PRELOAD_PREFIX:+$NOTW_PRELOAD_PREFIX:}$NOTW_LIB")
 WITHOUT_NOTW=(env -u LD_PRELOAD)
+# "${STRACE[@]}" ARGS...: strace, with what a sanitizer runtime needs in the
+# traced programs (LeakSanitizer cannot run under ptrace: it would fail them).
+STRACE=(env ${ASAN_OPTIONS+"ASAN_OPTIONS=$ASAN_OPTIONS:detect_leaks=0"} strace)
 
 ok() {
 	echo "ok - $1"

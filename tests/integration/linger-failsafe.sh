@@ -221,7 +221,7 @@ processes)
 	# close makes after a fork for 0.4 s): the exit still finds the
 	# connection armed and disarms it.
 	before=$(out_rsts)
-	SERVER_WRAPPER=(strace -o /dev/null -e trace=getsockopt -e inject=getsockopt:delay_enter=400000)
+	SERVER_WRAPPER=("${STRACE[@]}" -o /dev/null -e trace=getsockopt -e inject=getsockopt:delay_enter=400000)
 	start_server crash signal-in-close
 	SERVER_WRAPPER=()
 	start_bg "$WORK/sic.out" "$WORK/sic.err" "$NOTW_PROGS/linger_client" --timeout 15 127.0.0.1 "$PORT"
@@ -239,7 +239,7 @@ processes)
 	# after the decision) while its child exits normally: each used to
 	# leave the connection armed for the other.
 	before=$(out_rsts)
-	SERVER_WRAPPER=(strace -o /dev/null -e trace=dup2 -e inject=dup2:delay_enter=500000)
+	SERVER_WRAPPER=("${STRACE[@]}" -o /dev/null -e trace=dup2 -e inject=dup2:delay_enter=500000)
 	start_server crash close-and-child-exit
 	SERVER_WRAPPER=()
 	RESULT=$("$NOTW_PROGS/linger_client" --timeout 10 127.0.0.1 "$PORT" | grep '^bytes ')
