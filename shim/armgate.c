@@ -84,10 +84,16 @@ void notw_armgate_vfork_exec(void)
 	notw_armgate_wait();
 }
 
+/* in_flight goes up before started: notw_armgate_birth() reads started,
+ * then in_flight, so a birth that takes the new started sees the fork
+ * under way. The other order lets a birth read between the two take the
+ * new started with no fork under way, and the fork then copies the
+ * descriptor before the table says armed (the model's mutant
+ * protocol-started-before-in-flight). */
 void notw_armgate_fork_begin(void)
 {
-	__atomic_add_fetch(&notw_armgate_started, 1u, __ATOMIC_SEQ_CST);
 	__atomic_add_fetch(&notw_armgate_in_flight, 1u, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&notw_armgate_started, 1u, __ATOMIC_SEQ_CST);
 	notw_armgate_wait();
 }
 

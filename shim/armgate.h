@@ -25,7 +25,8 @@ extern uint32_t notw_armgate_in_flight;
 
 /* The birth of a descriptor the kernel is about to hand out: read before
  * the system call. While a fork is under way it is a value `started` does
- * not take again, so that descriptor is never armed. */
+ * not take again, so that descriptor is never armed. started is read
+ * before in_flight: a fork raises them the other way round. */
 static inline uint32_t notw_armgate_birth(void)
 {
 	uint32_t started = __atomic_load_n(&notw_armgate_started, __ATOMIC_SEQ_CST);

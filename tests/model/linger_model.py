@@ -269,7 +269,9 @@ class Protocol:
     name = "protocol"
 
     def accept(self):
-        return [("N_birth",), ("k_accept",), ("N_store",)] + list(self.arming_section(3))
+        # notw_armgate_birth(): two loads, started then in_flight
+        return [("N_birth_started",), ("N_birth_flight",), ("k_accept",), ("N_store",)] + list(
+            self.arming_section(3))
 
     def arming_section(self, fd):
         """The code's order: count this thread in (a locked increment),
@@ -290,7 +292,9 @@ class Protocol:
         return [("N_stop",), ("N_wait",), ("N_walk",), ("k_exit",)]
 
     def fork(self):
-        return [("N_prepare",), ("N_wait",), ("k_fork",), ("N_parent_done",)]
+        # notw_armgate_fork_begin(): two locked increments, in_flight
+        # then started, then the wait
+        return [("N_in_flight_up",), ("N_started_up",), ("N_wait",), ("k_fork",), ("N_parent_done",)]
 
     def setsockopt(self):
         return [("k_setsockopt",), ("N_program_set",)]
@@ -304,10 +308,15 @@ class Protocol:
     def run(self, state, i, t, step):
         p = state.procs[i]
         op = step[0]
-        if op == "N_birth":
-            # read before the accept system call: a fork under way now
-            # (in_flight) or begun later (started moves) forbids arming
-            birth = p.started if p.in_flight == 0 else -1
+        if op == "N_birth_started":
+            # read before the accept system call: a fork begun later moves
+            # started away from it ...
+            rest = p.threads[t].pending  # (N_birth_flight, k_accept, N_store, ...)
+            return [replace_thread(state, i, t, pending=(("N_birth_flight", p.started),) + rest[1:])]
+        if op == "N_birth_flight":
+            # ... and one under way now (in_flight) gives a birth started
+            # has left behind
+            birth = step[1] if p.in_flight == 0 else step[1] - 1
             rest = p.threads[t].pending  # (k_accept, N_store, ...)
             return [replace_thread(state, i, t, pending=rest[:1] + (("N_store", birth),) + rest[2:])]
         if op == "N_store":
@@ -362,8 +371,10 @@ class Protocol:
             if e is None:
                 return [state]
             return [replace_thread(state, i, t, pending=self.arming_section(e.fd) + p.threads[t].pending)]
-        if op == "N_prepare":
-            return [replace_proc(state, i, started=p.started + 1, in_flight=p.in_flight + 1)]
+        if op == "N_in_flight_up":
+            return [replace_proc(state, i, in_flight=p.in_flight + 1)]
+        if op == "N_started_up":
+            return [replace_proc(state, i, started=p.started + 1)]
         if op == "N_parent_done":
             return [replace_proc(state, i, in_flight=p.in_flight - 1)]
         raise KeyError(op)
@@ -375,7 +386,19 @@ class WithoutForkWait(Protocol):
     name = "protocol-without-fork-wait"
 
     def fork(self):
-        return [("N_prepare",), ("k_fork",), ("N_parent_done",)]
+        return [("N_in_flight_up",), ("N_started_up",), ("k_fork",), ("N_parent_done",)]
+
+
+class StartedBeforeInFlight(Protocol):
+    """The protocol with the fork's two increments the other way round
+    (started, then in_flight): a birth read between them takes the new
+    started and sees no fork under way, and the fork then copies the
+    connection before the table says it is armed."""
+
+    name = "protocol-started-before-in-flight"
+
+    def fork(self):
+        return [("N_started_up",), ("N_in_flight_up",), ("N_wait",), ("k_fork",), ("N_parent_done",)]
 
 
 class WithoutBirthBeforeAccept(Protocol):
@@ -390,7 +413,7 @@ class WithoutBirthBeforeAccept(Protocol):
     def run(self, state, i, t, step):
         if step[0] == "N_birth":
             p = state.procs[i]
-            birth = p.started if p.in_flight == 0 else -1
+            birth = p.started if p.in_flight == 0 else p.started - 1
             rest = p.threads[t].pending  # (N_store, ...)
             return [replace_thread(state, i, t, pending=(("N_store", birth),) + rest[1:])]
         return Protocol.run(self, state, i, t, step)
@@ -643,7 +666,7 @@ LEGACY_EXPECTED = {
 
 
 MUTANTS_EXPECTED = {
-    "threads-fork-exit": (WithoutForkWait(), WithoutBirthBeforeAccept()),
+    "threads-fork-exit": (WithoutForkWait(), WithoutBirthBeforeAccept(), StartedBeforeInFlight()),
 }
 
 

@@ -118,6 +118,60 @@ START_TEST(test_stop_is_for_good)
 }
 END_TEST
 
+/* A birth read while a fork begins on another thread: either it is one
+ * that fork moves started away from, or it sees the fork under way. Of the
+ * fork's two increments, a birth read between them must not take the new
+ * started for a fork not under way (the fork then copies the descriptor
+ * before the table says armed, and the birth still says alone). Thread
+ * "forker" runs fork_begin, marks its fork point, fork_parent; the main
+ * thread reads a birth, the fork points passed, and later both again: a
+ * fork point after the birth with the birth still alone is the race. */
+static uint32_t fork_points;
+static volatile int stop_forking;
+
+static void *forker(void *arg)
+{
+	(void)arg;
+	while (!stop_forking) {
+		notw_armgate_fork_begin();
+		__atomic_add_fetch(&fork_points, 1u, __ATOMIC_SEQ_CST);
+		notw_armgate_fork_parent();
+		/* a gap between forks, in which a birth can be seen alone */
+		for (int spin = 0; spin < 200; spin++)
+			__asm__ volatile("" ::: "memory");
+	}
+	return NULL;
+}
+
+START_TEST(test_birth_never_misses_a_fork_under_way)
+{
+	pthread_t t;
+	stop_forking = 0;
+	ck_assert_int_eq(pthread_create(&t, NULL, forker, NULL), 0);
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	long missed = 0, tries = 0;
+	for (; tries < 50L * 1000 * 1000; tries++) {
+		uint32_t birth = notw_armgate_birth();
+		uint32_t before = __atomic_load_n(&fork_points, __ATOMIC_SEQ_CST);
+		for (int spin = 0; spin < 50; spin++)
+			__asm__ volatile("" ::: "memory");
+		uint32_t after = __atomic_load_n(&fork_points, __ATOMIC_SEQ_CST);
+		bool alone = notw_armgate_alone_since(birth);
+		if (alone && after != before)
+			missed++;
+		if ((tries & 0xfff) == 0) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (now.tv_sec - start.tv_sec >= 3)
+				break;
+		}
+	}
+	stop_forking = 1;
+	pthread_join(t, NULL);
+	ck_assert_msg(missed == 0, "%ld of %ld births missed a fork under way", missed, tries);
+}
+END_TEST
+
 static Suite *armgate_suite(void)
 {
 	Suite *s = suite_create("armgate");
@@ -131,6 +185,8 @@ static Suite *armgate_suite(void)
 	tcase_add_test(tc, test_wait_skips_own_section);
 	tcase_add_test(tc, test_child_starts_clear);
 	tcase_add_test(tc, test_stop_is_for_good);
+	tcase_add_test(tc, test_birth_never_misses_a_fork_under_way);
+	tcase_set_timeout(tc, 20);
 	suite_add_tcase(s, tc);
 	return s;
 }
