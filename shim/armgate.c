@@ -1,6 +1,8 @@
 /* The arming gate (armgate.h; shim/linger-protocol.md, rules A to F). */
 #include "armgate.h"
 
+#include "log.h"
+
 #include <sched.h>
 #include <time.h>
 
@@ -8,21 +10,27 @@ __attribute__((visibility("hidden"))) uint32_t notw_armgate_started;
 __attribute__((visibility("hidden"))) uint32_t notw_armgate_in_flight;
 /* Threads inside an arming section. */
 static uint32_t arming;
-/* Exit or the safety net began (for good); execs under way. */
+/* Exit, the safety net or a wait that gave up began (for good); execs
+ * under way. */
 static uint32_t stopped_for_good;
 static uint32_t execs;
-/* This thread is inside a section: a signal handler on it that exits or
- * forks must not wait for itself. */
-static __thread unsigned char in_section __attribute__((tls_model("initial-exec")));
+/* A wait gave up: later ones return at once. */
+static uint32_t gave_up;
+/* The sections this thread is inside of, or left without leaving (a
+ * signal handler that siglongjmp()s out of the accept that runs one): it
+ * never waits for its own, as a signal handler on it that exits or forks
+ * must not, and a section it jumped out of would never end. */
+static __thread unsigned own_sections __attribute__((tls_model("initial-exec")));
 
 /* A section is two loads and one setsockopt() system call; the wait is
  * bounded so that a thread stopped inside one (by a signal handler that
- * does not return to it) cannot hold up an exit for ever. */
+ * does not return to it, or jumps out of it on another thread) cannot
+ * hold up an exit for ever. */
 #define WAIT_LIMIT_NS (200 * 1000 * 1000L)
 
 void notw_armgate_enter(void)
 {
-	in_section = 1;
+	own_sections++;
 	__atomic_add_fetch(&arming, 1u, __ATOMIC_SEQ_CST);
 }
 
@@ -40,7 +48,7 @@ bool notw_armgate_may_arm(uint32_t birth)
 void notw_armgate_leave(void)
 {
 	__atomic_sub_fetch(&arming, 1u, __ATOMIC_SEQ_CST);
-	in_section = 0;
+	own_sections--;
 }
 
 static long elapsed_ns(const struct timespec *since)
@@ -50,15 +58,35 @@ static long elapsed_ns(const struct timespec *since)
 	return (now.tv_sec - since->tv_sec) * 1000000000L + (now.tv_nsec - since->tv_nsec);
 }
 
+/* A section outlived the bound: it may never end (its thread jumped out
+ * of it), and one that does may arm after a walk. Arming stops for good
+ * (what is armed stays in the table and is disarmed as usual, and a
+ * section that arms late sees the stop and takes it off again); waiting
+ * again would cost every later close, fork and exit the bound. */
+static void give_up_waiting(void)
+{
+	__atomic_store_n(&stopped_for_good, 1u, __ATOMIC_SEQ_CST);
+	if (__atomic_exchange_n(&gave_up, 1u, __ATOMIC_SEQ_CST) == 0)
+		notw_log(NOTW_LEVEL_WARN,
+			 "zero linger switched off for this process: a thread stayed inside the library's arming of a connection for over %ld ms (stopped, or a signal handler jumped out of accept()); connections armed so far are disarmed at their closes as usual",
+			 WAIT_LIMIT_NS / 1000000L);
+}
+
 void notw_armgate_wait(void)
 {
-	uint32_t own = in_section;
-	if (__builtin_expect(__atomic_load_n(&arming, __ATOMIC_SEQ_CST) <= own, 1))
+	uint32_t own = own_sections;
+	if (__builtin_expect(__atomic_load_n(&arming, __ATOMIC_SEQ_CST) <= own, 1) ||
+	    __atomic_load_n(&gave_up, __ATOMIC_RELAXED) != 0)
 		return;
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (__atomic_load_n(&arming, __ATOMIC_SEQ_CST) > own && elapsed_ns(&start) < WAIT_LIMIT_NS)
+	while (__atomic_load_n(&arming, __ATOMIC_SEQ_CST) > own) {
+		if (elapsed_ns(&start) >= WAIT_LIMIT_NS) {
+			give_up_waiting();
+			return;
+		}
 		sched_yield();
+	}
 }
 
 void notw_armgate_stop(void)
@@ -109,5 +137,5 @@ void notw_armgate_fork_child(void)
 	__atomic_store_n(&notw_armgate_in_flight, 0u, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&arming, 0u, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&execs, 0u, __ATOMIC_SEQ_CST);
-	in_section = 0;
+	own_sections = 0;
 }

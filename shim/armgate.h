@@ -57,7 +57,9 @@ bool notw_armgate_stopped(void);
 void notw_armgate_pause(void);
 void notw_armgate_resume(void);
 
-/* Wait (bounded) until no other thread is inside an arming section. */
+/* Wait (bounded) until no other thread is inside an arming section. A
+ * wait that reaches the bound stops arming for good (one warning) and
+ * makes every later wait return at once. */
 void notw_armgate_wait(void);
 
 /* A vfork() child about to exec, in its parent's memory: no socket the

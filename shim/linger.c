@@ -77,18 +77,27 @@ static void disarm_socket(int fd, uint32_t flags)
 	update_socket(fd, 0, NOTW_FD_ARMED);
 }
 
-/* The arming section (rules A.4 and B): arms fd when its birth and the
- * gate allow it and its entry still says ARMED and not CLOSING; otherwise
- * the entry stops saying ARMED. Returns 0, or the error of the arm (the
- * entry then stops saying ARMED too); -1 when it was not allowed. */
+/* The arming section (rules A.4, A.5 and B): arms fd when its birth and
+ * the gate allow it and its entry still says ARMED and not CLOSING;
+ * otherwise the entry stops saying ARMED. Returns 0, or the error of the
+ * arm (the entry then stops saying ARMED too); -1 when it was not
+ * allowed. */
 static int arming_section(int fd)
 {
 	notw_armgate_enter();
 	uint32_t flags = notw_fd_get(fd);
 	int err = -1;
 	if ((flags & (NOTW_FD_ARMED | NOTW_FD_CLOSING)) == NOTW_FD_ARMED &&
-	    notw_armgate_may_arm(notw_aux_birth(notw_fd_aux(fd))))
+	    notw_armgate_may_arm(notw_aux_birth(notw_fd_aux(fd)))) {
 		err = arm(fd);
+		/* A.5: an exit, exec or safety net that stopped arming after the
+		 * check and gave up waiting for this section may have walked the
+		 * table already: take the arm off again. */
+		if (err == 0 && notw_armgate_stopped()) {
+			disarm(fd, flags);
+			err = -1;
+		}
+	}
 	if (err != 0)
 		update_socket(fd, 0, NOTW_FD_ARMED);
 	notw_armgate_leave();

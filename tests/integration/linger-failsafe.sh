@@ -22,7 +22,9 @@
 #         strace widening the window each race needs: a signal handler's
 #         _exit() inside close(); a parent's close and its child's exit at
 #         once; a child's own SO_LINGER; a parent's SO_LINGER after a child
-#         made by fork, _Fork, syscall(SYS_fork) or clone exec'd
+#         made by fork, _Fork, syscall(SYS_fork) or clone exec'd; a
+#         signal handler that jumps out of an accept() while the library
+#         arms; exit() while another thread arms past the bounded wait
 # net     a close the library cannot see, then the number reused by
 #         open(): one warning, every armed socket disarmed; errno after a
 #         successful close; listen() twice logs the arming once
@@ -273,6 +275,51 @@ processes)
 			"bytes $BIG eof" "$(grep '^bytes ' "$WORK/ra.out")"
 		check_eq "rearm-$how: the kernel sent no reset" 0 $(($(out_rsts) - before))
 	done
+
+	# An accept() with a timeout whose SIGALRM handler siglongjmp()s out
+	# of it while the library arms the connection (strace holds that
+	# setsockopt() for 0.3 s, the timer fires after 0.1 s): the arming
+	# section is never left. The closes after it must not wait for it each
+	# time (a wait of 0.2 s per close); on another thread, once at most.
+	# strace counts each thread's calls: the arm is the main thread's
+	# second setsockopt() (after SO_REUSEADDR on the listener), the other
+	# thread's first.
+	for how in accept-timeout-jump accept-timeout-jump-thread; do
+		nth=2
+		[ "$how" = accept-timeout-jump ] || nth=1
+		SERVER_WRAPPER=(strace -f -o /dev/null -e trace=setsockopt -e "inject=setsockopt:delay_enter=300000:when=$nth")
+		start_server crash "$how"
+		SERVER_WRAPPER=()
+		wait_for_line "$S_OUT" '^closes ' 20 || not_ok "$how: the server printed its closes"
+		RESULT=$("$NOTW_PROGS/linger_client" --timeout 10 127.0.0.1 "$PORT" | grep '^bytes ')
+		wait_exit "$SERVER" 10
+		read -r _ total _ slowest < <(grep '^closes ' "$S_OUT")
+		echo "# $how: 20 closes took ${total:-?} ms, the slowest ${slowest:-?} ms"
+		if [ "$how" = accept-timeout-jump ]; then
+			check "$how: no close waits for the section jumped out of (slowest ${slowest:-?} ms)" \
+				[ "${slowest:-1000}" -lt 100 ]
+		else
+			check "$how: 20 closes after it take less than 0.5 s (${total:-?} ms)" [ "${total:-10000}" -lt 500 ]
+			check_eq "$how: one warning says zero linger is off and why" 1 \
+				"$(grep -c 'warning: zero linger switched off for this process: a thread stayed inside' "$S_ERR")"
+		fi
+		check_eq "$how: then the default case: all 4 MiB, clean EOF" "bytes $BIG eof" "$RESULT"
+	done
+
+	# exit() while another thread is inside the arming of a connection it
+	# accepted (strace holds that setsockopt() for 0.5 s, past the exit's
+	# bounded wait), and a library destructor after libnotw's joins the
+	# thread, which answers and closes gracefully: the late arm must not
+	# reset that close.
+	before=$(out_rsts)
+	SERVER_WRAPPER=(strace -f -o /dev/null -e trace=setsockopt -e inject=setsockopt:delay_enter=500000:when=1)
+	start_server crash exit-during-arm
+	SERVER_WRAPPER=()
+	RESULT=$("$NOTW_PROGS/linger_client" --timeout 10 127.0.0.1 "$PORT" | grep '^bytes ')
+	wait_exit "$SERVER" 10
+	check_eq "exit-during-arm: all 4 MiB, clean EOF" "bytes $BIG eof" "$RESULT"
+	check_eq "exit-during-arm: the kernel sent no reset" 0 $(($(out_rsts) - before))
+	check_eq "exit-during-arm: the server did what it was told (exit status)" 0 "$EXIT_STATUS"
 	;;
 net)
 	start_server crash safety-net

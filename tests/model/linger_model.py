@@ -277,7 +277,7 @@ class Protocol:
         """The code's order: count this thread in (a locked increment),
         then check; fork, exit, exec and close publish first, then wait
         for the count: one of the two sees the other."""
-        return (("N_arm_in",), ("N_arm_check", fd), ("N_arm",), ("N_arm_end",))
+        return (("N_arm_in",), ("N_arm_check", fd), ("N_arm",), ("N_arm_recheck", fd), ("N_arm_end",))
 
     def close(self, fd):
         return [("N_mark", fd), ("N_wait",), ("N_decide", fd), ("N_forget", fd), ("k_close", fd)]
@@ -331,9 +331,18 @@ class Protocol:
             if e is not None and e.armed and not e.closing:
                 state = set_entry(state, i, e.fd, e._replace(armed=False))
             state = replace_proc(state, i, arming=p.arming - 1)
-            return [replace_thread(state, i, t, in_arm=False, pending=p.threads[t].pending[2:])]
+            return [replace_thread(state, i, t, in_arm=False, pending=p.threads[t].pending[3:])]
         if op == "N_arm":
             return [state._replace(armed=True)]
+        if op == "N_arm_recheck":
+            # A.5: stopped since the check (a walk that gave up waiting may
+            # be past): the arm comes off again
+            e = entry_of(p, step[1])
+            if not p.stopped:
+                return [state]
+            if e is not None and e.armed:
+                state = set_entry(state, i, e.fd, e._replace(armed=False))
+            return [state._replace(armed=False)]
         if op == "N_arm_end":
             state = replace_proc(state, i, arming=p.arming - 1)
             return [replace_thread(state, i, t, in_arm=False)]

@@ -98,6 +98,56 @@ START_TEST(test_wait_skips_own_section)
 }
 END_TEST
 
+/* A section this thread left without leaving (a signal handler jumped
+ * out of it) is its own: it never waits for it, in the sections after it
+ * neither. */
+START_TEST(test_wait_skips_own_section_jumped_out_of)
+{
+	struct timespec t0, t1;
+	notw_armgate_enter(); /* never left */
+	notw_armgate_enter();
+	notw_armgate_leave();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	notw_armgate_wait();
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	long us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;
+	ck_assert_int_lt(us, 500);
+	ck_assert(notw_armgate_may_arm(notw_armgate_birth()));
+}
+END_TEST
+
+static void *enter_and_end(void *arg)
+{
+	(void)arg;
+	notw_armgate_enter(); /* the thread ends inside it */
+	return NULL;
+}
+
+static long wait_us(void)
+{
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	notw_armgate_wait();
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;
+}
+
+/* Another thread's section that never ends: one wait reaches the bound,
+ * arming stops for good, and no later wait costs anything. */
+START_TEST(test_wait_gives_up_once)
+{
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, enter_and_end, NULL), 0);
+	pthread_join(t, NULL);
+	ck_assert(!notw_armgate_stopped());
+	ck_assert_int_ge(wait_us(), 150 * 1000);
+	ck_assert(notw_armgate_stopped());
+	ck_assert(!notw_armgate_may_arm(notw_armgate_birth()));
+	for (int i = 0; i < 10; i++)
+		ck_assert_int_lt(wait_us(), 500);
+}
+END_TEST
+
 /* The forked child starts with no fork or section under way. */
 START_TEST(test_child_starts_clear)
 {
@@ -183,6 +233,8 @@ static Suite *armgate_suite(void)
 	tcase_add_test(tc, test_exec_pauses_and_resumes);
 	tcase_add_test(tc, test_fork_waits_for_another_threads_section);
 	tcase_add_test(tc, test_wait_skips_own_section);
+	tcase_add_test(tc, test_wait_skips_own_section_jumped_out_of);
+	tcase_add_test(tc, test_wait_gives_up_once);
 	tcase_add_test(tc, test_child_starts_clear);
 	tcase_add_test(tc, test_stop_is_for_good);
 	tcase_add_test(tc, test_birth_never_misses_a_fork_under_way);
