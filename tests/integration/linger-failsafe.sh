@@ -21,7 +21,8 @@
 # processes  decisions for another process (shim/linger-protocol.md), with
 #         strace widening the window each race needs: a signal handler's
 #         _exit() inside close(); a parent's close and its child's exit at
-#         once; a child's own SO_LINGER; a parent's SO_LINGER after a child
+#         once; a child's own SO_LINGER (through the parent's close, exit
+#         and exec); a parent's SO_LINGER after a child
 #         made by fork, _Fork, syscall(SYS_fork) or clone exec'd; a
 #         signal handler that jumps out of an accept() while the library
 #         arms; exit() while another thread arms past the bounded wait
@@ -258,6 +259,20 @@ processes)
 		grep -qx "child linger 1 5" "$S_OUT"
 	check_eq "child-own-linger: all 4 MiB, clean EOF" "bytes $BIG eof" "$RESULT"
 	check_eq "child-own-linger: the kernel sent no reset" 0 $(($(out_rsts) - before))
+
+	# ... and through the parent's exit or exec with its copy open: the
+	# walk takes off only the library's {1,0}, as a close does.
+	for how in exit exec; do
+		before=$(out_rsts)
+		start_server crash "child-own-linger-$how"
+		RESULT=$("$NOTW_PROGS/linger_client" --timeout 10 127.0.0.1 "$PORT" | grep '^bytes ')
+		wait_exit "$SERVER" 10
+		wait_for_line "$S_OUT" '^child linger ' 10 || not_ok "child-own-linger-$how: the child printed its linger"
+		check "child-own-linger-$how: the kernel still has the child's SO_LINGER{1,5} after the parent's $how" \
+			grep -qx "child linger 1 5" "$S_OUT"
+		check_eq "child-own-linger-$how: all 4 MiB, clean EOF" "bytes $BIG eof" "$RESULT"
+		check_eq "child-own-linger-$how: the kernel sent no reset" 0 $(($(out_rsts) - before))
+	done
 
 	# A child made by each way of forking execs a program that writes on the
 	# connection later; the parent sets its own SO_LINGER, which must not

@@ -101,6 +101,10 @@
  *   child-own-linger      fork(); the child sets SO_LINGER{1,5}, the parent
  *                         closes its copy, the child prints the kernel's
  *                         "child linger ONOFF SECS", writes 4 MiB and closes
+ *   child-own-linger-exit  fork(); the child sets SO_LINGER{1,5}, the
+ *                         parent exit()s with its copy open; the child then
+ *                         prints "child linger ONOFF SECS", writes and closes
+ *   child-own-linger-exec  the same, the parent execs /bin/true instead
  *   rearm-HOW             HOW (fork, _Fork, syscall-fork, clone) a child that
  *                         execs "write-later FD" (writes after 0.5 s); the
  *                         parent then sets SO_LINGER{1,5}, prints "held" and
@@ -536,6 +540,40 @@ static int child_own_linger(int l)
 	int status = 0;
 	waitpid(child, &status, 0);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 2;
+}
+
+/* The parent lets go of its copy by exit() or exec (HOW) while the child
+ * holds the connection with its own SO_LINGER{1,5}. */
+static int child_own_linger_parent_ends(int l, const char *how)
+{
+	int c = accept_one(l, 0);
+	int set[2], gone[2];
+	if (pipe(set) != 0 || pipe2(gone, O_CLOEXEC) != 0)
+		return 2;
+	pid_t child = fork();
+	if (child == 0) {
+		struct linger own = { 1, 5 };
+		char ch;
+		close(gone[1]);
+		if (setsockopt(c, SOL_SOCKET, SO_LINGER, &own, sizeof own) != 0 || write(set[1], "x", 1) != 1 ||
+		    read(gone[0], &ch, 1) != 0)
+			_exit(2);
+		struct linger kernel;
+		socklen_t len = sizeof kernel;
+		if (syscall(SYS_getsockopt, c, SOL_SOCKET, SO_LINGER, &kernel, &len) != 0)
+			_exit(2);
+		printf("child linger %d %d\n", kernel.l_onoff, kernel.l_linger);
+		fflush(stdout);
+		_exit(write_big_and_close(c));
+	}
+	char ch;
+	if (read(set[0], &ch, 1) != 1)
+		return 2;
+	if (strcmp(how, "exec") == 0) {
+		execl("/bin/true", "true", (char *)NULL);
+		return 2;
+	}
+	exit(0);
 }
 
 static char *rearm_self;
@@ -1068,6 +1106,8 @@ int main(int argc, char **argv)
 		return close_and_child_exit(l);
 	if (strcmp(how, "child-own-linger") == 0)
 		return child_own_linger(l);
+	if (strncmp(how, "child-own-linger-", 17) == 0)
+		return child_own_linger_parent_ends(l, how + 17);
 	if (strncmp(how, "rearm-", 6) == 0)
 		return rearm_after_child_exec(l, argv[0], how + 6);
 	if (strncmp(how, "spawn-listener-", 15) == 0)
