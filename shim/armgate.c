@@ -47,8 +47,11 @@ bool notw_armgate_may_arm(uint32_t birth)
 
 void notw_armgate_leave(void)
 {
-	__atomic_sub_fetch(&arming, 1u, __ATOMIC_SEQ_CST);
+	/* none counted: a section begun before a fork, left in the child */
+	if (own_sections == 0)
+		return;
 	own_sections--;
+	__atomic_sub_fetch(&arming, 1u, __ATOMIC_SEQ_CST);
 }
 
 static long elapsed_ns(const struct timespec *since)
@@ -131,7 +134,9 @@ void notw_armgate_fork_parent(void)
 }
 
 /* The child's memory is a copy: no fork or section of the parent's other
- * threads goes on in it. */
+ * threads goes on in it, and none of its one thread's is counted (a signal
+ * handler that forked inside one returns into it in the child and leaves
+ * it uncounted; one it jumped out of is not carried over). */
 void notw_armgate_fork_child(void)
 {
 	__atomic_store_n(&notw_armgate_in_flight, 0u, __ATOMIC_SEQ_CST);

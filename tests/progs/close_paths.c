@@ -118,6 +118,11 @@
  *                         default case
  *   accept-timeout-jump-thread  the same jump on a second thread; the
  *                         closes on the main thread
+ *   fork-in-arming        a SIGALRM handler fork()s while the library arms a
+ *                         connection (as accept-timeout-jump, the timer
+ *                         fires inside the held setsockopt()); the child
+ *                         then times 20 closes as there ("closes ..."), the
+ *                         parent waits for it; then as the default case
  *   exit-during-arm       a second thread accepts, writes 4 MiB and closes;
  *                         the main thread calls exit() 0.15 s after the
  *                         connection is queued (the test holds the accept's
@@ -999,6 +1004,39 @@ static int accept_timeout_jump(int l, int port, bool on_thread)
 	return write_big_and_close(accept_one(l, 0));
 }
 
+static volatile pid_t forked_in_handler = -1;
+
+static void fork_in_handler(int sig)
+{
+	(void)sig;
+	forked_in_handler = fork();
+}
+
+static int fork_in_arming(int l, int port)
+{
+	struct sockaddr_in a = progs_loopback(port);
+	int first = socket(AF_INET, SOCK_STREAM, 0);
+	if (first < 0 || connect(first, (struct sockaddr *)&a, sizeof a) != 0)
+		return 2;
+	struct sigaction sa = { .sa_handler = fork_in_handler };
+	sigaction(SIGALRM, &sa, NULL);
+	struct itimerval in_100ms = { .it_value = { 0, 100 * 1000 } };
+	setitimer(ITIMER_REAL, &in_100ms, NULL);
+	int c = accept_one(l, 0);
+	if (forked_in_handler == 0) {
+		close(c);
+		close(first);
+		time_closes(l, port);
+		_exit(0);
+	}
+	int status = 2;
+	if (forked_in_handler < 0 || waitpid(forked_in_handler, &status, 0) < 0 || status != 0)
+		return 2;
+	close(c);
+	close(first);
+	return write_big_and_close(accept_one(l, 0));
+}
+
 static pthread_t serving_thread;
 
 static void *serve_one(void *arg)
@@ -1134,6 +1172,8 @@ int main(int argc, char **argv)
 		return exec_many_fds(l);
 	if (strcmp(how, "accept-timeout-jump") == 0 || strcmp(how, "accept-timeout-jump-thread") == 0)
 		return accept_timeout_jump(l, atoi(argv[2]), strcmp(how, "accept-timeout-jump-thread") == 0);
+	if (strcmp(how, "fork-in-arming") == 0)
+		return fork_in_arming(l, atoi(argv[2]));
 	if (strcmp(how, "exit-during-arm") == 0)
 		return exit_during_arm(l);
 	if (strcmp(how, "close-range-einval") == 0 && close_range((unsigned)l, ~0u, 0x80) == 0)

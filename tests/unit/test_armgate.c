@@ -148,6 +148,32 @@ START_TEST(test_wait_gives_up_once)
 }
 END_TEST
 
+static void *time_a_wait(void *arg)
+{
+	*(long *)arg = wait_us();
+	return NULL;
+}
+
+/* A signal handler that forks while its thread is inside a section: the
+ * child's thread finishes that section when the handler returns. Its
+ * count must come out even: no wait of another thread (a thread the child
+ * starts) for a section that is over. */
+START_TEST(test_child_of_a_fork_inside_a_section)
+{
+	notw_armgate_enter();
+	notw_armgate_fork_begin(); /* the handler's fork */
+	notw_armgate_fork_child();
+	notw_armgate_leave(); /* the handler returned, the section ends */
+	ck_assert(!notw_armgate_stopped());
+	pthread_t t;
+	long us = -1;
+	ck_assert_int_eq(pthread_create(&t, NULL, time_a_wait, &us), 0);
+	pthread_join(t, NULL);
+	ck_assert_int_lt(us, 500);
+	ck_assert(!notw_armgate_stopped());
+}
+END_TEST
+
 /* The forked child starts with no fork or section under way. */
 START_TEST(test_child_starts_clear)
 {
@@ -235,6 +261,7 @@ static Suite *armgate_suite(void)
 	tcase_add_test(tc, test_wait_skips_own_section);
 	tcase_add_test(tc, test_wait_skips_own_section_jumped_out_of);
 	tcase_add_test(tc, test_wait_gives_up_once);
+	tcase_add_test(tc, test_child_of_a_fork_inside_a_section);
 	tcase_add_test(tc, test_child_starts_clear);
 	tcase_add_test(tc, test_stop_is_for_good);
 	tcase_add_test(tc, test_birth_never_misses_a_fork_under_way);
