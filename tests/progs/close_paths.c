@@ -1009,7 +1009,9 @@ static volatile pid_t forked_in_handler = -1;
 static void fork_in_handler(int sig)
 {
 	(void)sig;
+	int saved_errno = errno;
 	forked_in_handler = fork();
+	errno = saved_errno;
 }
 
 static int fork_in_arming(int l, int port)

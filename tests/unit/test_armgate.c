@@ -203,12 +203,12 @@ END_TEST
  * thread reads a birth, the fork points passed, and later both again: a
  * fork point after the birth with the birth still alone is the race. */
 static uint32_t fork_points;
-static volatile int stop_forking;
+static int stop_forking;
 
 static void *forker(void *arg)
 {
 	(void)arg;
-	while (!stop_forking) {
+	while (!__atomic_load_n(&stop_forking, __ATOMIC_RELAXED)) {
 		notw_armgate_fork_begin();
 		__atomic_add_fetch(&fork_points, 1u, __ATOMIC_SEQ_CST);
 		notw_armgate_fork_parent();
@@ -222,7 +222,7 @@ static void *forker(void *arg)
 START_TEST(test_birth_never_misses_a_fork_under_way)
 {
 	pthread_t t;
-	stop_forking = 0;
+	__atomic_store_n(&stop_forking, 0, __ATOMIC_RELAXED);
 	ck_assert_int_eq(pthread_create(&t, NULL, forker, NULL), 0);
 	struct timespec start, now;
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -242,7 +242,7 @@ START_TEST(test_birth_never_misses_a_fork_under_way)
 				break;
 		}
 	}
-	stop_forking = 1;
+	__atomic_store_n(&stop_forking, 1, __ATOMIC_RELAXED);
 	pthread_join(t, NULL);
 	ck_assert_msg(missed == 0, "%ld of %ld births missed a fork under way", missed, tries);
 }
