@@ -8,51 +8,18 @@
 
 __attribute__((visibility("hidden"))) uint32_t notw_armgate_started;
 __attribute__((visibility("hidden"))) uint32_t notw_armgate_in_flight;
-/* Threads inside an arming section. */
-static uint32_t arming;
-/* Exit, the safety net or a wait that gave up began (for good); execs
- * under way. */
-static uint32_t stopped_for_good;
-static uint32_t execs;
+__attribute__((visibility("hidden"))) uint32_t notw_armgate_arming;
+__attribute__((visibility("hidden"))) uint32_t notw_armgate_stops;
+__attribute__((visibility("hidden"))) __thread unsigned notw_armgate_own_sections
+	__attribute__((tls_model("initial-exec")));
 /* A wait gave up: later ones return at once. */
 static uint32_t gave_up;
-/* The sections this thread is inside of, or left without leaving (a
- * signal handler that siglongjmp()s out of the accept that runs one): it
- * never waits for its own, as a signal handler on it that exits or forks
- * must not, and a section it jumped out of would never end. */
-static __thread unsigned own_sections __attribute__((tls_model("initial-exec")));
 
 /* A section is two loads and one setsockopt() system call; the wait is
  * bounded so that a thread stopped inside one (by a signal handler that
  * does not return to it, or jumps out of it on another thread) cannot
  * hold up an exit for ever. */
 #define WAIT_LIMIT_NS (200 * 1000 * 1000L)
-
-void notw_armgate_enter(void)
-{
-	own_sections++;
-	__atomic_add_fetch(&arming, 1u, __ATOMIC_SEQ_CST);
-}
-
-bool notw_armgate_stopped(void)
-{
-	return __atomic_load_n(&stopped_for_good, __ATOMIC_SEQ_CST) != 0 ||
-	       __atomic_load_n(&execs, __ATOMIC_SEQ_CST) != 0;
-}
-
-bool notw_armgate_may_arm(uint32_t birth)
-{
-	return !notw_armgate_stopped() && notw_armgate_alone_since(birth);
-}
-
-void notw_armgate_leave(void)
-{
-	/* none counted: a section begun before a fork, left in the child */
-	if (own_sections == 0)
-		return;
-	own_sections--;
-	__atomic_sub_fetch(&arming, 1u, __ATOMIC_SEQ_CST);
-}
 
 static long elapsed_ns(const struct timespec *since)
 {
@@ -68,22 +35,21 @@ static long elapsed_ns(const struct timespec *since)
  * again would cost every later close, fork and exit the bound. */
 static void give_up_waiting(void)
 {
-	__atomic_store_n(&stopped_for_good, 1u, __ATOMIC_SEQ_CST);
+	__atomic_or_fetch(&notw_armgate_stops, NOTW_ARMGATE_FOR_GOOD, __ATOMIC_SEQ_CST);
 	if (__atomic_exchange_n(&gave_up, 1u, __ATOMIC_SEQ_CST) == 0)
 		notw_log(NOTW_LEVEL_WARN,
 			 "zero linger switched off for this process: a thread stayed inside the library's arming of a connection for over %ld ms (stopped, or a signal handler jumped out of accept()); connections armed so far are disarmed at their closes as usual",
 			 WAIT_LIMIT_NS / 1000000L);
 }
 
-void notw_armgate_wait(void)
+void notw_armgate_wait_for_others(void)
 {
-	uint32_t own = own_sections;
-	if (__builtin_expect(__atomic_load_n(&arming, __ATOMIC_SEQ_CST) <= own, 1) ||
-	    __atomic_load_n(&gave_up, __ATOMIC_RELAXED) != 0)
+	uint32_t own = notw_armgate_own_sections;
+	if (__atomic_load_n(&gave_up, __ATOMIC_RELAXED) != 0)
 		return;
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (__atomic_load_n(&arming, __ATOMIC_SEQ_CST) > own) {
+	while (__atomic_load_n(&notw_armgate_arming, __ATOMIC_SEQ_CST) > own) {
 		if (elapsed_ns(&start) >= WAIT_LIMIT_NS) {
 			give_up_waiting();
 			return;
@@ -94,19 +60,19 @@ void notw_armgate_wait(void)
 
 void notw_armgate_stop(void)
 {
-	__atomic_store_n(&stopped_for_good, 1u, __ATOMIC_SEQ_CST);
+	__atomic_or_fetch(&notw_armgate_stops, NOTW_ARMGATE_FOR_GOOD, __ATOMIC_SEQ_CST);
 	notw_armgate_wait();
 }
 
 void notw_armgate_pause(void)
 {
-	__atomic_add_fetch(&execs, 1u, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&notw_armgate_stops, 1u, __ATOMIC_SEQ_CST);
 	notw_armgate_wait();
 }
 
 void notw_armgate_resume(void)
 {
-	__atomic_sub_fetch(&execs, 1u, __ATOMIC_SEQ_CST);
+	__atomic_sub_fetch(&notw_armgate_stops, 1u, __ATOMIC_SEQ_CST);
 }
 
 void notw_armgate_vfork_exec(void)
@@ -140,7 +106,7 @@ void notw_armgate_fork_parent(void)
 void notw_armgate_fork_child(void)
 {
 	__atomic_store_n(&notw_armgate_in_flight, 0u, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&arming, 0u, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&execs, 0u, __ATOMIC_SEQ_CST);
-	own_sections = 0;
+	__atomic_store_n(&notw_armgate_arming, 0u, __ATOMIC_SEQ_CST);
+	__atomic_and_fetch(&notw_armgate_stops, NOTW_ARMGATE_FOR_GOOD, __ATOMIC_SEQ_CST);
+	notw_armgate_own_sections = 0;
 }

@@ -75,9 +75,9 @@ static bool kernel_linger_is_zero(int fd);
  * Without a fork since the socket's birth only this process can have set
  * its SO_LINGER; after one, a child may have set its own since: only the
  * library's {1,0} is taken off. Returns true when it disarmed. */
-static bool disarm_ours(int fd, uint32_t flags)
+static inline bool disarm_ours_born(int fd, uint32_t flags, uint32_t birth)
 {
-	if (!notw_armgate_alone_since(notw_aux_birth(notw_fd_aux(fd)))) {
+	if (!notw_armgate_alone_since(birth)) {
 		bool ours = false;
 		NOTW_KEEP_ERRNO(ours = kernel_linger_is_zero(fd));
 		if (!ours)
@@ -85,6 +85,11 @@ static bool disarm_ours(int fd, uint32_t flags)
 	}
 	disarm(fd, flags);
 	return true;
+}
+
+static bool disarm_ours(int fd, uint32_t flags)
+{
+	return disarm_ours_born(fd, flags, notw_aux_birth(notw_fd_aux(fd)));
 }
 
 /* Disarm, then say so in the table (rule G: a holder's table never says
@@ -282,7 +287,7 @@ bool notw_linger_before_close(int fd, uint32_t flags, uint64_t aux)
 		notw_log(NOTW_LEVEL_DEBUG, "close fd=%d: a duplicate still holds the socket, stays armed", fd);
 		return false;
 	}
-	if (!disarm_ours(fd, now))
+	if (!disarm_ours_born(fd, now, notw_aux_birth(aux)))
 		return false;
 	if (notw_log_enabled(NOTW_LEVEL_DEBUG))
 		notw_log(NOTW_LEVEL_DEBUG, "close fd=%d: disarmed, closes gracefully", fd);
