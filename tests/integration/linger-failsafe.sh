@@ -15,7 +15,8 @@
 #         upgrade); a listener passed to another program (SCM_RIGHTS); the
 #         program's own SO_LINGER{1,0} on a listener kept across exec
 # exits   quick_exit(), syscall(SYS_exit_group), syscall(SYS_exit) of the
-#         last thread, a connection accepted by a library's destructor after
+#         last thread (and of two threads that are not the last: no exit
+#         then), a connection accepted by a library's destructor after
 #         libnotw's ran, SO_LINGER set by one; a child holding a connection
 #         killed after the parent's close or fclose()
 # processes  decisions for another process (shim/linger-protocol.md), with
@@ -177,6 +178,21 @@ exits)
 	for how in quick-exit syscall-exit-group syscall-exit late-destructor late-linger fork-helper-kill; do
 		graceful "$how"
 	done
+	# Threads that end with syscall(SYS_exit) while others live on are not
+	# the process's exit: a connection accepted after two of them is still
+	# armed, and a SIGKILL then leaves no timewait socket.
+	start_server crash thread-raw-exits
+	start_bg "$WORK/tr.out" "$WORK/tr.err" "$NOTW_PROGS/linger_client" --hold 1 --keep --timeout 10 127.0.0.1 "$PORT"
+	tr_client=$BG_PID
+	wait_for_line "$S_OUT" '^held$'
+	kill -KILL "$SERVER"
+	wait_exit "$SERVER" 10
+	wait_for_line "$WORK/tr.out" '^summary ' 10
+	wait_until fin_wait_1_settled "$PORT"
+	check_eq "thread-raw-exits: two threads ended by syscall(SYS_exit), then SIGKILL: timewait sockets" \
+		0 "$(leftovers_on_port "$PORT")"
+	kill -TERM "$tr_client" 2>/dev/null
+	wait_exit "$tr_client" 5
 	# fclose() of a stream whose buffer holds the whole answer, a helper
 	# child killed after it: the answer arrives (the close disarms before
 	# libc writes the buffer out, whatever children hold the connection).

@@ -123,6 +123,9 @@
  *                         fires inside the held setsockopt()); the child
  *                         then times 20 closes as there ("closes ..."), the
  *                         parent waits for it; then as the default case
+ *   thread-raw-exits      two threads, one after the other, end with
+ *                         syscall(SYS_exit); then accept, print "held" and
+ *                         wait to be killed (the connection must stay armed)
  *   exit-during-arm       a second thread accepts, writes 4 MiB and closes;
  *                         the main thread calls exit() 0.15 s after the
  *                         connection is queued (the test holds the accept's
@@ -1039,6 +1042,30 @@ static int fork_in_arming(int l, int port)
 	return write_big_and_close(accept_one(l, 0));
 }
 
+static void *end_by_raw_exit(void *unused)
+{
+	(void)unused;
+	syscall(SYS_exit, 0);
+	return NULL;
+}
+
+static int thread_raw_exits(int l)
+{
+	for (int i = 0; i < 2; i++) {
+		pthread_t t;
+		/* the kernel wakes the join when the thread is gone (its
+		 * clear-child-tid futex), raw exit or not */
+		if (pthread_create(&t, NULL, end_by_raw_exit, NULL) != 0 || pthread_join(t, NULL) != 0)
+			return 2;
+	}
+	int c = accept_one(l, 0);
+	write_big(c);
+	printf("held\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
 static pthread_t serving_thread;
 
 static void *serve_one(void *arg)
@@ -1174,6 +1201,8 @@ int main(int argc, char **argv)
 		return exec_many_fds(l);
 	if (strcmp(how, "accept-timeout-jump") == 0 || strcmp(how, "accept-timeout-jump-thread") == 0)
 		return accept_timeout_jump(l, atoi(argv[2]), strcmp(how, "accept-timeout-jump-thread") == 0);
+	if (strcmp(how, "thread-raw-exits") == 0)
+		return thread_raw_exits(l);
 	if (strcmp(how, "fork-in-arming") == 0)
 		return fork_in_arming(l, atoi(argv[2]));
 	if (strcmp(how, "exit-during-arm") == 0)
