@@ -109,14 +109,16 @@ static int arming_section(int fd)
 {
 	notw_armgate_enter();
 	uint32_t flags = notw_fd_get(fd);
+	uint32_t birth = notw_aux_birth(notw_fd_aux(fd));
 	int err = -1;
-	if ((flags & (NOTW_FD_ARMED | NOTW_FD_CLOSING)) == NOTW_FD_ARMED &&
-	    notw_armgate_may_arm(notw_aux_birth(notw_fd_aux(fd)))) {
+	if ((flags & (NOTW_FD_ARMED | NOTW_FD_CLOSING)) == NOTW_FD_ARMED && notw_armgate_may_arm(birth)) {
 		err = arm(fd);
 		/* A.5: an exit, exec or safety net that stopped arming after the
 		 * check and gave up waiting for this section may have walked the
-		 * table already: take the arm off again. */
-		if (err == 0 && notw_armgate_stopped()) {
+		 * table already; a signal handler on this thread that forked
+		 * after the check was waited for by nobody, and its child may
+		 * have walked already: take the arm off again. */
+		if (err == 0 && !notw_armgate_may_arm(birth)) {
 			disarm(fd, flags);
 			err = -1;
 		}
