@@ -20,37 +20,32 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* The fork counters: forks begun (`started`) and forks under way, not yet
- * returned in the parent (`in_flight`). A fork counts itself in_flight
- * first, then started; a birth is read the other way round: a birth that
- * counts a fork sees it in flight until the child's copy is made. */
 extern uint32_t notw_armgate_started;
 extern uint32_t notw_armgate_in_flight;
 /* Threads inside an arming section. */
 extern uint32_t notw_armgate_arming;
-/* Why arming is stopped: NOTW_ARMGATE_FOR_GOOD once an exit or the safety
- * net began, plus one per exec under way; 0 when it is not. */
+/* Execs under way (low bits), and NOTW_ARMGATE_FOR_GOOD once an exit, the
+ * safety net or a wait that gave up began: arming is stopped while it is
+ * not 0. One word, so that a section's two looks at it are one load
+ * each. */
 extern uint32_t notw_armgate_stops;
-#define NOTW_ARMGATE_FOR_GOOD 0x10000u
-/* This thread is inside a section: a signal handler on it that exits or
- * forks must not wait for itself. */
-extern __thread unsigned char notw_armgate_in_section __attribute__((tls_model("initial-exec")));
+#define NOTW_ARMGATE_FOR_GOOD 0x80000000u
+/* The sections this thread is inside of, or left without leaving (a
+ * signal handler that siglongjmp()s out of the accept that runs one): it
+ * never waits for its own, as a signal handler on it that exits or forks
+ * must not, and a section it jumped out of would never end. */
+extern __thread unsigned notw_armgate_own_sections __attribute__((tls_model("initial-exec")));
 
 /* The birth of a descriptor the kernel is about to hand out: read before
  * the system call. While a fork is under way it is a value `started` does
- * not take again, so that descriptor is never armed. */
+ * not take again, so that descriptor is never armed. started is read
+ * before in_flight: a fork raises them the other way round. */
 static inline uint32_t notw_armgate_birth(void)
 {
 	uint32_t started = __atomic_load_n(&notw_armgate_started, __ATOMIC_SEQ_CST);
 	if (__builtin_expect(__atomic_load_n(&notw_armgate_in_flight, __ATOMIC_SEQ_CST) != 0, 0))
 		return started - 1u;
 	return started;
-}
-
-/* A birth that is never armed (until the fork count wraps). */
-static inline uint32_t notw_armgate_unarmable_birth(void)
-{
-	return __atomic_load_n(&notw_armgate_started, __ATOMIC_SEQ_CST) - 1u;
 }
 
 /* No fork has begun since birth: no other process can hold the socket
@@ -61,11 +56,11 @@ static inline bool notw_armgate_alone_since(uint32_t birth)
 }
 
 /* An arming section: enter, ask, (arm,) leave. notw_armgate_may_arm()
- * asks whether a socket of that birth may be armed now. The count goes up
- * before the question (a locked add: a full barrier). */
+ * asks whether a socket of that birth may be armed now. Inline: they are
+ * on the path of every accepted connection. */
 static inline void notw_armgate_enter(void)
 {
-	notw_armgate_in_section = 1;
+	notw_armgate_own_sections++;
 	__atomic_add_fetch(&notw_armgate_arming, 1u, __ATOMIC_SEQ_CST);
 }
 
@@ -81,8 +76,11 @@ static inline bool notw_armgate_may_arm(uint32_t birth)
 
 static inline void notw_armgate_leave(void)
 {
+	/* none counted: a section begun before a fork, left in the child */
+	if (__builtin_expect(notw_armgate_own_sections == 0, 0))
+		return;
+	notw_armgate_own_sections--;
 	__atomic_sub_fetch(&notw_armgate_arming, 1u, __ATOMIC_SEQ_CST);
-	notw_armgate_in_section = 0;
 }
 
 /* Exit or the safety net: arming stops for good (after the other
@@ -93,15 +91,17 @@ void notw_armgate_stop(void);
 void notw_armgate_pause(void);
 void notw_armgate_resume(void);
 
-/* Wait (bounded) until no other thread is inside an arming section. The
- * caller has published what it does (a locked read-modify-write) first.
- * Returns false when no section was under way (nothing waited for). */
-void notw_armgate_wait_slow(void);
+/* Wait (bounded) until no other thread is inside an arming section. A
+ * wait that reaches the bound stops arming for good (one warning) and
+ * makes every later wait return at once. The caller has published what
+ * it does (a locked read-modify-write) first. Returns false when no other
+ * section was under way (nothing waited for). */
+void notw_armgate_wait_for_others(void);
 static inline bool notw_armgate_wait(void)
 {
-	if (__builtin_expect(__atomic_load_n(&notw_armgate_arming, __ATOMIC_SEQ_CST) == 0, 1))
+	if (__builtin_expect(__atomic_load_n(&notw_armgate_arming, __ATOMIC_SEQ_CST) <= notw_armgate_own_sections, 1))
 		return false;
-	notw_armgate_wait_slow();
+	notw_armgate_wait_for_others();
 	return true;
 }
 

@@ -61,9 +61,41 @@ static long count_threads(void)
 	return threads;
 }
 
-/* Threads that have begun a raw exit (they never come back to say they
- * are gone). */
-static unsigned raw_thread_exits;
+/* The threads that began a raw exit (they never come back to say they are
+ * gone: the kernel says it, a signal 0 to a thread that is gone fails). A
+ * count that only grew took a process whose threads end this way now and
+ * then for one that exits, and switched zero linger off for good. */
+#define RAW_EXITS 32
+static pid_t raw_exit_tids[RAW_EXITS];
+
+static bool thread_alive(pid_t pid, pid_t tid)
+{
+	return notw_syscall(SYS_tgkill, pid, tid, 0) == 0;
+}
+
+/* Records tid among the threads in a raw exit and returns how many of
+ * them (tid included) the kernel still has; RAW_EXITS + 1 when there is no
+ * room to record it. */
+static long threads_in_raw_exit(pid_t pid, pid_t tid)
+{
+	long alive = 0;
+	bool recorded = false;
+	for (int i = 0; i < RAW_EXITS; i++) {
+		pid_t t = __atomic_load_n(&raw_exit_tids[i], __ATOMIC_SEQ_CST);
+		if (t != 0 && !thread_alive(pid, t) &&
+		    __atomic_compare_exchange_n(&raw_exit_tids[i], &t, 0, false, __ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST))
+			t = 0;
+		if (t == 0 && !recorded) {
+			pid_t none = 0;
+			recorded = __atomic_compare_exchange_n(&raw_exit_tids[i], &none, tid, false,
+							       __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+			t = recorded ? tid : none;
+		}
+		alive += t != 0;
+	}
+	return recorded ? alive : RAW_EXITS + 1;
+}
 
 /* syscall(SYS_exit) ends only the calling thread, and the process with it
  * when it is the last. The other threads might all be inside a raw exit
@@ -74,9 +106,10 @@ void notw_before_thread_exit(void)
 {
 	if (notw_in_vfork_child() || !notw_library_active())
 		return;
-	unsigned exiting = __atomic_add_fetch(&raw_thread_exits, 1u, __ATOMIC_SEQ_CST);
+	pid_t pid = (pid_t)notw_syscall(SYS_getpid);
+	long exiting = threads_in_raw_exit(pid, (pid_t)notw_syscall(SYS_gettid));
 	long threads = count_threads();
-	if (threads < 0 || threads <= (long)exiting)
+	if (threads < 0 || threads <= exiting)
 		notw_linger_at_normal_exit();
 }
 

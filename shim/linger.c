@@ -62,17 +62,42 @@ static void update_socket(int fd, uint32_t set, uint32_t clear)
 	notw_holders_update_socket(fd, set, clear);
 }
 
+static bool kernel_linger_is_zero(int fd);
+
+/* Every disarm of a socket the library armed (rules C.3, D, E, G).
+ * Without a fork since the socket's birth only this process can have set
+ * its SO_LINGER; after one, a child may have set its own since: only the
+ * library's {1,0} is taken off. Returns true when it disarmed. */
+static inline bool disarm_ours_born(int fd, uint32_t flags, uint32_t birth)
+{
+	if (!notw_armgate_alone_since(birth)) {
+		bool ours = false;
+		NOTW_KEEP_ERRNO(ours = kernel_linger_is_zero(fd));
+		if (!ours)
+			return false;
+	}
+	disarm(fd, flags);
+	return true;
+}
+
+static bool disarm_ours(int fd, uint32_t flags)
+{
+	return disarm_ours_born(fd, flags, notw_aux_birth(notw_fd_aux(fd)));
+}
+
 /* Disarm, then say so in the table (rule G: a holder's table never says
  * "not armed" while the kernel still has it armed). */
 static void disarm_socket(int fd, uint32_t flags)
 {
-	disarm(fd, flags);
+	disarm_ours(fd, flags);
 	update_socket(fd, 0, NOTW_FD_ARMED);
 }
 
 __attribute__((noinline, cold)) void notw_linger_not_armed(int fd, int err)
 {
 	int saved_errno = errno;
+	if (err == NOTW_LINGER_ARM_TAKEN_BACK)
+		disarm(fd, notw_fd_get(fd));
 	update_socket(fd, 0, NOTW_FD_ARMED);
 	if (err > 0)
 		notw_log(NOTW_LEVEL_WARN, "fd=%d: could not set SO_LINGER: %E", fd, err);
@@ -215,21 +240,6 @@ void notw_linger_cannot_list(int fd, int unlisted)
 	notw_fd_update(unlisted, NOTW_FD_NO_ARM, NOTW_FD_ARMED);
 }
 
-/* Rule C.3's disarm. Without a fork since the socket's birth only this
- * process can have set its SO_LINGER; after one, a child may have set its
- * own since: only the library's {1,0} is taken off. */
-static bool disarm_at_close(int fd, uint32_t flags, uint64_t aux)
-{
-	if (!notw_armgate_alone_since(notw_aux_birth(aux))) {
-		bool ours = false;
-		NOTW_KEEP_ERRNO(ours = kernel_linger_is_zero(fd));
-		if (!ours)
-			return false;
-	}
-	disarm(fd, flags);
-	return true;
-}
-
 bool notw_linger_before_close(int fd, uint32_t flags, uint64_t aux)
 {
 	/* A listener's close never lingers (tcp_close() stops a listener
@@ -249,7 +259,7 @@ bool notw_linger_before_close(int fd, uint32_t flags, uint64_t aux)
 		notw_log(NOTW_LEVEL_DEBUG, "close fd=%d: a duplicate still holds the socket, stays armed", fd);
 		return false;
 	}
-	if (!disarm_at_close(fd, now, aux))
+	if (!disarm_ours_born(fd, now, notw_aux_birth(aux)))
 		return false;
 	if (notw_log_enabled(NOTW_LEVEL_DEBUG))
 		notw_log(NOTW_LEVEL_DEBUG, "close fd=%d: disarmed, closes gracefully", fd);
@@ -316,7 +326,7 @@ bool notw_linger_program_view(uint32_t flags, struct linger *out)
 static bool disarm_for_exit(int fd, uint32_t flags, void *ctx)
 {
 	(void)ctx;
-	disarm(fd, flags);
+	disarm_ours(fd, flags);
 	notw_fd_update(fd, 0, NOTW_FD_ARMED);
 	return true;
 }
@@ -381,7 +391,7 @@ static bool disarm_for_vfork_exec(int fd)
 static bool disarm_for_exec(int fd, uint32_t flags, void *ctx)
 {
 	int *count = ctx;
-	disarm(fd, flags);
+	disarm_ours(fd, flags);
 	notw_fd_update(fd, NOTW_FD_EXEC_DISARMED, NOTW_FD_ARMED);
 	(*count)++;
 	return true;

@@ -72,21 +72,31 @@ static inline int notw_linger_arm(int fd)
 	return -(int)notw_syscall5_noerrno(SYS_setsockopt, fd, SOL_SOCKET, SO_LINGER, (long)&zero, sizeof zero);
 }
 
-/* An arming section found fd may not be armed (err < 0) or could not arm
- * it (err, logged): its entry stops saying ARMED. errno is kept. */
+/* An arming section found fd may not be armed (err -1), could not arm it
+ * (err > 0, logged), or armed it and must take that back
+ * (NOTW_LINGER_ARM_TAKEN_BACK): its entry stops saying ARMED. errno is
+ * kept. */
+#define NOTW_LINGER_ARM_TAKEN_BACK (-2)
 void notw_linger_not_armed(int fd, int err);
 
-/* The arming section (rules A.4 and B of shim/linger-protocol.md): arms
- * fd, a socket of that birth, when the gate allows it and its entry still
- * says ARMED and not CLOSING; otherwise the entry stops saying ARMED.
+/* The arming section (rules A.4, A.5 and B of shim/linger-protocol.md):
+ * arms fd, a socket of that birth, when the gate allows it and its entry
+ * still says ARMED and not CLOSING; otherwise the entry stops saying
+ * ARMED. A.5: after the arm it asks again, and takes the arm back when an
+ * exit, exec or safety net stopped arming since (one that gave up waiting
+ * for this section may have walked the table already) or a fork began (a
+ * signal handler on this thread that forked, whom no wait covers).
  * Returns 0 when it armed. Inline: every accepted connection of a managed
  * listener comes through it. errno is kept. */
 static inline int notw_linger_arming_section(int fd, uint32_t birth)
 {
 	notw_armgate_enter();
 	int err = -1;
-	if ((notw_fd_get(fd) & (NOTW_FD_ARMED | NOTW_FD_CLOSING)) == NOTW_FD_ARMED && notw_armgate_may_arm(birth))
+	if ((notw_fd_get(fd) & (NOTW_FD_ARMED | NOTW_FD_CLOSING)) == NOTW_FD_ARMED && notw_armgate_may_arm(birth)) {
 		err = notw_linger_arm(fd);
+		if (__builtin_expect(err == 0 && !notw_armgate_may_arm(birth), 0))
+			err = NOTW_LINGER_ARM_TAKEN_BACK;
+	}
 	if (__builtin_expect(err != 0, 0))
 		notw_linger_not_armed(fd, err);
 	notw_armgate_leave();

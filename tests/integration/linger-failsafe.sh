@@ -15,14 +15,19 @@
 #         upgrade); a listener passed to another program (SCM_RIGHTS); the
 #         program's own SO_LINGER{1,0} on a listener kept across exec
 # exits   quick_exit(), syscall(SYS_exit_group), syscall(SYS_exit) of the
-#         last thread, a connection accepted by a library's destructor after
+#         last thread (and of two threads that are not the last: no exit
+#         then), a connection accepted by a library's destructor after
 #         libnotw's ran, SO_LINGER set by one; a child holding a connection
 #         killed after the parent's close or fclose()
 # processes  decisions for another process (shim/linger-protocol.md), with
 #         strace widening the window each race needs: a signal handler's
 #         _exit() inside close(); a parent's close and its child's exit at
-#         once; a child's own SO_LINGER; a parent's SO_LINGER after a child
-#         made by fork, _Fork, syscall(SYS_fork) or clone exec'd
+#         once; a child's own SO_LINGER (through the parent's close, exit
+#         and exec); a parent's SO_LINGER after a child
+#         made by fork, _Fork, syscall(SYS_fork) or clone exec'd; a
+#         signal handler that jumps out of an accept() while the library
+#         arms, or forks there; exit() while another thread arms past the
+#         bounded wait
 # net     a close the library cannot see, then the number reused by
 #         open(): one warning, every armed socket disarmed; errno after a
 #         successful close; listen() twice logs the arming once
@@ -173,6 +178,21 @@ exits)
 	for how in quick-exit syscall-exit-group syscall-exit late-destructor late-linger fork-helper-kill; do
 		graceful "$how"
 	done
+	# Threads that end with syscall(SYS_exit) while others live on are not
+	# the process's exit: a connection accepted after two of them is still
+	# armed, and a SIGKILL then leaves no timewait socket.
+	start_server crash thread-raw-exits
+	start_bg "$WORK/tr.out" "$WORK/tr.err" "$NOTW_PROGS/linger_client" --hold 1 --keep --timeout 10 127.0.0.1 "$PORT"
+	tr_client=$BG_PID
+	wait_for_line "$S_OUT" '^held$'
+	kill -KILL "$SERVER"
+	wait_exit "$SERVER" 10
+	wait_for_line "$WORK/tr.out" '^summary ' 10
+	wait_until fin_wait_1_settled "$PORT"
+	check_eq "thread-raw-exits: two threads ended by syscall(SYS_exit), then SIGKILL: timewait sockets" \
+		0 "$(leftovers_on_port "$PORT")"
+	kill -TERM "$tr_client" 2>/dev/null
+	wait_exit "$tr_client" 5
 	# fclose() of a stream whose buffer holds the whole answer, a helper
 	# child killed after it: the answer arrives (the close disarms before
 	# libc writes the buffer out, whatever children hold the connection).
@@ -257,6 +277,20 @@ processes)
 	check_eq "child-own-linger: all 4 MiB, clean EOF" "bytes $BIG eof" "$RESULT"
 	check_eq "child-own-linger: the kernel sent no reset" 0 $(($(out_rsts) - before))
 
+	# ... and through the parent's exit or exec with its copy open: the
+	# walk takes off only the library's {1,0}, as a close does.
+	for how in exit exec; do
+		before=$(out_rsts)
+		start_server crash "child-own-linger-$how"
+		RESULT=$("$NOTW_PROGS/linger_client" --timeout 10 127.0.0.1 "$PORT" | grep '^bytes ')
+		wait_exit "$SERVER" 10
+		wait_for_line "$S_OUT" '^child linger ' 10 || not_ok "child-own-linger-$how: the child printed its linger"
+		check "child-own-linger-$how: the kernel still has the child's SO_LINGER{1,5} after the parent's $how" \
+			grep -qx "child linger 1 5" "$S_OUT"
+		check_eq "child-own-linger-$how: all 4 MiB, clean EOF" "bytes $BIG eof" "$RESULT"
+		check_eq "child-own-linger-$how: the kernel sent no reset" 0 $(($(out_rsts) - before))
+	done
+
 	# A child made by each way of forking execs a program that writes on the
 	# connection later; the parent sets its own SO_LINGER, which must not
 	# arm the socket again (the child's exec disarmed it), and is killed.
@@ -273,6 +307,73 @@ processes)
 			"bytes $BIG eof" "$(grep '^bytes ' "$WORK/ra.out")"
 		check_eq "rearm-$how: the kernel sent no reset" 0 $(($(out_rsts) - before))
 	done
+
+	# An accept() with a timeout whose SIGALRM handler siglongjmp()s out
+	# of it while the library arms the connection (strace holds that
+	# setsockopt() for 0.3 s, the timer fires after 0.1 s): the arming
+	# section is never left. The closes after it must not wait for it each
+	# time (a wait of 0.2 s per close); on another thread, once at most.
+	# strace counts each thread's calls: the arm is the main thread's
+	# second setsockopt() (after SO_REUSEADDR on the listener), the other
+	# thread's first.
+	for how in accept-timeout-jump accept-timeout-jump-thread; do
+		nth=2
+		[ "$how" = accept-timeout-jump ] || nth=1
+		SERVER_WRAPPER=(strace -f -o /dev/null -e trace=setsockopt -e "inject=setsockopt:delay_enter=300000:when=$nth")
+		start_server crash "$how"
+		SERVER_WRAPPER=()
+		wait_for_line "$S_OUT" '^closes ' 20 || not_ok "$how: the server printed its closes"
+		RESULT=$("$NOTW_PROGS/linger_client" --timeout 10 127.0.0.1 "$PORT" | grep '^bytes ')
+		wait_exit "$SERVER" 10
+		read -r _ total _ slowest < <(grep '^closes ' "$S_OUT")
+		echo "# $how: 20 closes took ${total:-?} ms, the slowest ${slowest:-?} ms"
+		if [ "$how" = accept-timeout-jump ]; then
+			check "$how: no close waits for the section jumped out of (slowest ${slowest:-?} ms)" \
+				[ "${slowest:-1000}" -lt 100 ]
+		else
+			check "$how: 20 closes after it take less than 0.5 s (${total:-?} ms)" [ "${total:-10000}" -lt 500 ]
+			check_eq "$how: one warning says zero linger is off and why" 1 \
+				"$(grep -c 'warning: zero linger switched off for this process: a thread stayed inside' "$S_ERR")"
+		fi
+		check_eq "$how: then the default case: all 4 MiB, clean EOF" "bytes $BIG eof" "$RESULT"
+	done
+
+	# A SIGALRM handler that forks while the library arms (strace holds the
+	# setsockopt() 0.3 s, the timer fires after 0.1 s): the child ends the
+	# section when the handler returns; its closes after it must not wait
+	# 0.2 s each for a section that is over. (ThreadSanitizer's runtime
+	# cannot fork inside a signal handler.)
+	if [[ ${NOTW_PRELOAD_PREFIX:-} == *tsan* ]]; then
+		echo "# fork-in-arming: skipped under ThreadSanitizer"
+	else
+		SERVER_WRAPPER=(strace -f -o /dev/null -e trace=setsockopt -e inject=setsockopt:delay_enter=300000:when=2)
+		start_server crash fork-in-arming
+		SERVER_WRAPPER=()
+		wait_for_line "$S_OUT" '^closes ' 20 || not_ok "fork-in-arming: the child printed its closes"
+		RESULT=$("$NOTW_PROGS/linger_client" --timeout 10 127.0.0.1 "$PORT" | grep '^bytes ')
+		wait_exit "$SERVER" 10
+		read -r _ total _ slowest < <(grep '^closes ' "$S_OUT")
+		echo "# fork-in-arming: the child's 20 closes took ${total:-?} ms, the slowest ${slowest:-?} ms"
+		check "fork-in-arming: the child's 20 closes take less than 1 s (${total:-?} ms)" [ "${total:-10000}" -lt 1000 ]
+		check_eq "fork-in-arming: no warning (nothing outlived a wait)" 0 \
+			"$(grep -c 'warning: zero linger switched off' "$S_ERR")"
+		check_eq "fork-in-arming: then the default case: all 4 MiB, clean EOF" "bytes $BIG eof" "$RESULT"
+	fi
+
+	# exit() while another thread is inside the arming of a connection it
+	# accepted (strace holds that setsockopt() for 0.5 s, past the exit's
+	# bounded wait), and a library destructor after libnotw's joins the
+	# thread, which answers and closes gracefully: the late arm must not
+	# reset that close.
+	before=$(out_rsts)
+	SERVER_WRAPPER=(strace -f -o /dev/null -e trace=setsockopt -e inject=setsockopt:delay_enter=500000:when=1)
+	start_server crash exit-during-arm
+	SERVER_WRAPPER=()
+	RESULT=$("$NOTW_PROGS/linger_client" --timeout 10 127.0.0.1 "$PORT" | grep '^bytes ')
+	wait_exit "$SERVER" 10
+	check_eq "exit-during-arm: all 4 MiB, clean EOF" "bytes $BIG eof" "$RESULT"
+	check_eq "exit-during-arm: the kernel sent no reset" 0 $(($(out_rsts) - before))
+	check_eq "exit-during-arm: the server did what it was told (exit status)" 0 "$EXIT_STATUS"
 	;;
 net)
 	start_server crash safety-net

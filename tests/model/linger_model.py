@@ -140,13 +140,19 @@ def flush(state, i):
 
 
 def fork(state, i, t, rules):
-    """The fork system call: the child is a copy, with the forking thread."""
+    """The fork system call: the child is a copy, with the forking thread.
+    That thread goes on in the child with what it was doing when a signal
+    handler forked (the steps after the fork's own parent-side ones), its
+    arming section uncounted there (armgate.c: the child's count is 0)."""
     p = state.procs[i]
     pid = max(q.pid for q in state.procs) + 1
+    rest = tuple(st for st in p.threads[t].pending if st[0] != "N_parent_done")
+    if any(st[0] == "k_accept" for st in rest):
+        rest = ()  # the child's accept is of another connection than S
     child = p._replace(
         pid=pid,
         parent=p.pid,
-        threads=(Thread((), False),),
+        threads=(Thread(rest, False),),
         buf=False,
         budget=CHILD_BUDGET,
         fork_gen=p.started,
@@ -269,13 +275,15 @@ class Protocol:
     name = "protocol"
 
     def accept(self):
-        return [("N_birth",), ("k_accept",), ("N_store",)] + list(self.arming_section(3))
+        # notw_armgate_birth(): two loads, started then in_flight
+        return [("N_birth_started",), ("N_birth_flight",), ("k_accept",), ("N_store",)] + list(
+            self.arming_section(3))
 
     def arming_section(self, fd):
         """The code's order: count this thread in (a locked increment),
         then check; fork, exit, exec and close publish first, then wait
         for the count: one of the two sees the other."""
-        return (("N_arm_in",), ("N_arm_check", fd), ("N_arm",), ("N_arm_end",))
+        return (("N_arm_in",), ("N_arm_check", fd), ("N_arm",), ("N_arm_recheck", fd), ("N_arm_end",))
 
     def close(self, fd):
         return [("N_mark", fd), ("N_wait",), ("N_decide", fd), ("N_forget", fd), ("k_close", fd)]
@@ -290,7 +298,9 @@ class Protocol:
         return [("N_stop",), ("N_wait",), ("N_walk",), ("k_exit",)]
 
     def fork(self):
-        return [("N_prepare",), ("N_wait",), ("k_fork",), ("N_parent_done",)]
+        # notw_armgate_fork_begin(): two locked increments, in_flight
+        # then started, then the wait
+        return [("N_in_flight_up",), ("N_started_up",), ("N_wait",), ("k_fork",), ("N_parent_done",)]
 
     def setsockopt(self):
         return [("k_setsockopt",), ("N_program_set",)]
@@ -298,16 +308,25 @@ class Protocol:
     def exec(self, keep):
         return [("N_stop",), ("N_wait",), ("N_walk",), ("k_exec", keep)]
 
+    # notw_armgate_leave() takes nothing off the count for a section this
+    # thread's count does not hold
+    leave_checks_own = True
+
     def armable(self, p, e):
         return e is not None and e.armed and not e.closing and not p.stopped and p.started == e.birth
 
     def run(self, state, i, t, step):
         p = state.procs[i]
         op = step[0]
-        if op == "N_birth":
-            # read before the accept system call: a fork under way now
-            # (in_flight) or begun later (started moves) forbids arming
-            birth = p.started if p.in_flight == 0 else -1
+        if op == "N_birth_started":
+            # read before the accept system call: a fork begun later moves
+            # started away from it ...
+            rest = p.threads[t].pending  # (N_birth_flight, k_accept, N_store, ...)
+            return [replace_thread(state, i, t, pending=(("N_birth_flight", p.started),) + rest[1:])]
+        if op == "N_birth_flight":
+            # ... and one under way now (in_flight) gives a birth started
+            # has left behind
+            birth = step[1] if p.in_flight == 0 else step[1] - 1
             rest = p.threads[t].pending  # (k_accept, N_store, ...)
             return [replace_thread(state, i, t, pending=rest[:1] + (("N_store", birth),) + rest[2:])]
         if op == "N_store":
@@ -321,12 +340,27 @@ class Protocol:
                 return [state]
             if e is not None and e.armed and not e.closing:
                 state = set_entry(state, i, e.fd, e._replace(armed=False))
-            state = replace_proc(state, i, arming=p.arming - 1)
-            return [replace_thread(state, i, t, in_arm=False, pending=p.threads[t].pending[2:])]
+            if p.threads[t].in_arm or not self.leave_checks_own:
+                state = replace_proc(state, i, arming=p.arming - 1)
+            return [replace_thread(state, i, t, in_arm=False, pending=p.threads[t].pending[3:])]
         if op == "N_arm":
             return [state._replace(armed=True)]
+        if op == "N_arm_recheck":
+            # A.5: stopped since the check (a walk that gave up waiting may
+            # be past), or forked since (a signal handler on this thread
+            # forked inside the section: no wait covered it, and the child
+            # may have walked already): the arm comes off again
+            e = entry_of(p, step[1])
+            if not p.stopped and (e is None or p.started == e.birth):
+                return [state]
+            if e is not None and e.armed:
+                state = set_entry(state, i, e.fd, e._replace(armed=False))
+            return [state._replace(armed=False)]
         if op == "N_arm_end":
-            state = replace_proc(state, i, arming=p.arming - 1)
+            # a section the count does not hold (begun before a fork, in
+            # the child) is left without a count
+            if p.threads[t].in_arm or not self.leave_checks_own:
+                state = replace_proc(state, i, arming=p.arming - 1)
             return [replace_thread(state, i, t, in_arm=False)]
         if op == "N_mark":
             e = entry_of(p, step[1])
@@ -362,8 +396,10 @@ class Protocol:
             if e is None:
                 return [state]
             return [replace_thread(state, i, t, pending=self.arming_section(e.fd) + p.threads[t].pending)]
-        if op == "N_prepare":
-            return [replace_proc(state, i, started=p.started + 1, in_flight=p.in_flight + 1)]
+        if op == "N_in_flight_up":
+            return [replace_proc(state, i, in_flight=p.in_flight + 1)]
+        if op == "N_started_up":
+            return [replace_proc(state, i, started=p.started + 1)]
         if op == "N_parent_done":
             return [replace_proc(state, i, in_flight=p.in_flight - 1)]
         raise KeyError(op)
@@ -375,7 +411,28 @@ class WithoutForkWait(Protocol):
     name = "protocol-without-fork-wait"
 
     def fork(self):
-        return [("N_prepare",), ("k_fork",), ("N_parent_done",)]
+        return [("N_in_flight_up",), ("N_started_up",), ("k_fork",), ("N_parent_done",)]
+
+
+class StartedBeforeInFlight(Protocol):
+    """The protocol with the fork's two increments the other way round
+    (started, then in_flight): a birth read between them takes the new
+    started and sees no fork under way, and the fork then copies the
+    connection before the table says it is armed."""
+
+    name = "protocol-started-before-in-flight"
+
+    def fork(self):
+        return [("N_started_up",), ("N_in_flight_up",), ("N_wait",), ("k_fork",), ("N_parent_done",)]
+
+
+class ChildLeavesUncounted(Protocol):
+    """The protocol with the gate as it was: a section a signal handler's
+    fork interrupted is left in the child by a decrement of a count that is
+    0 there."""
+
+    name = "protocol-child-leaves-uncounted"
+    leave_checks_own = False
 
 
 class WithoutBirthBeforeAccept(Protocol):
@@ -390,7 +447,7 @@ class WithoutBirthBeforeAccept(Protocol):
     def run(self, state, i, t, step):
         if step[0] == "N_birth":
             p = state.procs[i]
-            birth = p.started if p.in_flight == 0 else -1
+            birth = p.started if p.in_flight == 0 else p.started - 1
             rest = p.threads[t].pending  # (N_store, ...)
             return [replace_thread(state, i, t, pending=(("N_store", birth),) + rest[1:])]
         return Protocol.run(self, state, i, t, step)
@@ -512,6 +569,13 @@ def successors(config, rules, state):
                 s1 = state._replace(signals=state.signals - 1)
                 s1 = replace_thread(s1, i, t, pending=tuple(rules.signal_exit()))
                 out.append(("%s.%d SIGNAL: handler calls _exit()" % (pname(p), t), s1))
+            # a signal whose handler forks, on this thread, now: the
+            # interrupted steps go on after it, in the parent and the child
+            if (config.get("signal_forks") and state.signals > 0 and p.lib and th.pending
+                    and i in config.get("signal_procs", (0,)) and len(state.procs) < config.get("max_procs", 2)):
+                s1 = state._replace(signals=state.signals - 1)
+                s1 = replace_thread(s1, i, t, pending=tuple(rules.fork()) + th.pending)
+                out.append(("%s.%d SIGNAL: handler calls fork()" % (pname(p), t), s1))
         if state.crashes > 0 and i in config.get("crash_procs", ()):
             out.append(("%s SIGKILL" % pname(p), kill(state._replace(crashes=state.crashes - 1), i, False)))
     if state.unacked and config.get("acks", True):
@@ -559,6 +623,13 @@ def initial(config):
 def violation(rules, state):
     if state.closed in ("V1", "V2"):
         return state.closed
+    if isinstance(rules, Protocol):
+        for p in state.procs:
+            # COUNT: the gate's count of arming sections is not the threads
+            # inside one (every later wait of the process would wait for a
+            # section that is not there, or miss one that is)
+            if p.alive and p.lib and p.arming != sum(1 for th in p.threads if th.in_arm):
+                return "COUNT"
     if isinstance(rules, Protocol) and state.armed and state.closed is None:
         for p in state.procs:
             if p.alive and p.fds and not (p.lib and any(e.armed for e in p.table)):
@@ -625,6 +696,10 @@ CONFIGS = {
     "three-processes": dict(actions={"P": ("accept", "fork", "close", "exit"),
                                      "K": ("fork", "close", "exit")},
                             crash_procs=(0, 1, 2), max_procs=3, budget=3, acks=False),
+    # a signal handler that forks while its thread arms (or closes, or
+    # forks); the child goes on where the handler interrupted it
+    "signal-fork": dict(actions={"P": ("accept", "close", "setsockopt"), "K": ("close", "exit")},
+                        signals=True, signal_forks=True, max_procs=2, budget=3),
     "everything": dict(actions={"P": ("accept", "fork", "close", "fclose", "stdio", "write", "setsockopt",
                                       "exit", "dup"),
                                 "K": ("close", "fclose", "stdio", "write", "setsockopt", "exit", "fork")},
@@ -642,9 +717,25 @@ LEGACY_EXPECTED = {
 }
 
 
-MUTANTS_EXPECTED = {
-    "threads-fork-exit": (WithoutForkWait(), WithoutBirthBeforeAccept()),
+# Where the protocol is known to fall short, and what it shows there (the
+# limits shim/linger-protocol.md names): a signal handler that forks inside
+# an arming section, after its check, is waited for by nobody; each process
+# takes its arm off again at its second look (A.5), and S is armed with a
+# holder whose table says otherwise in between (INV; a crash there, V1).
+PROTOCOL_LIMITS = {
+    "signal-fork": "INV",
 }
+
+MUTANTS_EXPECTED = {
+    "threads-fork-exit": (WithoutForkWait(), WithoutBirthBeforeAccept(), StartedBeforeInFlight()),
+    "signal-fork": (ChildLeavesUncounted(),),
+}
+
+
+def limit_window_only(steps):
+    """The counterexample ends with an arm that a handler's fork came
+    between, before that thread's second look."""
+    return bool(steps) and steps[-1].endswith("N_arm") and any("handler calls fork()" in st for st in steps)
 
 
 def main(argv):
@@ -662,6 +753,11 @@ def main(argv):
                 want = LEGACY_EXPECTED[name]
                 ok = want in found
                 what = "finds %s" % want if ok else "did not find %s (found: %s)" % (want, sorted(found) or "none")
+            elif name in PROTOCOL_LIMITS:
+                want = PROTOCOL_LIMITS[name]
+                ok = sorted(found) == [want] and limit_window_only(found[want])
+                what = ("shows %s only between an arm and its second look (a known limit)" % want if ok
+                        else "VIOLATED: %s" % ", ".join(sorted(found)))
             else:
                 ok = not found
                 what = "holds" if ok else "VIOLATED: %s" % ", ".join(sorted(found))

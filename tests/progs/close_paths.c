@@ -101,10 +101,36 @@
  *   child-own-linger      fork(); the child sets SO_LINGER{1,5}, the parent
  *                         closes its copy, the child prints the kernel's
  *                         "child linger ONOFF SECS", writes 4 MiB and closes
+ *   child-own-linger-exit  fork(); the child sets SO_LINGER{1,5}, the
+ *                         parent exit()s with its copy open; the child then
+ *                         prints "child linger ONOFF SECS", writes and closes
+ *   child-own-linger-exec  the same, the parent execs /bin/true instead
  *   rearm-HOW             HOW (fork, _Fork, syscall-fork, clone) a child that
  *                         execs "write-later FD" (writes after 0.5 s); the
  *                         parent then sets SO_LINGER{1,5}, prints "held" and
  *                         waits to be killed
+ *   accept-timeout-jump   a SIGALRM handler siglongjmp()s out of an accept()
+ *                         with a 0.1 s timer (the test holds the library's
+ *                         setsockopt() inside the accept for 0.3 s, so the
+ *                         jump leaves from there); then 20 connections to
+ *                         itself, each accepted, written and closed:
+ *                         prints "closes TOTAL_MS slowest MS"; then as the
+ *                         default case
+ *   accept-timeout-jump-thread  the same jump on a second thread; the
+ *                         closes on the main thread
+ *   fork-in-arming        a SIGALRM handler fork()s while the library arms a
+ *                         connection (as accept-timeout-jump, the timer
+ *                         fires inside the held setsockopt()); the child
+ *                         then times 20 closes as there ("closes ..."), the
+ *                         parent waits for it; then as the default case
+ *   thread-raw-exits      two threads, one after the other, end with
+ *                         syscall(SYS_exit); then accept, print "held" and
+ *                         wait to be killed (the connection must stay armed)
+ *   exit-during-arm       a second thread accepts, writes 4 MiB and closes;
+ *                         the main thread calls exit() 0.15 s after the
+ *                         connection is queued (the test holds the accept's
+ *                         setsockopt() for 0.5 s), and a library destructor
+ *                         that runs after libnotw's joins the thread
  *   write-later FD        (internal) wait 0.5 s, write 4 MiB on FD, close
  *   receive-write FD      (internal) receive a connection on FD, write, close
  *   passed-listener       the listener made after a fork() and passed over a
@@ -126,7 +152,11 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
+#include <setjmp.h>
+#include <sys/time.h>
+#include <time.h>
 #include <spawn.h>
 #include <stdint.h>
 #include <signal.h>
@@ -138,6 +168,7 @@
 
 void late_lib_serve_at_exit(int listener);
 void late_lib_set_linger_at_exit(int fd, int onoff, int secs);
+void late_lib_call_at_exit(void (*fn)(void));
 
 extern char **environ;
 
@@ -519,6 +550,40 @@ static int child_own_linger(int l)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 2;
 }
 
+/* The parent lets go of its copy by exit() or exec (HOW) while the child
+ * holds the connection with its own SO_LINGER{1,5}. */
+static int child_own_linger_parent_ends(int l, const char *how)
+{
+	int c = accept_one(l, 0);
+	int set[2], gone[2];
+	if (pipe(set) != 0 || pipe2(gone, O_CLOEXEC) != 0)
+		return 2;
+	pid_t child = fork();
+	if (child == 0) {
+		struct linger own = { 1, 5 };
+		char ch;
+		close(gone[1]);
+		if (setsockopt(c, SOL_SOCKET, SO_LINGER, &own, sizeof own) != 0 || write(set[1], "x", 1) != 1 ||
+		    read(gone[0], &ch, 1) != 0)
+			_exit(2);
+		struct linger kernel;
+		socklen_t len = sizeof kernel;
+		if (syscall(SYS_getsockopt, c, SOL_SOCKET, SO_LINGER, &kernel, &len) != 0)
+			_exit(2);
+		printf("child linger %d %d\n", kernel.l_onoff, kernel.l_linger);
+		fflush(stdout);
+		_exit(write_big_and_close(c));
+	}
+	char ch;
+	if (read(set[0], &ch, 1) != 1)
+		return 2;
+	if (strcmp(how, "exec") == 0) {
+		execl("/bin/true", "true", (char *)NULL);
+		return 2;
+	}
+	exit(0);
+}
+
 static char *rearm_self;
 static int rearm_fd;
 
@@ -851,6 +916,183 @@ static int safety_net(int l)
 	return 0;
 }
 
+static sigjmp_buf accept_timeout;
+
+static void jump_out_of_accept(int sig)
+{
+	(void)sig;
+	siglongjmp(accept_timeout, 1);
+}
+
+/* accept() with a timeout, the way older servers write it: a SIGALRM
+ * handler that jumps out. Returns the connection, or -1 on the timeout. */
+static int accept_or_jump(int l)
+{
+	struct sigaction sa = { .sa_handler = jump_out_of_accept };
+	sigaction(SIGALRM, &sa, NULL);
+	volatile int c = -1;
+	if (sigsetjmp(accept_timeout, 1) == 0) {
+		struct itimerval in_100ms = { .it_value = { 0, 100 * 1000 } };
+		setitimer(ITIMER_REAL, &in_100ms, NULL);
+		c = accept(l, NULL, NULL);
+	}
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+	setitimer(ITIMER_REAL, &off, NULL);
+	return c;
+}
+
+static long now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000L + ts.tv_nsec / 1000;
+}
+
+/* 20 closes of connections accepted and written on: prints "closes
+ * TOTAL_MS slowest SLOWEST_MS". */
+static void time_closes(int l, int port)
+{
+	long slowest = 0, total = 0;
+	struct sockaddr_in a = progs_loopback(port);
+	for (int i = 0; i < 20; i++) {
+		int peer = socket(AF_INET, SOCK_STREAM, 0);
+		if (peer < 0 || connect(peer, (struct sockaddr *)&a, sizeof a) != 0)
+			exit(2);
+		int c = accept_one(l, 0);
+		if (write(c, "x", 1) != 1)
+			exit(2);
+		long t0 = now_us();
+		close(c);
+		long took = now_us() - t0;
+		slowest = took > slowest ? took : slowest;
+		total += took;
+		close(peer);
+	}
+	printf("closes %ld slowest %ld\n", total / 1000, slowest / 1000);
+	fflush(stdout);
+}
+
+/* The timer's signal is the process's: blocked on every thread but this. */
+static void *jump_thread(void *arg)
+{
+	sigset_t alarm;
+	sigemptyset(&alarm);
+	sigaddset(&alarm, SIGALRM);
+	pthread_sigmask(SIG_UNBLOCK, &alarm, NULL);
+	accept_or_jump(*(int *)arg);
+	return NULL;
+}
+
+static int accept_timeout_jump(int l, int port, bool on_thread)
+{
+	/* a connection to this program: the accept returns at once */
+	struct sockaddr_in a = progs_loopback(port);
+	int first = socket(AF_INET, SOCK_STREAM, 0);
+	if (first < 0 || connect(first, (struct sockaddr *)&a, sizeof a) != 0)
+		return 2;
+	if (on_thread) {
+		pthread_t t;
+		sigset_t alarm;
+		sigemptyset(&alarm);
+		sigaddset(&alarm, SIGALRM);
+		pthread_sigmask(SIG_BLOCK, &alarm, NULL);
+		if (pthread_create(&t, NULL, jump_thread, &l) != 0)
+			return 2;
+		pthread_join(t, NULL);
+	} else {
+		accept_or_jump(l);
+	}
+	close(first);
+	time_closes(l, port);
+	return write_big_and_close(accept_one(l, 0));
+}
+
+static volatile pid_t forked_in_handler = -1;
+
+static void fork_in_handler(int sig)
+{
+	(void)sig;
+	int saved_errno = errno;
+	forked_in_handler = fork();
+	errno = saved_errno;
+}
+
+static int fork_in_arming(int l, int port)
+{
+	struct sockaddr_in a = progs_loopback(port);
+	int first = socket(AF_INET, SOCK_STREAM, 0);
+	if (first < 0 || connect(first, (struct sockaddr *)&a, sizeof a) != 0)
+		return 2;
+	struct sigaction sa = { .sa_handler = fork_in_handler };
+	sigaction(SIGALRM, &sa, NULL);
+	struct itimerval in_100ms = { .it_value = { 0, 100 * 1000 } };
+	setitimer(ITIMER_REAL, &in_100ms, NULL);
+	int c = accept_one(l, 0);
+	if (forked_in_handler == 0) {
+		close(c);
+		close(first);
+		time_closes(l, port);
+		_exit(0);
+	}
+	int status = 2;
+	if (forked_in_handler < 0 || waitpid(forked_in_handler, &status, 0) < 0 || status != 0)
+		return 2;
+	close(c);
+	close(first);
+	return write_big_and_close(accept_one(l, 0));
+}
+
+static void *end_by_raw_exit(void *unused)
+{
+	(void)unused;
+	syscall(SYS_exit, 0);
+	return NULL;
+}
+
+static int thread_raw_exits(int l)
+{
+	for (int i = 0; i < 2; i++) {
+		pthread_t t;
+		/* the kernel wakes the join when the thread is gone (its
+		 * clear-child-tid futex), raw exit or not */
+		if (pthread_create(&t, NULL, end_by_raw_exit, NULL) != 0 || pthread_join(t, NULL) != 0)
+			return 2;
+	}
+	int c = accept_one(l, 0);
+	write_big(c);
+	printf("held\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
+static pthread_t serving_thread;
+
+static void *serve_one(void *arg)
+{
+	write_big_and_close(accept_one(*(int *)arg, 0));
+	return NULL;
+}
+
+static void join_serving_thread(void)
+{
+	pthread_join(serving_thread, NULL);
+}
+
+static int exit_during_arm(int l)
+{
+	static int listener_fd;
+	listener_fd = l;
+	if (pthread_create(&serving_thread, NULL, serve_one, &listener_fd) != 0)
+		return 2;
+	late_lib_call_at_exit(join_serving_thread);
+	struct pollfd queued = { .fd = l, .events = POLLIN };
+	if (poll(&queued, 1, 10000) != 1)
+		return 2;
+	usleep(150 * 1000);
+	exit(0);
+}
+
 static int close_case(const char *how, int l)
 {
 	int c = accept_one(l, strstr(how, "cloexec") != NULL || strcmp(how, "syscall-execve") == 0 ? SOCK_CLOEXEC : 0);
@@ -931,6 +1173,8 @@ int main(int argc, char **argv)
 		return close_and_child_exit(l);
 	if (strcmp(how, "child-own-linger") == 0)
 		return child_own_linger(l);
+	if (strncmp(how, "child-own-linger-", 17) == 0)
+		return child_own_linger_parent_ends(l, how + 17);
 	if (strncmp(how, "rearm-", 6) == 0)
 		return rearm_after_child_exec(l, argv[0], how + 6);
 	if (strncmp(how, "spawn-listener-", 15) == 0)
@@ -955,6 +1199,14 @@ int main(int argc, char **argv)
 		return vfork_exit_crash(l, SOCK_CLOEXEC);
 	if (strcmp(how, "exec-many-fds") == 0)
 		return exec_many_fds(l);
+	if (strcmp(how, "accept-timeout-jump") == 0 || strcmp(how, "accept-timeout-jump-thread") == 0)
+		return accept_timeout_jump(l, atoi(argv[2]), strcmp(how, "accept-timeout-jump-thread") == 0);
+	if (strcmp(how, "thread-raw-exits") == 0)
+		return thread_raw_exits(l);
+	if (strcmp(how, "fork-in-arming") == 0)
+		return fork_in_arming(l, atoi(argv[2]));
+	if (strcmp(how, "exit-during-arm") == 0)
+		return exit_during_arm(l);
 	if (strcmp(how, "close-range-einval") == 0 && close_range((unsigned)l, ~0u, 0x80) == 0)
 		return 2;
 	if (strcmp(how, "late-destructor") == 0) {

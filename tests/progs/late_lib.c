@@ -8,8 +8,10 @@
 
 void late_lib_serve_at_exit(int listener);
 void late_lib_set_linger_at_exit(int fd, int onoff, int secs);
+void late_lib_call_at_exit(void (*fn)(void));
 
 static int late_listener = -1;
+static void (*late_call)(void);
 static int late_linger_fd = -1;
 static struct linger late_linger;
 
@@ -24,6 +26,19 @@ void late_lib_set_linger_at_exit(int fd, int onoff, int secs)
 	late_linger_fd = fd;
 	late_linger.l_onoff = onoff;
 	late_linger.l_linger = secs;
+}
+
+/* fn runs in a destructor after libnotw's (a program's thread pool
+ * joined by a static destructor, say). */
+void late_lib_call_at_exit(void (*fn)(void))
+{
+	late_call = fn;
+}
+
+__attribute__((destructor)) static void call_late(void)
+{
+	if (late_call != NULL)
+		late_call();
 }
 
 __attribute__((destructor)) static void set_linger_late(void)
