@@ -316,7 +316,7 @@ systemd)
 		check "and says nothing against BPFProgram=" sh -c "! grep -i bpfprogram '$WORK/verify.out'"
 		sed 's/^/# /' "$WORK/verify.out"
 	else
-		echo "# SKIP (part): systemd-analyze is not installed: the drop-in is not verified"
+		skip "systemd-analyze verify accepts the drop-in" "systemd-analyze is not installed"
 	fi
 	check "notw detach --pin" "$NOTW_CLI" detach --pin "$NAME"
 	check "the pins are gone" test ! -e "/sys/fs/bpf/notw/unit/$NAME"

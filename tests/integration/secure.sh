@@ -70,7 +70,8 @@ DEFAULT_INI=$WORK/default-good.ini
 out=$(run_as_nobody "$WORK/probe-setuid" 49702 2>"$WORK/default-good.err")
 rc=$?
 if [ $rc -eq 98 ]; then
-	echo "# $(dirname "$NOTW_DEFAULT_CONFIG") does not exist here: default-file cases skipped"
+	skip "a set-user-ID program follows the default file $NOTW_DEFAULT_CONFIG" \
+		"$(dirname "$NOTW_DEFAULT_CONFIG") does not exist here"
 else
 	check_eq "a set-user-ID program follows the default file $NOTW_DEFAULT_CONFIG (root's, 0644)" \
 		"SO_REUSEADDR=0" "$out"
