@@ -264,7 +264,7 @@ static int read_exact_answer(int fd, struct inet_diag_msg *out)
 		const struct nlmsghdr *h;
 		for (size_t off = 0; (h = next_message(buf, (size_t)n, &off)) != NULL;) {
 			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(h);
+				const struct nlmsgerr *e = message_data(h);
 				if (h->nlmsg_len < NLMSG_LENGTH(sizeof *e))
 					return EPROTO;
 				if (e->error < 0)
@@ -273,7 +273,7 @@ static int read_exact_answer(int fd, struct inet_diag_msg *out)
 			}
 			if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
 			    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
-				memcpy(out, NLMSG_DATA(h), sizeof *out);
+				memcpy(out, message_data(h), sizeof *out);
 				return 0;
 			}
 		}
