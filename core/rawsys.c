@@ -2,7 +2,6 @@
 #include "rawsys.h"
 
 #include <errno.h>
-#include <stdarg.h>
 
 #if defined(__x86_64__)
 static long bare_call(long nr, const long a[6])
@@ -48,9 +47,8 @@ static long bare_call(long nr, const long a[6])
 }
 #endif
 
-long notw_syscall(long nr, ...)
+long notw_syscall6(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 {
-	long a[6];
-	NOTW_SYSCALL_ARGS(nr, a);
+	const long a[6] = { a1, a2, a3, a4, a5, a6 };
 	return bare_call(nr, a);
 }

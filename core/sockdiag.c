@@ -179,6 +179,13 @@ static const struct nlmsghdr *next_message(const char *buf, size_t n, size_t *of
 	return h;
 }
 
+/* A message's payload, after its header (NLMSG_DATA() without the cast
+ * that drops const). */
+static const void *message_data(const struct nlmsghdr *h)
+{
+	return (const char *)h + NLMSG_HDRLEN;
+}
+
 /* The INET_DIAG_SKV6ONLY attribute (sent for listening and bound IPv6
  * sockets): is the socket IPv6-only? */
 static bool message_v6only(const struct nlmsghdr *h)
@@ -211,12 +218,12 @@ static int read_dump(int fd, notw_diag_fn fn, void *ctx)
 			if (h->nlmsg_type == NLMSG_DONE)
 				return 0;
 			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(h);
+				const struct nlmsgerr *e = message_data(h);
 				return h->nlmsg_len >= NLMSG_LENGTH(sizeof *e) && e->error < 0 ? -e->error : EPROTO;
 			}
 			if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
 			    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
-				fn(NLMSG_DATA(h), message_v6only(h), ctx);
+				fn(message_data(h), message_v6only(h), ctx);
 		}
 	}
 	return EOVERFLOW;
@@ -257,7 +264,7 @@ static int read_exact_answer(int fd, struct inet_diag_msg *out)
 		const struct nlmsghdr *h;
 		for (size_t off = 0; (h = next_message(buf, (size_t)n, &off)) != NULL;) {
 			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(h);
+				const struct nlmsgerr *e = message_data(h);
 				if (h->nlmsg_len < NLMSG_LENGTH(sizeof *e))
 					return EPROTO;
 				if (e->error < 0)
@@ -266,7 +273,7 @@ static int read_exact_answer(int fd, struct inet_diag_msg *out)
 			}
 			if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
 			    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
-				memcpy(out, NLMSG_DATA(h), sizeof *out);
+				memcpy(out, message_data(h), sizeof *out);
 				return 0;
 			}
 		}
@@ -351,7 +358,7 @@ static int read_acks(int fd, int expected, int results[])
 		for (size_t off = 0; (h = next_message(buf, (size_t)n, &off)) != NULL;) {
 			if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr)))
 				continue;
-			const struct nlmsgerr *e = NLMSG_DATA(h);
+			const struct nlmsgerr *e = message_data(h);
 			if (h->nlmsg_seq >= 1 && h->nlmsg_seq <= (uint32_t)expected) {
 				results[h->nlmsg_seq - 1] = -e->error;
 				seen++;

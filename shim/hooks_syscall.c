@@ -20,35 +20,49 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define WATCH_BITS 448
-#if NOTW_OWN_SYSCALL
-_Static_assert(WATCH_BITS == NOTW_SYSCALL_WATCH_BITS, "the assembly filter's bound");
-#endif
+/* The filter's bound (shim/meson.build, the one place of the number; the
+ * assembly filter compares with it too): every watched number is below. */
+#define WATCH_BITS NOTW_SYSCALL_WATCH_BITS
 
-#define BIT(n) ((n) < WATCH_BITS ? (uint64_t)1 << ((n) % 64) : 0u)
-#define WORD(w, n) ((n) / 64 == (w) ? BIT(n) : 0u)
-#define WATCHED_IN_WORD(w)                                                                   \
-	(WORD(w, SYS_close) | WORD(w, SYS_close_range) | WORD(w, SYS_dup) | WORD(w, DUP2_NR) | \
-	 WORD(w, SYS_dup3) | WORD(w, ACCEPT_NR) | WORD(w, SYS_accept4) | WORD(w, SYS_shutdown) | \
-	 WORD(w, SYS_execve) | WORD(w, SYS_execveat) | WORD(w, SYS_exit_group) | WORD(w, SYS_sendmsg) | \
-	 WORD(w, SYS_sendmmsg) | WORD(w, SYS_exit) | WORD(w, FORK_NR) | WORD(w, SYS_clone) | WORD(w, SYS_clone3))
+/* The numbers the filter watches, each with its case in
+ * notw_syscall_intercept()'s switch: one list for the bitmap, the bound
+ * check and the enumeration the switch runs over, so that a number without
+ * its case, or a case without its number, does not compile (-Wswitch-enum
+ * and -Wswitch are errors there). X(arg, number) for each. */
+#define WATCHED_SYSCALLS(X, arg)                                                               \
+	X(arg, SYS_close) X(arg, SYS_close_range) X(arg, SYS_dup) X(arg, DUP2_NR) X(arg, SYS_dup3) \
+	X(arg, ACCEPT_NR) X(arg, SYS_accept4) X(arg, SYS_shutdown) X(arg, SYS_execve)              \
+	X(arg, SYS_execveat) X(arg, SYS_exit_group) X(arg, SYS_exit) X(arg, FORK_NR)               \
+	X(arg, SYS_clone) X(arg, SYS_clone3) X(arg, SYS_sendmsg) X(arg, SYS_sendmmsg)
 
-/* Architectures without these calls (arm64) use an unused number. */
+/* Architectures without these calls (arm64) use a negative number, which
+ * no bit stands for and no caller's number reaches (the filter compares
+ * unsigned). */
 #ifdef SYS_dup2
 #define DUP2_NR SYS_dup2
 #else
-#define DUP2_NR (WATCH_BITS + 1)
+#define DUP2_NR (-1)
 #endif
 #ifdef SYS_accept
 #define ACCEPT_NR SYS_accept
 #else
-#define ACCEPT_NR (WATCH_BITS + 1)
+#define ACCEPT_NR (-2)
 #endif
 #ifdef SYS_fork
 #define FORK_NR SYS_fork
 #else
-#define FORK_NR (WATCH_BITS + 1)
+#define FORK_NR (-3)
 #endif
+
+#define BELOW_BOUND(unused, n) _Static_assert((n) < WATCH_BITS, #n " is above the filter's bound");
+WATCHED_SYSCALLS(BELOW_BOUND, 0)
+
+#define AS_ENUMERATOR(unused, n) WATCHED_##n = (n),
+enum watched_syscall { WATCHED_SYSCALLS(AS_ENUMERATOR, 0) };
+
+#define BIT(n) ((n) >= 0 && (n) < WATCH_BITS ? (uint64_t)1 << ((n) % 64) : 0u)
+#define OR_BIT_IN_WORD(w, n) | ((n) / 64 == (w) ? BIT(n) : 0u)
+#define WATCHED_IN_WORD(w) (0u WATCHED_SYSCALLS(OR_BIT_IN_WORD, w))
 
 __attribute__((visibility("hidden"))) const uint64_t notw_syscall_watched[WATCH_BITS / 64] = {
 	WATCHED_IN_WORD(0), WATCHED_IN_WORD(1), WATCHED_IN_WORD(2), WATCHED_IN_WORD(3),
@@ -99,25 +113,25 @@ static long clone3_flags(long args, long size)
 	return (long)flags;
 }
 
+/* Every number of WATCHED_SYSCALLS has its case here, and no other. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic error "-Wswitch"
+#pragma GCC diagnostic error "-Wswitch-enum"
 long notw_syscall_intercept(long nr, long a1, long a2, long a3, long a4, long a5);
 long notw_syscall_intercept(long nr, long a1, long a2, long a3, long a4, long a5)
 {
-	switch (nr) {
+	switch ((enum watched_syscall)nr) {
 	case SYS_close:
 		return close_call(nr, a1);
 	case SYS_close_range:
 		return notw_close_range_hook((unsigned)a1, (unsigned)a2, (int)a3);
 	case SYS_dup:
 		return notw_dup_hook((int)a1);
-#ifdef SYS_dup2
-	case SYS_dup2:
+	case DUP2_NR:
 		return notw_dup_onto_hook((int)a1, (int)a2, 0, NOTW_DUP2);
-#endif
 	case SYS_dup3:
 		return notw_dup_onto_hook((int)a1, (int)a2, (int)a3, NOTW_DUP3);
-#ifdef SYS_accept
-	case SYS_accept:
-#endif
+	case ACCEPT_NR:
 	case SYS_accept4:
 		return accept_call(nr, a1, a2, a3, a4);
 	case SYS_shutdown:
@@ -133,10 +147,8 @@ long notw_syscall_intercept(long nr, long a1, long a2, long a3, long a4, long a5
 	case SYS_exit:
 		notw_before_thread_exit();
 		break;
-#ifdef SYS_fork
-	case SYS_fork:
+	case FORK_NR:
 		return notw_fork_syscall_hook(nr, next_syscall(), 0, a1, a2, a3, a4, a5);
-#endif
 	case SYS_clone:
 		return notw_fork_syscall_hook(nr, next_syscall(), a1, a1, a2, a3, a4, a5);
 	case SYS_clone3:
@@ -157,6 +169,7 @@ long notw_syscall_intercept(long nr, long a1, long a2, long a3, long a4, long a5
 	}
 	return next_syscall()(nr, a1, a2, a3, a4, a5);
 }
+#pragma GCC diagnostic pop
 
 #if !NOTW_OWN_SYSCALL
 NOTW_EXPORT long syscall(long nr, ...)

@@ -126,13 +126,16 @@ def main():
             p, c = check_file(path)
             problems += p
             calls += c
+    # TAP (meson's protocol 'tap'): a line per problem, the plan last.
     for p in problems:
-        print(p)
-    print(f"check-log-formats: {calls} format strings, {len(problems)} problem(s)")
+        print(f"not ok - {p}")
     if calls == 0:
-        print("check-log-formats: no call found: the sources moved?")
-        return 1
-    return 1 if problems else 0
+        print("not ok - no call of a log function found: the sources moved?")
+    elif not problems:
+        print(f"ok - {calls} format strings: each call passes the arguments its format takes")
+    print(f"# check-log-formats: {calls} format strings, {len(problems)} problem(s)")
+    print(f"1..{max(len(problems) + (calls == 0), 1)}")
+    return 0
 
 
 if __name__ == "__main__":

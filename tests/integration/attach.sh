@@ -10,7 +10,7 @@
 #             child-cgroup|counters|refusals|systemd|no-bpf|pins-trust|
 #             arguments|hostile-strings
 . "$(dirname "$0")/lib.sh"
-: "${NOTW_CLI:?NOTW_CLI must name the notw command}"
+need_cli
 MODE=${1:?mode}
 
 # Built without the BPF engine: the command says so, the tests skip.
@@ -18,21 +18,19 @@ if [ "${NOTW_HAVE_BPF:-0}" != 1 ]; then
 	out=$("$NOTW_CLI" attach --cgroup / 2>&1)
 	rc=$?
 	if [ "$rc" = 2 ] && [[ "$out" == *"built without BPF support"* ]]; then
-		echo "# SKIP: notw was built without BPF support (it says so, exit 2)"
-		exit 77
+		skip_all "notw was built without BPF support (it says so, exit 2)"
 	fi
-	echo "not ok - notw attach without BPF support: exit $rc, '$out'"
-	exit 1
+	not_ok "notw attach without BPF support: exit $rc, '$out'"
+	finish
 fi
-[ "$MODE" = no-bpf ] && { echo "# SKIP: notw was built with BPF support"; exit 77; }
+[ "$MODE" = no-bpf ] && skip_all "notw was built with BPF support"
 
 enter_netns "$@"
 ulimit -c 0
 SERVER=$NOTW_PROGS/drift_server
 CG_ROOT=$(awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") { print $5; exit } break } }' /proc/self/mountinfo)
 if [ -z "$CG_ROOT" ]; then
-	echo "# SKIP: no cgroup v2 hierarchy mounted"
-	exit 77
+	skip_all "no cgroup v2 hierarchy mounted"
 fi
 CGROUPS=()
 
@@ -318,7 +316,7 @@ systemd)
 		check "and says nothing against BPFProgram=" sh -c "! grep -i bpfprogram '$WORK/verify.out'"
 		sed 's/^/# /' "$WORK/verify.out"
 	else
-		echo "# SKIP (part): systemd-analyze is not installed: the drop-in is not verified"
+		skip "systemd-analyze verify accepts the drop-in" "systemd-analyze is not installed"
 	fi
 	check "notw detach --pin" "$NOTW_CLI" detach --pin "$NAME"
 	check "the pins are gone" test ! -e "/sys/fs/bpf/notw/unit/$NAME"
@@ -483,7 +481,7 @@ hostile-strings)
 	no_control() { ! LC_ALL=C grep -q "$(printf '[\001-\010\016-\037\177]')" "$1"; }
 	check "attach's text: no control byte" no_control "$WORK/attach.out"
 	check "attached's text: no control byte" no_control "$WORK/attached.txt"
-	check "attached --json: valid JSON" python3 -m json.tool "$WORK/attached.json" >/dev/null
+	check "attached --json: valid JSON" python3 -m json.tool "$WORK/attached.json"
 	check "attached --json: no control byte" no_control "$WORK/attached.json"
 	check "attached --json: the entry, its cgroup spelt with U+FFFD for the bytes" python3 -c '
 import json, sys

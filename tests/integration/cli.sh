@@ -19,7 +19,7 @@
 # held open with strace): the new, live connection on the same four-tuple
 # is not reset.
 . "$(dirname "$0")/lib.sh"
-: "${NOTW_CLI:?NOTW_CLI must name the notw command}"
+need_cli
 enter_netns "$@"
 ulimit -c 0
 MODE=${1:?mode}

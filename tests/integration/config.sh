@@ -73,8 +73,7 @@ file_calls() {
 case $MODE in
 reading)
 	if [ -n "${NOTW_PRELOAD_PREFIX:-}" ] || ! strace -qq -o /dev/null true 2>/dev/null; then
-		echo "# needs strace and the normal build: skipped"
-		exit 77
+		skip_all "needs strace and the normal build"
 	fi
 	# The policy is read at the program's first socket (probe binds one).
 	probe=("$NOTW_PROGS/probe" reuse tcp4 29620)

@@ -10,28 +10,22 @@
 #
 #   containers.sh hook-errors|hook-direct|restart|file-capability|churn|runtime-killed
 . "$(dirname "$0")/lib.sh"
-: "${NOTW_CLI:?NOTW_CLI must name the notw command}"
+need_cli
 MODE=${1:?mode}
 
 if [ "${NOTW_HAVE_BPF:-0}" != 1 ]; then
-	echo "# SKIP: notw was built without BPF support (notw oci-hook needs it)"
-	exit 77
+	skip_all "notw was built without BPF support (notw oci-hook needs it)"
 fi
-if [ "$(id -u)" != 0 ]; then
-	echo "# SKIP: needs root (BPF programs on cgroups, podman)"
-	exit 77
-fi
+need_root "BPF programs on cgroups, podman"
 enter_netns "$@"
 ulimit -c 0
 SERVER=$NOTW_PROGS/drift_server
 CG_ROOT=$(awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") { print $5; exit } break } }' /proc/self/mountinfo)
 if [ -z "$CG_ROOT" ]; then
-	echo "# SKIP: no cgroup v2 hierarchy mounted"
-	exit 77
+	skip_all "no cgroup v2 hierarchy mounted"
 fi
 if ! bpftool prog help >/dev/null 2>&1 && ! /usr/sbin/bpftool prog help >/dev/null 2>&1; then
-	echo "# SKIP: bpftool is not installed (the tests read the kernel's view with it)"
-	exit 77
+	skip_all "bpftool is not installed (the tests read the kernel's view with it)"
 fi
 PATH=$PATH:/usr/sbin
 
@@ -43,14 +37,12 @@ CGROUPS=()
 
 need_podman() {
 	if ! command -v podman >/dev/null; then
-		echo "# SKIP: podman is not installed (scripts/install-deps installs it)"
-		exit 77
+		skip_all "podman is not installed (scripts/install-deps installs it)"
 	fi
 	make_rootfs
 	local out
 	if ! out=$("${PODMAN_RUN[@]}" --rm --rootfs "$ROOTFS" /drift_server --exit 0 2>&1); then
-		echo "# SKIP: podman cannot run a container here: $out"
-		exit 77
+		skip_all "podman cannot run a container here: $out"
 	fi
 }
 
@@ -326,16 +318,9 @@ hook-errors)
 	check_eq "no stage: exit 2" 2 "$?"
 	# Each warning also goes to syslog (the hook's stderr is mostly
 	# nobody's): a /dev/log of the test's own in a private mount namespace.
-	export NOTW_CLI WORK NOTW_PROGS
 	state "$WORK/s" "$BOX" '"bad\u001b[2J"'
-	unshare -m -- bash -c '
-		set -e
-		mount --make-rprivate /
-		mkdir -p "$WORK/dev" && mount -t tmpfs tmpfs "$WORK/dev"
-		touch "$WORK/dev/null" && mount --bind /dev/null "$WORK/dev/null"
-		mount --bind "$WORK/dev" /dev
-		"$NOTW_PROGS/syslog_sink" /dev/log "$WORK/syslog.txt" 5 >"$WORK/sink.out" &
-		for ((i = 0; i < 100; i++)); do grep -q ready "$WORK/sink.out" 2>/dev/null && break; sleep 0.05; done
+	in_private_dev '
+		start_syslog_sink
 		"$NOTW_CLI" oci-hook createRuntime <"$WORK/s" 2>/dev/null || true
 		echo "{" | "$NOTW_CLI" oci-hook createRuntime 2>/dev/null
 		for ((i = 0; i < 100; i++)); do [ "$(wc -l <"$WORK/syslog.txt")" -ge 2 ] 2>/dev/null && break; sleep 0.05; done

@@ -2,8 +2,7 @@
 # scripts/demo, on this build: it shows the fix and exits 0.
 . "$(dirname "$0")/lib.sh"
 : "${NOTW_SOURCE_ROOT:?NOTW_SOURCE_ROOT must name the source tree}"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/notw-test.XXXXXX")
-trap cleanup EXIT
+make_work_dir
 build=$(realpath "$(dirname "$NOTW_LIB")/..")
 BUILD_DIR=$build NOTW_DEMO_BUILT=1 timeout 100 "$NOTW_SOURCE_ROOT/scripts/demo" >"$WORK/demo.out" 2>&1
 check_eq "scripts/demo: exit 0" 0 $?

@@ -99,8 +99,7 @@ client-timewait)
 	;;
 quiet-refusal)
 	if ! command -v strace >/dev/null || ! strace -qq -o /dev/null true 2>/dev/null; then
-		echo "# strace missing or cannot trace here: skipped"
-		exit 77
+		skip_all "strace missing or cannot trace here"
 	fi
 	start_bg "$WORK/server.out" "$WORK/server.err" "${WITHOUT_NOTW[@]}" "$NOTW_PROGS/seed_server" "$PORT"
 	SERVER=$BG_PID

@@ -1,6 +1,13 @@
 # Shared helpers for the integration tests (bash). Each test script sources
-# this, calls enter_netns, runs checks with check/ok/not_ok, and ends with
-# finish. Every wait is bounded.
+# this, calls enter_netns (or make_work_dir), runs checks with
+# check/ok/not_ok/skip, and ends with finish. Every wait is bounded.
+#
+# The scripts speak TAP, as meson's protocol 'tap' reads it: one
+# "ok - WHAT" or "not ok - WHAT" line per check on stdout, a skipped check
+# as "ok - WHAT # SKIP WHY", and the plan "1..N" last (finish); a script
+# that cannot run at all prints "1..0 # SKIP WHY" (skip_all). Everything
+# else a script prints on stdout starts with "#". A script exits 0 when its
+# lines carry the verdict, nonzero only when it broke off.
 set -u
 
 : "${NOTW_LIB:?NOTW_LIB must name libnotw.so}"
@@ -9,7 +16,25 @@ set -u
 TEST_NAME=$(basename "$0" .sh)
 PASSED=0
 FAILED=0
+SKIPPED=0
 BG_PIDS=()
+
+# need_cli: NOTW_CLI names the notw command.
+need_cli() {
+	: "${NOTW_CLI:?NOTW_CLI must name the notw command}"
+}
+
+# need_root WHY: the whole script is skipped unless it runs as root.
+need_root() {
+	[ "$(id -u)" = 0 ] || skip_all "needs root ($1)"
+}
+
+# make_work_dir: WORK, a private directory removed (with every process
+# start_bg started) when the script exits.
+make_work_dir() {
+	WORK=$(mktemp -d "${TMPDIR:-/tmp}/notw-test.XXXXXX")
+	trap cleanup EXIT
+}
 
 # Re-run this script in a network namespace of its own, with loopback up,
 # so tests never share ports or leftovers and run in parallel safely.
@@ -27,8 +52,7 @@ enter_netns() {
 	# default range, 32768-60999, covers the 49xxx ports of the seed
 	# scenario), so a client can never hold the port a server drifts to.
 	sysctl -qw net.ipv4.ip_local_port_range="50000 60999"
-	WORK=$(mktemp -d "${TMPDIR:-/tmp}/notw-test.XXXXXX")
-	trap cleanup EXIT
+	make_work_dir
 	# A policy file installed on this machine would steer every program the
 	# tests run: give them an empty one of their own instead (a test that
 	# is about policy files sets NOTW_CONFIG itself). Without one, the tests
@@ -74,11 +98,25 @@ not_ok() {
 	FAILED=$((FAILED + 1))
 }
 
-# check DESCRIPTION COMMAND...: passes when COMMAND succeeds.
+# skip DESCRIPTION WHY: a check that cannot be made here, said so.
+skip() {
+	echo "ok - $1 # SKIP $2"
+	SKIPPED=$((SKIPPED + 1))
+}
+
+# skip_all WHY: the whole script cannot run here (before any check).
+skip_all() {
+	echo "1..0 # SKIP $1"
+	exit 0
+}
+
+# check DESCRIPTION COMMAND...: passes when COMMAND succeeds. What COMMAND
+# prints goes to stderr, out of the TAP stream (and a redirection of the
+# check's stdout would take its TAP line away).
 check() {
 	local what=$1
 	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
+	if "$@" >&2; then ok "$what"; else not_ok "$what"; fi
 }
 
 # check_eq DESCRIPTION EXPECTED ACTUAL
@@ -204,6 +242,7 @@ listener_on_port() {
 # captured stderr (UBSan with halt_on_error writes there) or in a file.
 check_no_sanitizer_reports() {
 	local found
+	[ -n "${WORK:-}" ] || return 0
 	found=$(grep -rlE 'ERROR: (Address|Leak)Sanitizer|runtime error:|WARNING: ThreadSanitizer' "$WORK" 2>/dev/null)
 	if [ -n "$found" ]; then
 		not_ok "sanitizer reports in: $found"
@@ -211,9 +250,43 @@ check_no_sanitizer_reports() {
 	fi
 }
 
+# in_private_dev SCRIPT [ARG...]: runs the bash SCRIPT (ARG... its $1...)
+# in a private mount namespace whose /dev is an empty tmpfs but for
+# /dev/null: no /dev/log unless SCRIPT starts a stand-in
+# (start_syslog_sink). WORK and the NOTW_* variables are exported to it.
+in_private_dev() {
+	local script=$1
+	shift
+	export WORK NOTW_LIB NOTW_PROGS NOTW_CLI NOTW_PRELOAD_PREFIX
+	export -f start_syslog_sink
+	unshare -m -- bash -c '
+		set -e
+		mount --make-rprivate /
+		mkdir -p "$WORK/dev"
+		mount -t tmpfs tmpfs "$WORK/dev"
+		touch "$WORK/dev/null"
+		mount --bind /dev/null "$WORK/dev/null"
+		mount --bind "$WORK/dev" /dev
+		'"$script" in_private_dev "$@"
+}
+
+# start_syslog_sink (in in_private_dev's SCRIPT): a stand-in /dev/log in
+# the background (job %1 when it is the first) that writes what it
+# receives to $WORK/syslog.txt and ends after 5 s; returns once it listens.
+start_syslog_sink() {
+	local i
+	"$NOTW_PROGS/syslog_sink" /dev/log "$WORK/syslog.txt" 5 >"$WORK/sink.out" &
+	for ((i = 0; i < 100; i++)); do
+		grep -q ready "$WORK/sink.out" 2>/dev/null && break
+		sleep 0.05
+	done
+}
+
+# finish: the summary and the plan; a script that made no check fails.
 finish() {
 	check_no_sanitizer_reports
-	echo "# $TEST_NAME: $PASSED passed, $FAILED failed"
-	[ "$FAILED" -eq 0 ] && [ "$PASSED" -gt 0 ]
-	exit $?
+	[ $((PASSED + FAILED + SKIPPED)) -gt 0 ] || not_ok "$TEST_NAME: at least one check ran"
+	echo "# $TEST_NAME: $PASSED passed, $FAILED failed, $SKIPPED skipped"
+	echo "1..$((PASSED + FAILED + SKIPPED))"
+	exit 0
 }

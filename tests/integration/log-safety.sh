@@ -21,22 +21,6 @@ MODE=${1:?mode}
 PORT=49510
 SERVICE_PORT=49511
 
-# in_private_dev SCRIPT: runs the bash SCRIPT in a private mount namespace
-# whose /dev is an empty tmpfs (with /dev/null): no /dev/log unless the
-# script starts a stand-in.
-in_private_dev() {
-	unshare -m -- bash -c '
-		set -e
-		mount --make-rprivate /
-		mkdir -p "$WORK/dev"
-		mount -t tmpfs tmpfs "$WORK/dev"
-		touch "$WORK/dev/null"
-		mount --bind /dev/null "$WORK/dev/null"
-		mount --bind "$WORK/dev" /dev
-		'"$1"
-}
-export WORK NOTW_PROGS NOTW_LIB NOTW_PRELOAD_PREFIX
-
 # One connection to an inetd-style service under the library:
 # inetd_once NAME [--journal]: the client's bytes in $WORK/NAME.client.
 inetd_once() {
@@ -56,8 +40,7 @@ case $MODE in
 inetd)
 	in_private_dev '
 		inetd_once nosyslog
-		"$NOTW_PROGS/syslog_sink" /dev/log "$WORK/syslog.txt" 5 >"$WORK/sink.out" &
-		for ((i = 0; i < 100; i++)); do grep -q ready "$WORK/sink.out" 2>/dev/null && break; sleep 0.05; done
+		start_syslog_sink
 		inetd_once syslog
 		for ((i = 0; i < 100; i++)); do grep -q "$SERVICE_PORT" "$WORK/syslog.txt" 2>/dev/null && break; sleep 0.05; done
 		kill %1'

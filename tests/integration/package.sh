@@ -14,7 +14,7 @@
 # removal the prerm must refuse.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-: "${NOTW_CLI:?NOTW_CLI must name the notw command}"
+need_cli
 : "${NOTW_SOURCE_ROOT:?NOTW_SOURCE_ROOT must name the source tree}"
 
 PRELOAD=/etc/ld.so.preload
@@ -201,23 +201,17 @@ if [ "${1:-}" = --throwaway ]; then
 	exit 0
 fi
 
-if [ "$(id -u)" != 0 ]; then
-	echo "# not root: skipped (apt-get, mounts, chroot)"
-	exit 77
-fi
+need_root "apt-get, mounts, chroot"
 if ! command -v dpkg >/dev/null || ! command -v apt-get >/dev/null; then
-	echo "# not a Debian system: skipped"
-	exit 77
+	skip_all "not a Debian system"
 fi
 if dpkg-query -W -f='${Status}' notw 2>/dev/null | grep -q 'ok installed'; then
 	# The throwaway root is a copy of this machine: it would start with notw.
-	echo "# the notw package is installed on this machine: skipped"
-	exit 77
+	skip_all "the notw package is installed on this machine"
 fi
 "$NOTW_SOURCE_ROOT/scripts/install-deps" dpkg-dev debhelper lintian
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/notw-test.XXXXXX")
-trap cleanup EXIT
+make_work_dir
 machine_preload=$(fingerprint "$PRELOAD")
 machine_lock=$(fingerprint "$LOCK")
 

@@ -4,15 +4,11 @@
 # network namespace.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-: "${NOTW_CLI:?NOTW_CLI must name the notw command}"
-if [ "$(id -u)" != 0 ]; then
-	# notw enable accepts only a library root owns (the copies made here
-	# would be this user's), and the lock tests need a second user.
-	echo "# not root: skipped"
-	exit 77
-fi
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/notw-test.XXXXXX")
-trap cleanup EXIT
+need_cli
+# notw enable accepts only a library root owns (the copies made here would
+# be this user's), and the lock tests need a second user.
+need_root "notw enable, a second user"
+make_work_dir
 
 ROOT=$WORK/root
 LIB=/usr/lib/x86_64-linux-gnu/libnotw.so

@@ -71,8 +71,7 @@ if [ -z "$PROGRAM" ] || [ -z "${CRASH_EXPECT[$PROGRAM]+set}" ]; then
 	exit 2
 fi
 if [ "$(id -u)" != 0 ] && [ -z "${NOTW_IN_NETNS:-}" ]; then
-	echo "# SKIP: the real programs run as root (nginx workers, dropbear's root login)"
-	exit 77
+	skip_all "the real programs run as root (nginx workers, dropbear's root login)"
 fi
 enter_netns "$@"
 

@@ -9,13 +9,9 @@
 # an overlay mount in a private mount namespace: the machine's own
 # directory is never changed.
 . "$(dirname "$0")/lib.sh"
-if [ "$(id -u)" != 0 ]; then
-	echo "# needs root (a set-user-ID root program and an overlay mount): skipped"
-	exit 77
-fi
+need_root "a set-user-ID root program and an overlay mount"
 if [ -n "${NOTW_PRELOAD_PREFIX:-}" ]; then
-	echo "# the sanitizer runtime cannot be preloaded into a set-id program: skipped"
-	exit 77
+	skip_all "the sanitizer runtime cannot be preloaded into a set-id program"
 fi
 enter_netns "$@"
 
@@ -61,8 +57,7 @@ run_as_nobody() {
 
 plain=$(run_as_nobody "$WORK/probe-plain" 49700 2>"$WORK/plain.err")
 if [ $? -eq 99 ]; then
-	echo "# overlay mounts are not available here: skipped"
-	exit 77
+	skip_all "overlay mounts are not available here"
 fi
 check_eq "control: an ordinary program honours NOTW_REUSEADDR=off" "SO_REUSEADDR=0" "$plain"
 setuid=$(run_as_nobody "$WORK/probe-setuid" 49701 2>"$WORK/setuid.err")
@@ -75,7 +70,8 @@ DEFAULT_INI=$WORK/default-good.ini
 out=$(run_as_nobody "$WORK/probe-setuid" 49702 2>"$WORK/default-good.err")
 rc=$?
 if [ $rc -eq 98 ]; then
-	echo "# $(dirname "$NOTW_DEFAULT_CONFIG") does not exist here: default-file cases skipped"
+	skip "a set-user-ID program follows the default file $NOTW_DEFAULT_CONFIG" \
+		"$(dirname "$NOTW_DEFAULT_CONFIG") does not exist here"
 else
 	check_eq "a set-user-ID program follows the default file $NOTW_DEFAULT_CONFIG (root's, 0644)" \
 		"SO_REUSEADDR=0" "$out"

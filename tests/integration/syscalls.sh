@@ -29,20 +29,17 @@
 if [ -n "${NOTW_PRELOAD_PREFIX:-}" ]; then
 	# Their runtimes make calls of their own (TSan's allocator maps memory
 	# at its own pace), and LeakSanitizer refuses to run under ptrace.
-	echo "# the counts are the normal build's: skipped in a sanitizer build"
-	exit 77
+	skip_all "the counts are the normal build's: skipped in a sanitizer build"
 fi
 enter_netns "$@"
 export LC_ALL=C # join and sort must agree on the order
 
 : "${NOTW_BENCH_CHURN:?NOTW_BENCH_CHURN must name bench_churn}"
 if ! command -v strace >/dev/null; then
-	echo "# strace not installed (scripts/install-deps installs it): skipped"
-	exit 77
+	skip_all "strace not installed (scripts/install-deps installs it)"
 fi
 if ! strace -qq -o /dev/null true 2>/dev/null; then
-	echo "# strace cannot trace here (ptrace refused): skipped"
-	exit 77
+	skip_all "strace cannot trace here (ptrace refused)"
 fi
 
 # Each run its own port: a server-side close leaves timewait sockets on the

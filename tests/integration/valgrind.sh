@@ -3,10 +3,9 @@
 # access, no use of uninitialised memory, no leak it caused.
 . "$(dirname "$0")/lib.sh"
 if [ -n "${NOTW_PRELOAD_PREFIX:-}" ]; then
-	echo "# valgrind does not run sanitizer builds: skipped"
-	exit 77
+	skip_all "valgrind does not run sanitizer builds"
 fi
-command -v valgrind >/dev/null || { echo "# valgrind not installed: skipped"; exit 77; }
+command -v valgrind >/dev/null || skip_all "valgrind not installed"
 enter_netns "$@"
 
 memcheck() { # memcheck NAME PROGRAM ARGS...

@@ -761,23 +761,25 @@ def main(argv):
             else:
                 ok = not found
                 what = "holds" if ok else "VIOLATED: %s" % ", ".join(sorted(found))
-            print("%s %s/%s: %s (%d states)" % ("ok" if ok else "not ok", name, rules.name, what, n))
+            print("%s - %s/%s: %s (%d states)" % ("ok" if ok else "not ok", name, rules.name, what, n))
             if found and (verbose or not ok or isinstance(rules, Legacy)):
                 for kind, steps in sorted(found.items()):
-                    print("  # %s:" % kind)
+                    print("#   %s:" % kind)
                     for label in steps:
-                        print("  #   " + label)
+                        print("#     " + label)
             passed += ok
             failed += not ok
         for mutant in MUTANTS_EXPECTED.get(name, ()):
             n, found = explore(config, mutant)
             ok = bool(found)
-            print("%s %s/%s: %s (%d states)" % ("ok" if ok else "not ok", name, mutant.name,
+            print("%s - %s/%s: %s (%d states)" % ("ok" if ok else "not ok", name, mutant.name,
                                                 "finds %s" % ", ".join(sorted(found)) if ok else "found nothing", n))
             passed += ok
             failed += not ok
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    # TAP (meson's protocol 'tap'): the plan last; the lines carry the verdict.
+    print("# %d passed, %d failed" % (passed, failed))
+    print("1..%d" % (passed + failed))
+    return 0
 
 
 if __name__ == "__main__":

@@ -95,8 +95,8 @@ START_TEST(test_keys_unique)
 {
 	for (int i = 0; i < N_SETTINGS; i++)
 		for (int j = i + 1; j < N_SETTINGS; j++) {
-			ck_assert_str_ne(notw_setting_key(i), notw_setting_key(j));
-			ck_assert_str_ne(notw_setting_env(i), notw_setting_env(j));
+			ck_assert_str_ne(notw_setting_key((enum notw_setting)i), notw_setting_key((enum notw_setting)j));
+			ck_assert_str_ne(notw_setting_env((enum notw_setting)i), notw_setting_env((enum notw_setting)j));
 		}
 	ck_assert_int_eq(notw_setting_by_key("nope"), -1);
 	ck_assert_int_eq(notw_setting_by_key("LOG"), -1);
