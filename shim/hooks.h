@@ -39,18 +39,27 @@ static inline bool notw_may_track(void)
 	return !notw_in_vfork_child() && notw_ensure_ready();
 }
 
-/* What the close() hook does around the real call, for a descriptor in
- * state flags (0: untracked, nothing to do). */
-void notw_before_close_call(int fd, uint32_t flags);
-void notw_after_close_call(int fd, uint32_t flags, long rc);
+/* The calls that are cancellation points as libc functions and not as
+ * system calls through syscall() (close, accept, accept4, sendmsg,
+ * sendmmsg): their hook takes the real call as its last argument, the
+ * next definition (the exported hook) or the system call itself (the
+ * syscall() hook), and is one body for both. */
+typedef int (*notw_real_close)(int fd);
+int notw_close_hook(int fd, notw_real_close real);
+typedef int (*notw_real_accept)(int fd, struct sockaddr *addr, socklen_t *len, int flags);
+int notw_accept_hook(int fd, struct sockaddr *addr, socklen_t *len, int flags, notw_real_accept real);
+struct msghdr;
+struct mmsghdr;
+typedef ssize_t (*notw_real_sendmsg)(int fd, const struct msghdr *msg, int flags);
+ssize_t notw_sendmsg_hook(int fd, const struct msghdr *msg, int flags, notw_real_sendmsg real);
+typedef int (*notw_real_sendmmsg)(int fd, struct mmsghdr *msgs, unsigned int n, int flags);
+int notw_sendmmsg_hook(int fd, struct mmsghdr *msgs, unsigned int n, int flags, notw_real_sendmmsg real);
+
 int notw_close_range_hook(unsigned first, unsigned last, int flags);
 int notw_dup_hook(int fd);
 /* dup2() or dup3() (with its flags) of oldfd onto newfd. */
 enum notw_dup_onto { NOTW_DUP2, NOTW_DUP3 };
 int notw_dup_onto_hook(int oldfd, int newfd, int flags, enum notw_dup_onto call);
-/* conn was just accepted from listener; birth was read before the accept
- * system call (armgate.h). */
-void notw_after_accept(int listener, int conn, uint32_t birth);
 int notw_shutdown_hook(int fd, int how);
 int notw_execve_hook(const char *path, char *const argv[], char *const envp[]);
 int notw_execveat_hook(int dirfd, const char *path, char *const argv[], char *const envp[], int flags);
@@ -67,11 +76,5 @@ void notw_before_thread_exit(void);
 long notw_fork_syscall_hook(long nr, long (*call)(long, ...), long flags, long a1, long a2, long a3, long a4,
 			    long a5);
 
-/* A sendmsg()/sendmmsg() went through (rc: its result, sent: messages):
- * the sockets handed to another process are disarmed. */
-struct msghdr;
-struct mmsghdr;
-void notw_after_sendmsg(const struct msghdr *msg, long rc);
-void notw_after_sendmmsg(const struct mmsghdr *msgs, long sent);
 
 #endif

@@ -18,35 +18,47 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-void notw_before_close_call(int fd, uint32_t flags)
+/* The close of a descriptor the table holds (flags), by real. */
+static inline __attribute__((always_inline)) int close_tracked(int fd, uint32_t flags, notw_real_close real)
 {
 	/* A vfork() child closes its own copy: the table is the parent's. */
-	if (flags != 0 && !notw_in_vfork_child())
+	bool vfork_child = notw_in_vfork_child();
+	if (!vfork_child)
 		notw_forget_before_close(fd, flags);
-}
-
-void notw_after_close_call(int fd, uint32_t flags, long rc)
-{
+	int rc = real(fd);
 	/* EBADF for a descriptor the table held: it was closed behind the
 	 * library's back. */
-	if (rc != 0 && errno == EBADF && flags != 0 && !notw_in_vfork_child()) {
+	if (rc != 0 && errno == EBADF && !vfork_child)
 		NOTW_KEEP_ERRNO(notw_linger_close_found_closed(fd, flags));
-	}
+	return rc;
 }
 
-__attribute__((noinline, cold)) static int close_tracked(int fd, uint32_t flags)
+int notw_close_hook(int fd, notw_real_close real)
 {
-	notw_before_close_call(fd, flags);
-	int rc = notw_call_close(fd);
-	notw_after_close_call(fd, flags, rc);
-	return rc;
+	uint32_t flags = notw_fd_get(fd);
+	if (__builtin_expect(flags != 0, 0))
+		return close_tracked(fd, flags, real);
+	return real(fd);
+}
+
+static int next_close(int fd)
+{
+	return notw_call_close(fd);
+}
+
+/* The tracked path out of line, with the next definition called
+ * directly: close() of an untracked descriptor stays a load, a test and a
+ * jump. */
+__attribute__((noinline, cold)) static int close_tracked_by_next(int fd, uint32_t flags)
+{
+	return close_tracked(fd, flags, next_close);
 }
 
 NOTW_EXPORT int close(int fd)
 {
 	uint32_t flags = notw_fd_get(fd);
 	if (__builtin_expect(flags != 0, 0))
-		return close_tracked(fd, flags);
+		return close_tracked_by_next(fd, flags);
 	return notw_call_close(fd);
 }
 

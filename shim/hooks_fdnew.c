@@ -167,30 +167,44 @@ NOTW_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 /* After the kernel took the message (so its pointers are good): the
  * sockets it carried to another process are disarmed. The receiver cannot
  * be the last holder before this: the sender still holds them. */
-void notw_after_sendmsg(const struct msghdr *msg, long rc)
+static void after_sendmsg(const struct msghdr *msg, long rc)
 {
 	if (rc < 0 || !carries_control(msg))
 		return;
 	NOTW_KEEP_ERRNO(for_each_passed((struct msghdr *)(uintptr_t)msg, disarm_passed, "sendmsg()"));
 }
 
-void notw_after_sendmmsg(const struct mmsghdr *msgs, long sent)
+ssize_t notw_sendmsg_hook(int fd, const struct msghdr *msg, int flags, notw_real_sendmsg real)
 {
-	for (long i = 0; i < sent; i++)
-		notw_after_sendmsg(&msgs[i].msg_hdr, 0);
+	ssize_t rc = real(fd, msg, flags);
+	after_sendmsg(msg, rc);
+	return rc;
+}
+
+int notw_sendmmsg_hook(int fd, struct mmsghdr *msgs, unsigned int n, int flags, notw_real_sendmmsg real)
+{
+	int rc = real(fd, msgs, n, flags);
+	for (int i = 0; i < rc; i++)
+		after_sendmsg(&msgs[i].msg_hdr, 0);
+	return rc;
+}
+
+static ssize_t next_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	return notw_call_sendmsg(fd, msg, flags);
+}
+
+static int next_sendmmsg(int fd, struct mmsghdr *msgs, unsigned int n, int flags)
+{
+	return notw_call_sendmmsg(fd, msgs, n, flags);
 }
 
 NOTW_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-	ssize_t rc = notw_call_sendmsg(fd, msg, flags);
-	notw_after_sendmsg(msg, rc);
-	return rc;
+	return notw_sendmsg_hook(fd, msg, flags, next_sendmsg);
 }
 
 NOTW_EXPORT int sendmmsg(int fd, struct mmsghdr *msgs, unsigned int n, int flags)
 {
-	int rc = notw_call_sendmmsg(fd, msgs, n, flags);
-	if (rc > 0)
-		notw_after_sendmmsg(msgs, rc);
-	return rc;
+	return notw_sendmmsg_hook(fd, msgs, n, flags, next_sendmmsg);
 }

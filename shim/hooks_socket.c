@@ -308,27 +308,41 @@ static inline void after_accept(int listener, int conn, uint32_t birth)
 		notw_log(NOTW_LEVEL_DEBUG, "accept fd=%d: connection fd=%d", listener, conn);
 }
 
-void notw_after_accept(int listener, int conn, uint32_t birth)
+static inline __attribute__((always_inline)) int accept_hook(int fd, struct sockaddr *addr, socklen_t *len,
+								int flags, notw_real_accept real)
 {
-	after_accept(listener, conn, birth);
+	uint32_t birth = notw_armgate_birth();
+	int conn = real(fd, addr, len, flags);
+	if (conn >= 0)
+		after_accept(fd, conn, birth); /* keeps errno */
+	return conn;
+}
+
+int notw_accept_hook(int fd, struct sockaddr *addr, socklen_t *len, int flags, notw_real_accept real)
+{
+	return accept_hook(fd, addr, len, flags, real);
+}
+
+/* accept() is accept4() without flags, to the hook. */
+static int next_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	(void)flags;
+	return notw_call_accept(fd, addr, len);
+}
+
+static int next_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	return notw_call_accept4(fd, addr, len, flags);
 }
 
 NOTW_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
-	uint32_t birth = notw_armgate_birth();
-	int conn = notw_call_accept(fd, addr, len);
-	if (conn >= 0)
-		after_accept(fd, conn, birth);
-	return conn;
+	return accept_hook(fd, addr, len, 0, next_accept);
 }
 
 NOTW_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
-	uint32_t birth = notw_armgate_birth();
-	int conn = notw_call_accept4(fd, addr, len, flags);
-	if (conn >= 0)
-		after_accept(fd, conn, birth);
-	return conn;
+	return accept_hook(fd, addr, len, flags, next_accept4);
 }
 
 /* Armed once the kernel has taken the address (so a bad pointer is the

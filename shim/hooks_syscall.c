@@ -7,7 +7,6 @@
 #define _GNU_SOURCE
 #include "hooks.h"
 
-#include "armgate.h"
 #include "fdtable.h"
 #include "rawsys.h"
 #include "real.h"
@@ -81,26 +80,35 @@ static notw_syscall_fn next_syscall(void)
 	return __atomic_load_n(&notw_syscall_next, __ATOMIC_RELAXED);
 }
 
-/* close and accept are cancellation points as libc functions and not as
- * system calls through syscall(): those two keep the system call and get
- * the hooks' work around it. */
-static long close_call(long nr, long fd)
+/* close, accept, accept4, sendmsg and sendmmsg are cancellation points as
+ * libc functions and not as system calls through syscall(): those keep the
+ * system call, which their hooks (hooks.h) make as the real call. */
+static int syscall_close(int fd)
 {
-	uint32_t flags = notw_fd_get((int)fd);
-	notw_before_close_call((int)fd, flags);
-	long rc = next_syscall()(nr, fd);
-	notw_after_close_call((int)fd, flags, rc);
-	return rc;
+	return (int)next_syscall()(SYS_close, (long)fd);
 }
 
-static long accept_call(long nr, long fd, long addr, long len, long flags)
+#ifdef SYS_accept
+static int syscall_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
-	uint32_t birth = notw_armgate_birth();
-	long conn = next_syscall()(nr, fd, addr, len, flags);
-	if (conn >= 0) {
-		NOTW_KEEP_ERRNO(notw_after_accept((int)fd, (int)conn, birth));
-	}
-	return conn;
+	(void)flags;
+	return (int)next_syscall()(SYS_accept, (long)fd, (long)addr, (long)len);
+}
+#endif
+
+static int syscall_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	return (int)next_syscall()(SYS_accept4, (long)fd, (long)addr, (long)len, (long)flags);
+}
+
+static ssize_t syscall_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	return (ssize_t)next_syscall()(SYS_sendmsg, (long)fd, (long)msg, (long)flags);
+}
+
+static int syscall_sendmmsg(int fd, struct mmsghdr *msgs, unsigned int n, int flags)
+{
+	return (int)next_syscall()(SYS_sendmmsg, (long)fd, (long)msgs, (long)n, (long)flags);
 }
 
 /* clone3's flags: the first member of struct clone_args, when the
@@ -122,7 +130,7 @@ long notw_syscall_intercept(long nr, long a1, long a2, long a3, long a4, long a5
 {
 	switch ((enum watched_syscall)nr) {
 	case SYS_close:
-		return close_call(nr, a1);
+		return notw_close_hook((int)a1, syscall_close);
 	case SYS_close_range:
 		return notw_close_range_hook((unsigned)a1, (unsigned)a2, (int)a3);
 	case SYS_dup:
@@ -131,9 +139,15 @@ long notw_syscall_intercept(long nr, long a1, long a2, long a3, long a4, long a5
 		return notw_dup_onto_hook((int)a1, (int)a2, 0, NOTW_DUP2);
 	case SYS_dup3:
 		return notw_dup_onto_hook((int)a1, (int)a2, (int)a3, NOTW_DUP3);
+#ifdef SYS_accept
 	case ACCEPT_NR:
+		return notw_accept_hook((int)a1, (struct sockaddr *)a2, (socklen_t *)a3, 0, syscall_accept);
+#else
+	case ACCEPT_NR:
+		break;
+#endif
 	case SYS_accept4:
-		return accept_call(nr, a1, a2, a3, a4);
+		return notw_accept_hook((int)a1, (struct sockaddr *)a2, (socklen_t *)a3, (int)a4, syscall_accept4);
 	case SYS_shutdown:
 		return notw_shutdown_hook((int)a1, (int)a2);
 	case SYS_execve:
@@ -153,17 +167,10 @@ long notw_syscall_intercept(long nr, long a1, long a2, long a3, long a4, long a5
 		return notw_fork_syscall_hook(nr, next_syscall(), a1, a1, a2, a3, a4, a5);
 	case SYS_clone3:
 		return notw_fork_syscall_hook(nr, next_syscall(), clone3_flags(a1, a2), a1, a2, a3, a4, a5);
-	case SYS_sendmsg: {
-		long rc = next_syscall()(nr, a1, a2, a3);
-		notw_after_sendmsg((const struct msghdr *)a2, rc);
-		return rc;
-	}
-	case SYS_sendmmsg: {
-		long rc = next_syscall()(nr, a1, a2, a3, a4);
-		if (rc > 0)
-			notw_after_sendmmsg((const struct mmsghdr *)a2, rc);
-		return rc;
-	}
+	case SYS_sendmsg:
+		return notw_sendmsg_hook((int)a1, (const struct msghdr *)a2, (int)a3, syscall_sendmsg);
+	case SYS_sendmmsg:
+		return notw_sendmmsg_hook((int)a1, (struct mmsghdr *)a2, (unsigned)a3, (int)a4, syscall_sendmmsg);
 	default:
 		break;
 	}
