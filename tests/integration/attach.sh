@@ -98,7 +98,7 @@ expect_same_port() {
 	check_eq "$1: the first server bound its port" "$2" "$FIRST"
 	check_eq "$1: restarted at once, the same port" "$2" "$BOUND"
 	check "$1: the kernel shows the listener on $2" wait_until at_least 1 listener_on_port "$2"
-	check "$1: beside the crashed generation's leftovers" at_least 1 leftovers_on_port "$2"
+	check "$1: beside the crashed generation's leftovers" at_least 1 time_wait_or_fin_wait_2_on_port "$2"
 }
 
 expect_drift() {

@@ -38,7 +38,7 @@ leftovers() {
 	wait_until at_least "$N" established_on_port "$PORT"
 	kill -KILL "$srv"
 	wait_exit "$srv" 10
-	wait_until at_least "$N" timewait_on_port "$PORT"
+	wait_until at_least "$N" timewait_timers_on_port "$PORT"
 }
 
 # v6_leftovers PORT N: a server on [::1] without the library killed with N
@@ -65,7 +65,7 @@ sys.stdin.read()' "$1" "$2" <"$WORK/v6-fifo" &
 	wait_for_line "$WORK/v6srv.out" '^held$'
 	kill -KILL "$srv"
 	wait_exit "$srv" 10
-	wait_until at_least "$2" timewait_on_port "$1"
+	wait_until at_least "$2" timewait_timers_on_port "$1"
 }
 
 v6_release() {
@@ -81,7 +81,7 @@ case $MODE in
 reap-reset)
 	no_admin=(setpriv --bounding-set -net_admin --)
 	leftovers
-	check_eq "the kernel shows $N FIN-WAIT-2 leftovers" "$N" "$(timewait_on_port "$PORT")"
+	check_eq "the kernel shows $N FIN-WAIT-2 leftovers" "$N" "$(timewait_timers_on_port "$PORT")"
 	# tcp_rfc1337 protects the TIME-WAIT sub-state only.
 	sysctl -qw net.ipv4.tcp_rfc1337=1
 	"${no_admin[@]}" "$NOTW_CLI" reap "$PORT" >"$WORK/reset.txt"
@@ -89,7 +89,7 @@ reap-reset)
 	sysctl -qw net.ipv4.tcp_rfc1337=0
 	check_eq "... each FIN-WAIT-2 socket reset" "$N" "$(grep -c '^reset FIN-WAIT-2 127\.0\.0\.1:49200 ' "$WORK/reset.txt")"
 	check "... and counted as such" grep -qx "port $PORT: $N destroyed ($N by reset), 0 refused, 0 left (0 still sending data, 0 of live processes); nothing holds the port any more" "$WORK/reset.txt"
-	check_eq "the kernel agrees: no timewait socket left" 0 "$(timewait_on_port "$PORT")"
+	check_eq "the kernel agrees: no timewait socket left" 0 "$(timewait_timers_on_port "$PORT")"
 
 	# A dual-stack server: v4-mapped sockets, reset with IPv4 segments.
 	PORT=49220
@@ -97,17 +97,17 @@ reap-reset)
 	"${no_admin[@]}" "$NOTW_CLI" reap "$PORT" >"$WORK/mapped.txt"
 	check_eq "v4-mapped leftovers of a [::] server: all reset" "$N" \
 		"$(grep -c '^reset FIN-WAIT-2 \[::ffff:127\.0\.0\.1\]:49220 ' "$WORK/mapped.txt")"
-	check_eq "the kernel agrees" 0 "$(timewait_on_port "$PORT")"
+	check_eq "the kernel agrees" 0 "$(timewait_timers_on_port "$PORT")"
 
 	# IPv6, the clients still holding their ends (so that nothing but
 	# notw's reset can end the sockets).
 	PORT=49230
 	mkfifo "$WORK/v6-fifo"
 	v6_leftovers "$PORT" "$N"
-	check_eq "IPv6 FIN-WAIT-2 leftovers on [::1]" "$N" "$(timewait_on_port "$PORT")"
+	check_eq "IPv6 FIN-WAIT-2 leftovers on [::1]" "$N" "$(timewait_timers_on_port "$PORT")"
 	"${no_admin[@]}" "$NOTW_CLI" reap "$PORT" >"$WORK/v6.txt"
 	check_eq "IPv6: all reset" "$N" "$(grep -c '^reset FIN-WAIT-2 \[::1\]:49230 ' "$WORK/v6.txt")"
-	check_eq "the kernel agrees" 0 "$(timewait_on_port "$PORT")"
+	check_eq "the kernel agrees" 0 "$(timewait_timers_on_port "$PORT")"
 	v6_release
 
 	# TIME-WAIT, with the peer on another host (a namespace behind a veth
@@ -140,21 +140,21 @@ reap-reset)
 	wait_exit "$rs" 10
 	kill -TERM "$rc" # the clients close: TIME-WAIT here
 	wait_exit "$rc" 10
-	wait_until at_least "$N" time_wait_on_port "$PORT"
-	check_eq "TIME-WAIT leftovers of remote clients" "$N" "$(time_wait_on_port "$PORT")"
+	wait_until at_least "$N" time_wait_state_on_port "$PORT"
+	check_eq "TIME-WAIT leftovers of remote clients" "$N" "$(time_wait_state_on_port "$PORT")"
 	nsenter -t "$peer" -n -- ip addr del 10.200.0.2/24 dev notw-b # the peer goes silent
 	sysctl -qw net.ipv4.tcp_rfc1337=1
 	"${no_admin[@]}" "$NOTW_CLI" reap "$PORT" >"$WORK/rfc1337.txt"
 	check_eq "TIME-WAIT with net.ipv4.tcp_rfc1337 = 1: exit 1" 1 $?
 	check_eq "... saying why, for each" "$N" \
 		"$(grep -c 'net.ipv4.tcp_rfc1337 = 1 makes TIME-WAIT sockets ignore resets$' "$WORK/rfc1337.txt")"
-	check_eq "... and the kernel still has them" "$N" "$(timewait_on_port "$PORT")"
+	check_eq "... and the kernel still has them" "$N" "$(timewait_timers_on_port "$PORT")"
 	sysctl -qw net.ipv4.tcp_rfc1337=0
 	"${no_admin[@]}" "$NOTW_CLI" reap --json "$PORT" >"$WORK/tw.json"
 	check_eq "TIME-WAIT, remote peer, reset: exit 0" 0 $?
 	check_eq "... --json: $N destroyed, $N by reset, none remaining" "$N $N 0" \
 		"$(json_get "$WORK/tw.json" '" ".join(str(d[k]) for k in ("destroyed", "by_reset", "remaining"))')"
-	check_eq "the kernel agrees" 0 "$(timewait_on_port "$PORT")"
+	check_eq "the kernel agrees" 0 "$(timewait_timers_on_port "$PORT")"
 	;;
 reap-reconnect)
 	# The server closes first: TIME-WAIT on its side, 127.0.0.1:PORT to
@@ -212,7 +212,7 @@ except OSError as e:
     print("error", e.strerror, flush=True)' "$port" "$cport" "$WORK/$name.ctl" "$SRV_ADDR" "$CL_ADDR"
 		exec 8>"$WORK/$name.ctl"
 		wait_for_line "$WORK/$name.cl.out" '^closed$'
-		wait_until at_least 1 time_wait_on_port "$port"
+		wait_until at_least 1 time_wait_state_on_port "$port"
 		check_eq "$name: the server's TIME-WAIT socket towards the client's port" 1 \
 			"$(ss -tanH state time-wait "( sport = :$port and dport = :$cport )" | grep -c .)"
 		start_bg "$WORK/$name.reap.out" "$WORK/$name.reap.err" setpriv --bounding-set -net_admin -- \
@@ -335,7 +335,7 @@ status-under-library)
 		"$(grep -v '^  ' "$WORK/under.txt")"
 	check "... a bind without SO_REUSEADDR fails now" grep -q 'without SO_REUSEADDR: EADDRINUSE' "$WORK/under.txt"
 	check_eq "... the library logged nothing about it" "" "$(grep 'notw\[' "$WORK/under.err")"
-	check_eq "... and destroyed nothing" "$N" "$(timewait_on_port "$PORT")"
+	check_eq "... and destroyed nothing" "$N" "$(timewait_timers_on_port "$PORT")"
 	;;
 messages)
 	# errs NAME ARGS...: notw ARGS; status in RC, stderr in $WORK/NAME.err, one line per '|'.
@@ -469,7 +469,7 @@ status-reap)
 	"$NOTW_CLI" reap 70000 >/dev/null 2>&1
 	check_eq "reap of port 70000: usage error (2)" 2 $?
 	leftovers
-	check_eq "the kernel shows $N timewait sockets" "$N" "$(timewait_on_port "$PORT")"
+	check_eq "the kernel shows $N timewait sockets" "$N" "$(timewait_timers_on_port "$PORT")"
 	"$NOTW_CLI" status "$PORT" >"$WORK/status.txt"
 	check_eq "status lists them, FIN-WAIT-2 with their time left" "$N" \
 		"$(grep -Ec '^  FIN-WAIT-2 +127\.0\.0\.1:49200 .* timewait, [0-9]+ s left$' "$WORK/status.txt")"
@@ -482,13 +482,13 @@ status-reap)
 	"$NOTW_CLI" reap "127.0.0.1:$PORT" --dry-run >"$WORK/dry-after.txt"
 	check_eq "reap ADDR:PORT --dry-run (the option last): exit 0, a reap would free the port" 0 $?
 	check_eq "... it lists each as it would destroy it" "$N" "$(grep -c '^would destroy FIN-WAIT-2 ' "$WORK/dry-after.txt")"
-	check_eq "... and destroys none" "$N" "$(timewait_on_port "$PORT")"
+	check_eq "... and destroys none" "$N" "$(timewait_timers_on_port "$PORT")"
 	"$NOTW_CLI" reap "127.0.0.2:$PORT" --dry-run >"$WORK/other-addr.txt"
 	check_eq "reap 127.0.0.2:PORT --dry-run: nothing there conflicts with that address: exit 0" 0 $?
 	check_eq "... and it lists none of 127.0.0.1's" 0 "$(grep -c '^would destroy' "$WORK/other-addr.txt")"
 	"$NOTW_CLI" reap "127.0.0.2:$PORT" --json >"$WORK/other-addr.json"
 	check_eq "reap 127.0.0.2:PORT --json: exit 0, nothing destroyed" "0 0" "$? $(json_get "$WORK/other-addr.json" 'd["destroyed"]')"
-	check_eq "... 127.0.0.1's leftovers are all still there" "$N" "$(timewait_on_port "$PORT")"
+	check_eq "... 127.0.0.1's leftovers are all still there" "$N" "$(timewait_timers_on_port "$PORT")"
 	"$NOTW_CLI" reap --dry-run "$PORT" >"$WORK/dry.txt"
 	check_eq "reap --dry-run: exit 0 (a dry run is no failure: a reap would free the port)" 0 $?
 	check_eq "reap --dry-run: lists each" "$N" "$(grep -c '^would destroy FIN-WAIT-2 ' "$WORK/dry.txt")"
@@ -496,18 +496,18 @@ status-reap)
 	"$NOTW_CLI" reap --dry-run --json "$PORT" >"$WORK/dry.json"
 	check_eq "... --json: would_destroy $N, none remaining" "$N 0" \
 		"$(json_get "$WORK/dry.json" '" ".join(str(d[k]) for k in ("would_destroy", "remaining"))')"
-	check_eq "reap --dry-run: the kernel still has them" "$N" "$(timewait_on_port "$PORT")"
+	check_eq "reap --dry-run: the kernel still has them" "$N" "$(timewait_timers_on_port "$PORT")"
 	chmod 755 "$WORK"
 	setpriv --reuid=65534 --regid=65534 --clear-groups -- "$NOTW_CLI" reap "$PORT" >"$WORK/unpriv.txt"
 	check_eq "reap without CAP_NET_ADMIN: exit 1, no false success" 1 $?
 	check_eq "... each one with its causes" "$N" \
 		"$(grep -c 'cause: SOCK_DESTROY needs CAP_NET_ADMIN over this network namespace; the reset method needs CAP_NET_RAW$' "$WORK/unpriv.txt")"
-	check_eq "... and the kernel still has them" "$N" "$(timewait_on_port "$PORT")"
+	check_eq "... and the kernel still has them" "$N" "$(timewait_timers_on_port "$PORT")"
 	"$NOTW_CLI" reap --json "$PORT" >"$WORK/reap.json"
 	check_eq "reap as root: exit 0" 0 $?
 	check_eq "reap --json parses: $N destroyed, none by reset, none refused, none remaining" "$N 0 0 0" \
 		"$(json_get "$WORK/reap.json" '" ".join(str(d[k]) for k in ("destroyed", "by_reset", "refused", "remaining"))')"
-	check_eq "the kernel agrees: no timewait socket left" 0 "$(timewait_on_port "$PORT")"
+	check_eq "the kernel agrees: no timewait socket left" 0 "$(timewait_timers_on_port "$PORT")"
 	"$NOTW_CLI" status "$PORT" >"$WORK/after.txt"
 	check "status now: the bind succeeds without SO_REUSEADDR" grep -q 'without SO_REUSEADDR: ok' "$WORK/after.txt"
 	;;
@@ -528,7 +528,7 @@ netns)
 		sleep 0.2
 		kill -KILL \$srv"
 	sleep 0.2
-	check_eq "this namespace has nothing on the port" 0 "$(timewait_on_port "$PORT")"
+	check_eq "this namespace has nothing on the port" 0 "$(timewait_timers_on_port "$PORT")"
 	"$NOTW_CLI" status --json --netns "$NS" "$PORT" >"$WORK/ns.json"
 	check_eq "status --netns PID sees the other namespace's $N timewait sockets" "$N" \
 		"$(json_get "$WORK/ns.json" 'd["timewait"]')"

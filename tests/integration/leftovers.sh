@@ -87,8 +87,8 @@ client-timewait)
 	wait_for_line "$WORK/server.out" "^listening $SERVER_PORT\$"
 	"$NOTW_PROGS/bulk" client "$SERVER_PORT" >"$WORK/client.out"
 	EPHEMERAL=$(sed -n 's/^local //p' "$WORK/client.out")
-	wait_until at_least 1 time_wait_on_port "$EPHEMERAL"
-	check_eq "the client's end is a TIME-WAIT socket on its ephemeral port $EPHEMERAL" 1 "$(time_wait_on_port "$EPHEMERAL")"
+	wait_until at_least 1 time_wait_state_on_port "$EPHEMERAL"
+	check_eq "the client's end is a TIME-WAIT socket on its ephemeral port $EPHEMERAL" 1 "$(time_wait_state_on_port "$EPHEMERAL")"
 	start_bg "$WORK/gen2.out" "$WORK/gen2.err" "${WITH_NOTW[@]}" "$NOTW_PROGS/seed_server" "$EPHEMERAL"
 	GEN2=$BG_PID
 	wait_for_line "$WORK/gen2.out" '^listening ' 10

@@ -193,8 +193,8 @@ in_other_netns() {
 	[ "$(readlink "/proc/$1/ns/net")" != "$(readlink /proc/self/ns/net)" ]
 }
 
-# time_wait_on_port PORT: sockets in the TIME-WAIT sub-state only.
-time_wait_on_port() {
+# time_wait_state_on_port PORT: sockets in the TIME-WAIT sub-state only.
+time_wait_state_on_port() {
 	ss -tanH state time-wait "( sport = :$1 )" | wc -l
 }
 
@@ -211,18 +211,21 @@ established_on_port() {
 	ss -tanH state established "( sport = :$1 )" | grep -c .
 }
 
-timewait_on_port() {
+# timewait_timers_on_port PORT: the timewait mini-sockets on local port PORT,
+# in either sub-state (TIME-WAIT, or FIN-WAIT-2 with a timewait timer).
+timewait_timers_on_port() {
 	ss -tanoH state time-wait state fin-wait-2 "( sport = :$1 )" | grep -c 'timewait'
 }
 
-# leftovers_on_port PORT: every TIME-WAIT and FIN-WAIT-2 socket on local port
-# PORT, whatever its timer: for a port whose process is gone. Besides the
+# time_wait_or_fin_wait_2_on_port PORT: every TIME-WAIT and FIN-WAIT-2
+# socket on local port PORT, whatever its timer: for a port whose process
+# is gone. Besides the
 # timewait mini-sockets this counts an orphan the kernel left a full
 # FIN-WAIT-2 socket with a keepalive timer: the ACK of its FIN arrived
 # while the closing process still held the socket lock, after close() had
 # turned what it could into mini-sockets (tcp_rcv_state_process()); it
 # lives as long and holds the port the same way.
-leftovers_on_port() {
+time_wait_or_fin_wait_2_on_port() {
 	ss -tanH state time-wait state fin-wait-2 "( sport = :$1 )" | grep -c .
 }
 

@@ -144,7 +144,7 @@ execs)
 		wait_for_line "$WORK/vx.out" '^summary ' 10
 		wait_until fin_wait_1_settled "$PORT"
 		check_eq "${variant%:*}: vfork child exit() after a failed exec, then SIGKILL: timewait sockets" \
-			"${variant#*:}" "$(leftovers_on_port "$PORT")"
+			"${variant#*:}" "$(time_wait_or_fin_wait_2_on_port "$PORT")"
 		kill -TERM "$vx_client" 2>/dev/null
 		wait_exit "$vx_client" 5
 	done
@@ -196,7 +196,7 @@ exits)
 	wait_for_line "$WORK/tr.out" '^summary ' 10
 	wait_until fin_wait_1_settled "$PORT"
 	check_eq "thread-raw-exits: two threads ended by syscall(SYS_exit), then SIGKILL: timewait sockets" \
-		0 "$(leftovers_on_port "$PORT")"
+		0 "$(time_wait_or_fin_wait_2_on_port "$PORT")"
 	kill -TERM "$tr_client" 2>/dev/null
 	wait_exit "$tr_client" 5
 	# fclose() of a stream whose buffer holds the whole answer, a helper
@@ -226,7 +226,7 @@ exits)
 	wait_for_line "$WORK/fs.out" '^summary ' 10
 	wait_until fin_wait_1_settled "$PORT"
 	check_eq "a child that moved the connection onto 0 and 1, then SIGKILL of both: one timewait socket" 1 \
-		"$(leftovers_on_port "$PORT")"
+		"$(time_wait_or_fin_wait_2_on_port "$PORT")"
 	check "... and the client saw a clean EOF, no reset" grep -q '^summary conns=1 eof=1 reset=0' "$WORK/fs.out"
 	kill -TERM "$fs_client" 2>/dev/null
 	# A child forked while a connection is open (a snapshot child) is

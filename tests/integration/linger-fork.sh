@@ -35,7 +35,7 @@ for linger in off crash; do
 	check_eq "$linger: every child's close is graceful (all bytes, clean EOF)" \
 		"summary conns=$N eof=$N reset=0 error=0 open=0 bytes=$((N * BYTES))" \
 		"$(grep '^summary ' "$WORK/served.$linger.out")"
-	echo "# $linger: timewait sockets left by the children's own closes: $(timewait_on_port "$PORT")"
+	echo "# $linger: timewait sockets left by the children's own closes: $(timewait_timers_on_port "$PORT")"
 
 	# Held: each child keeps its connection open, then the group dies.
 	start_bg "$WORK/held.$linger.out" "$WORK/held.$linger.err" \

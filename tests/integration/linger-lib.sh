@@ -86,7 +86,7 @@ held() {
 	STATUS=$EXIT_STATUS
 	wait_for_line "$WORK/clients.$PORT.out" '^summary ' 10
 	wait_until fin_wait_1_settled "$PORT"
-	TW=$(leftovers_on_port "$PORT")
+	TW=$(time_wait_or_fin_wait_2_on_port "$PORT")
 	SUMMARY=$(grep '^summary ' "$WORK/clients.$PORT.out")
 	kill -TERM "$client"
 	wait_exit "$client" 5

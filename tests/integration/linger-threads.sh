@@ -29,7 +29,7 @@ check "the server listens" wait_for_line "$WORK/server.out" "^listening $PORT\$"
 check_eq "$SERVED connections from $THREADS threads: all bytes and a clean EOF on each" \
 	"summary conns=$SERVED eof=$SERVED reset=0 error=0 open=0 bytes=$((SERVED * BYTES))" \
 	"$(grep '^summary ' "$WORK/load.out")"
-served_tw=$(timewait_on_port "$PORT")
+served_tw=$(timewait_timers_on_port "$PORT")
 echo "# timewait sockets left by the server's own closes: $served_tw"
 check "the server's own closes were graceful: timewait sockets left ($served_tw)" [ "$served_tw" -ge 1 ]
 

@@ -111,7 +111,7 @@ graceful)
 	one_conn always "$BIG"
 	check "always: the close resets the connection (client: $RESULT)" \
 		[ "$RESULT" != "bytes $BIG eof" ]
-	check_eq "always: no timewait socket" 0 "$(timewait_on_port "$PORT")"
+	check_eq "always: no timewait socket" 0 "$(timewait_timers_on_port "$PORT")"
 	;;
 exit)
 	for how in return exit _exit _Exit; do
@@ -159,7 +159,7 @@ client)
 			sleep 0.05
 		done
 		tw=$(timewait_to_port "$PORT")
-		echo "# $linger: client-side timewait sockets after 1000 cycles: $tw (server side: $(timewait_on_port "$PORT"))"
+		echo "# $linger: client-side timewait sockets after 1000 cycles: $tw (server side: $(timewait_timers_on_port "$PORT"))"
 		if [ "$linger" = always ]; then
 			always_port=$PORT
 			check_eq "always: no timewait socket on the client side" 0 "$tw"

@@ -55,10 +55,10 @@ wait_until at_least "$N" established_on_port "$PORT"
 kill -KILL "$GEN1"
 wait_exit "$GEN1" 10
 # Whatever their timer: under load an orphan can stay a full FIN-WAIT-2
-# socket (see leftovers_on_port in lib.sh), seen once in a CI run.
+# socket (see time_wait_or_fin_wait_2_on_port in lib.sh), seen once in a CI run.
 wait_until fin_wait_1_settled "$PORT"
-wait_until at_least "$N" leftovers_on_port "$PORT"
-check_eq "generation 1 left $N timewait sockets (kernel)" "$N" "$(leftovers_on_port "$PORT")"
+wait_until at_least "$N" time_wait_or_fin_wait_2_on_port "$PORT"
+check_eq "generation 1 left $N timewait sockets (kernel)" "$N" "$(time_wait_or_fin_wait_2_on_port "$PORT")"
 if [ "$MODE" = reap-fin-wait-2 ]; then
 	fw2=$(ss -tanoH state fin-wait-2 "( sport = :$PORT )" | grep -c timewait)
 	check_eq "... all in the FIN-WAIT-2 sub-state (the clients hold their ends)" "$N" "$fw2"
@@ -75,7 +75,7 @@ reap | reap-fin-wait-2)
 	check_eq "generation 2 gets port $PORT back" "listening $PORT" "$(cat "$WORK/gen2.out")"
 	check "... and says it reaped them" \
 		grep -Eq "^notw\[$GEN2\]: bind 0\.0\.0\.0:$PORT fd=[0-9]+: reaped $N of $N timewait socket\(s\) left by a process without SO_REUSEADDR\$" "$WORK/gen2.err"
-	check_eq "the kernel shows no timewait socket left" 0 "$(timewait_on_port "$PORT")"
+	check_eq "the kernel shows no timewait socket left" 0 "$(timewait_timers_on_port "$PORT")"
 	;;
 no-reap)
 	gen2 NOTW_REAP=off
@@ -83,7 +83,7 @@ no-reap)
 	check_eq "generation 2 drifts, as without the library" "listening $((PORT + 1))" "$(cat "$WORK/gen2.out")"
 	check "one warning: how many, why, when they expire, what would free the port" \
 		grep -Eq "warning: bind 0\.0\.0\.0:$PORT fd=[0-9]+: EADDRINUSE: $N timewait socket\(s\) left by a process without SO_REUSEADDR hold the port; they expire within [0-9]+ s \(NOTW_REAP=off\)\. To free it now: .*NOTW_WAIT=[0-9]+ to wait\$" "$WORK/gen2.err"
-	check_eq "the leftovers are untouched" "$N" "$(timewait_on_port "$PORT")"
+	check_eq "the leftovers are untouched" "$N" "$(timewait_timers_on_port "$PORT")"
 	;;
 unprivileged)
 	chmod 755 "$WORK"
@@ -93,7 +93,7 @@ unprivileged)
 	check_eq "generation 2 without CAP_NET_ADMIN drifts, unharmed" "listening $((PORT + 1))" "$(cat "$WORK/gen2.out")"
 	check "the warning names the missing privilege" \
 		grep -q "hold the port; they expire within [0-9]* s (reaping needs CAP_NET_ADMIN over this network namespace)" "$WORK/gen2.err"
-	check_eq "the leftovers are untouched" "$N" "$(timewait_on_port "$PORT")"
+	check_eq "the leftovers are untouched" "$N" "$(timewait_timers_on_port "$PORT")"
 	;;
 wait)
 	start=$(date +%s)

@@ -59,7 +59,7 @@ segv | without)
 	;;
 esac
 
-left=$(timewait_on_port "$PORT")
+left=$(timewait_timers_on_port "$PORT")
 check "the crash left timewait sockets on $PORT (kernel: $left)" [ "$left" -ge 1 ]
 
 # Generation 2, restarted at once.
