@@ -39,6 +39,10 @@ static inline bool notw_may_track(void)
 	return !notw_in_vfork_child() && notw_ensure_ready();
 }
 
+/* A number the kernel handed out (open, pipe, recvmsg's SCM_RIGHTS, ...):
+ * stale state there is a close the library did not see (hooks_fdnew.c). */
+void notw_check_number(int fd, const char *call);
+
 /* The calls that are cancellation points as libc functions and not as
  * system calls through syscall() (close, accept, accept4, sendmsg,
  * sendmmsg): their hook takes the real call as its last argument, the

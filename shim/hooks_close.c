@@ -7,7 +7,7 @@
 
 #include "fdtable.h"
 #include "holders.h"
-#include "linger.h"
+#include "safetynet.h"
 #include "log.h"
 #include "real.h"
 #include "state.h"
@@ -29,7 +29,7 @@ static inline __attribute__((always_inline)) int close_tracked(int fd, uint32_t 
 	/* EBADF for a descriptor the table held: it was closed behind the
 	 * library's back. */
 	if (rc != 0 && errno == EBADF && !vfork_child)
-		NOTW_KEEP_ERRNO(notw_linger_close_found_closed(fd, flags));
+		NOTW_KEEP_ERRNO(notw_safetynet_close_found_closed(fd, flags));
 	return rc;
 }
 

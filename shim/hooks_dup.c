@@ -14,6 +14,7 @@
 
 #include "fdtable.h"
 #include "holders.h"
+#include "handover.h"
 #include "linger.h"
 #include "log.h"
 #include "real.h"
@@ -31,7 +32,7 @@ int fcntl64(int fd, int cmd, ...);
 static void note_duplicate(int oldfd, int newfd, const char *call)
 {
 	if (notw_in_vfork_child()) {
-		NOTW_KEEP_ERRNO(notw_linger_vfork_dup(newfd));
+		NOTW_KEEP_ERRNO(notw_handover_vfork_dup(newfd));
 		return;
 	}
 	/* dup() and F_DUPFD hand out a free number: a stale entry there is a

@@ -1,13 +1,13 @@
 /* Hooks of the exec family. The program that exec() starts cannot see this
  * process's table, and may not carry the library at all: see
- * notw_linger_before_exec(). The list forms (execl, execlp, execle) are
+ * notw_handover_before_exec(). The list forms (execl, execlp, execle) are
  * turned into their vector forms, as glibc does; fexecve() and execveat()
  * are entry points of their own. */
 #define _GNU_SOURCE /* execvpe, execveat */
 #include "rawsys.h"
 #include "hooks.h"
 
-#include "linger.h"
+#include "handover.h"
 #include "log.h"
 #include "real.h"
 #include "state.h"
@@ -26,7 +26,7 @@ static void prepare_exec(void)
 	if (!notw_library_active())
 		return;
 	bool vfork_child = notw_in_vfork_child();
-	int n = notw_linger_before_exec(vfork_child);
+	int n = notw_handover_before_exec(vfork_child);
 	if (n > 0 && !vfork_child)
 		notw_log(NOTW_LEVEL_DEBUG, "exec: disarmed %d socket(s) the new program inherits or closes", n);
 }
@@ -35,7 +35,7 @@ static void prepare_exec(void)
  * parent) goes on with its sockets. */
 static int exec_failed(int rc)
 {
-	notw_linger_exec_failed(notw_in_vfork_child());
+	notw_handover_exec_failed(notw_in_vfork_child());
 	return rc;
 }
 

@@ -9,7 +9,7 @@
  * accepted meanwhile on another thread is armed. */
 #define _GNU_SOURCE
 #include "hooks.h"
-#include "linger.h"
+#include "handover.h"
 #include "real.h"
 #include "state.h"
 
@@ -23,14 +23,14 @@ static bool before_spawn(void)
 {
 	if (!notw_library_active() || notw_in_vfork_child())
 		return false;
-	notw_linger_before_spawn();
+	notw_handover_before_spawn();
 	return true;
 }
 
 static void after_spawn(bool owed)
 {
 	if (owed)
-		NOTW_KEEP_ERRNO(notw_linger_after_spawn());
+		NOTW_KEEP_ERRNO(notw_handover_after_spawn());
 }
 
 NOTW_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
@@ -55,7 +55,7 @@ NOTW_EXPORT int posix_spawn_file_actions_adddup2(posix_spawn_file_actions_t *fa,
 {
 	int rc = notw_call_posix_spawn_file_actions_adddup2(fa, fd, newfd);
 	if (rc == 0 && !notw_in_vfork_child()) {
-		NOTW_KEEP_ERRNO(notw_linger_before_handing_over(fd));
+		NOTW_KEEP_ERRNO(notw_handover_passed(fd));
 	}
 	return rc;
 }

@@ -1,9 +1,11 @@
+/* Zero linger's decisions (linger.h): arm at accept or connect, disarm at
+ * a graceful close, a shutdown, the program's own SO_LINGER, the exit
+ * walk; the primitives handover.c and safetynet.c share. */
 #define _GNU_SOURCE
 #include "rawsys.h"
 #include "linger.h"
 
 #include "armgate.h"
-#include "dirwalk.h"
 #include "fdtable.h"
 #include "fmt.h"
 #include "inetaddr.h"
@@ -13,7 +15,6 @@
 #include "real.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <string.h>
@@ -22,18 +23,12 @@
 
 /* Remote ports already announced at info level (one line per class). */
 static uint64_t announced_remote_ports[65536 / 64];
-/* Set once: the safety net switched zero linger off for this process. */
-static int tripped;
 
-static enum notw_linger mode(void)
-{
-	return notw_active_policy.linger;
-}
 
 /* Worth trying to arm a new socket now (the arming section decides). */
 static inline bool may_try_arming(void)
 {
-	return mode() != NOTW_LINGER_OFF && !notw_armgate_stopped();
+	return notw_linger_mode() != NOTW_LINGER_OFF && !notw_armgate_stopped();
 }
 
 /* The library's own SO_LINGER: the system call itself (no other
@@ -44,9 +39,7 @@ static int setsockopt_linger(int fd, const struct linger *l)
 	return (int)notw_syscall5_noerrno(SYS_setsockopt, fd, SOL_SOCKET, SO_LINGER, (long)l, sizeof *l);
 }
 
-/* What the socket would have without the library: the program's own
- * SO_LINGER, or the kernel's default. */
-static void disarm(int fd, uint32_t flags)
+void notw_linger_disarm(int fd, uint32_t flags)
 {
 	struct linger l = { .l_onoff = 0, .l_linger = 0 };
 	if ((flags & NOTW_FD_PROG_LINGER) != 0) {
@@ -62,34 +55,27 @@ static void update_socket(int fd, uint32_t set, uint32_t clear)
 	notw_holders_update_socket(fd, set, clear);
 }
 
-static bool kernel_linger_is_zero(int fd);
-
-/* Every disarm of a socket the library armed (rules C.3, D, E, G).
- * Without a fork since the socket's birth only this process can have set
- * its SO_LINGER; after one, a child may have set its own since: only the
- * library's {1,0} is taken off. Returns true when it disarmed. */
+/* notw_linger_disarm_ours() with the socket's birth known. */
 static inline bool disarm_ours_born(int fd, uint32_t flags, uint32_t birth)
 {
 	if (!notw_armgate_alone_since(birth)) {
 		bool ours = false;
-		NOTW_KEEP_ERRNO(ours = kernel_linger_is_zero(fd));
+		NOTW_KEEP_ERRNO(ours = notw_linger_kernel_is_zero(fd));
 		if (!ours)
 			return false;
 	}
-	disarm(fd, flags);
+	notw_linger_disarm(fd, flags);
 	return true;
 }
 
-static bool disarm_ours(int fd, uint32_t flags)
+bool notw_linger_disarm_ours(int fd, uint32_t flags)
 {
 	return disarm_ours_born(fd, flags, notw_aux_birth(notw_fd_aux(fd)));
 }
 
-/* Disarm, then say so in the table (rule G: a holder's table never says
- * "not armed" while the kernel still has it armed). */
-static void disarm_socket(int fd, uint32_t flags)
+void notw_linger_disarm_socket(int fd, uint32_t flags)
 {
-	disarm_ours(fd, flags);
+	notw_linger_disarm_ours(fd, flags);
 	update_socket(fd, 0, NOTW_FD_ARMED);
 }
 
@@ -97,15 +83,14 @@ __attribute__((noinline, cold)) void notw_linger_not_armed(int fd, int err)
 {
 	int saved_errno = errno;
 	if (err == NOTW_LINGER_ARM_TAKEN_BACK)
-		disarm(fd, notw_fd_get(fd));
+		notw_linger_disarm(fd, notw_fd_get(fd));
 	update_socket(fd, 0, NOTW_FD_ARMED);
 	if (err > 0)
 		notw_log(NOTW_LEVEL_WARN, "fd=%d: could not set SO_LINGER: %E", fd, err);
 	errno = saved_errno;
 }
 
-/* The arming section for a socket whose entry holds its birth. */
-static int arming_section(int fd)
+int notw_linger_rearm(int fd)
 {
 	return notw_linger_arming_section(fd, notw_aux_birth(notw_fd_aux(fd)));
 }
@@ -121,7 +106,7 @@ static void log_listener_arms(int fd)
 		len = 0;
 	errno = saved_errno;
 	notw_log(NOTW_LEVEL_INFO, "arm SO_LINGER{1,0} on connections accepted on %A (linger=%s)",
-		 (const struct sockaddr *)&ss, len, notw_linger_name(mode()));
+		 (const struct sockaddr *)&ss, len, notw_linger_name(notw_linger_mode()));
 }
 
 /* The listener itself is never armed: connections would inherit zero
@@ -156,7 +141,7 @@ static bool first_time_for_remote_port(int port)
  * policy asks (linger_outgoing). */
 static bool arms_outgoing(void)
 {
-	return mode() == NOTW_LINGER_ALWAYS || notw_active_policy.linger_outgoing;
+	return notw_linger_mode() == NOTW_LINGER_ALWAYS || notw_active_policy.linger_outgoing;
 }
 
 void notw_linger_after_connect(int fd, uint32_t flags, const struct sockaddr *addr, socklen_t len)
@@ -170,11 +155,11 @@ void notw_linger_after_connect(int fd, uint32_t flags, const struct sockaddr *ad
 	/* The entry (and every duplicate's) says ARMED before the section
 	 * looks: a fork from now on copies it so. */
 	update_socket(fd, NOTW_FD_ARMED | NOTW_FD_MANAGED, 0);
-	if (arming_section(fd) != 0)
+	if (notw_linger_rearm(fd) != 0)
 		return;
 	if (first_time_for_remote_port(port))
 		notw_log(NOTW_LEVEL_INFO, "arm SO_LINGER{1,0} on connections to %A (linger=%s)", addr, len,
-			 notw_linger_name(mode()));
+			 notw_linger_name(notw_linger_mode()));
 	else if (notw_log_enabled(NOTW_LEVEL_DEBUG))
 		notw_log(NOTW_LEVEL_DEBUG, "connect fd=%d to %A: armed", fd, addr, len);
 }
@@ -188,7 +173,7 @@ static bool kernel_linger(int fd, struct linger *l)
 	return ok;
 }
 
-static bool kernel_linger_is_zero(int fd)
+bool notw_linger_kernel_is_zero(int fd)
 {
 	struct linger l;
 	return kernel_linger(fd, &l) && l.l_onoff != 0 && l.l_linger == 0;
@@ -197,7 +182,7 @@ static bool kernel_linger_is_zero(int fd)
 uint32_t notw_linger_adopt(int fd)
 {
 	struct linger l;
-	if (mode() == NOTW_LINGER_OFF || !kernel_linger(fd, &l) || l.l_onoff == 0)
+	if (notw_linger_mode() == NOTW_LINGER_OFF || !kernel_linger(fd, &l) || l.l_onoff == 0)
 		return 0;
 	/* Zero linger found on a socket met already open is a program's own:
 	 * the library never arms a listener, and disarms the connections it
@@ -219,20 +204,11 @@ uint32_t notw_linger_accepted_slow(uint32_t lflags)
 	return (lflags & NOTW_FD_ARMS_CONNS) != 0 ? cflags | NOTW_FD_ARMED : cflags;
 }
 
-void notw_linger_before_handing_over(int fd)
-{
-	uint32_t flags = notw_fd_get(fd);
-	if ((flags & NOTW_FD_ARMED) == 0 || mode() == NOTW_LINGER_ALWAYS)
-		return;
-	disarm_socket(fd, flags);
-	notw_log(NOTW_LEVEL_DEBUG, "fd=%d handed to another program: disarmed", fd);
-}
-
 void notw_linger_cannot_list(int fd, int unlisted)
 {
 	uint32_t flags = notw_fd_get(fd);
-	if ((flags & NOTW_FD_ARMED) != 0 && mode() != NOTW_LINGER_ALWAYS) {
-		disarm(fd, flags);
+	if ((flags & NOTW_FD_ARMED) != 0 && notw_linger_mode() != NOTW_LINGER_ALWAYS) {
+		notw_linger_disarm(fd, flags);
 		notw_log(NOTW_LEVEL_DEBUG, "dup fd=%d -> fd=%d: too many duplicates to follow, disarmed", fd,
 			 unlisted);
 	}
@@ -245,7 +221,7 @@ bool notw_linger_before_close(int fd, uint32_t flags, uint64_t aux)
 	/* A listener's close never lingers (tcp_close() stops a listener
 	 * before it looks at SO_LINGER), and "always" wants every close to
 	 * reset. */
-	if ((flags & (NOTW_FD_ARMED | NOTW_FD_LISTENER)) != NOTW_FD_ARMED || mode() == NOTW_LINGER_ALWAYS)
+	if ((flags & (NOTW_FD_ARMED | NOTW_FD_LISTENER)) != NOTW_FD_ARMED || notw_linger_mode() == NOTW_LINGER_ALWAYS)
 		return false;
 	/* C.1, C.2: marked, then no arming section of another thread is
 	 * under way on it. */
@@ -268,16 +244,16 @@ bool notw_linger_before_close(int fd, uint32_t flags, uint64_t aux)
 
 void notw_linger_after_shutdown(int fd, uint32_t flags)
 {
-	if ((flags & (NOTW_FD_ARMED | NOTW_FD_LISTENER)) != NOTW_FD_ARMED || mode() == NOTW_LINGER_ALWAYS)
+	if ((flags & (NOTW_FD_ARMED | NOTW_FD_LISTENER)) != NOTW_FD_ARMED || notw_linger_mode() == NOTW_LINGER_ALWAYS)
 		return;
-	disarm_socket(fd, flags);
+	notw_linger_disarm_socket(fd, flags);
 	notw_log(NOTW_LEVEL_DEBUG, "shutdown fd=%d: disarmed, closes gracefully", fd);
 }
 
 static void log_program_linger(int fd, uint32_t flags, const struct linger *l)
 {
 	if ((flags & (NOTW_FD_LISTENER | NOTW_FD_MANAGED)) != (NOTW_FD_LISTENER | NOTW_FD_MANAGED) ||
-	    mode() == NOTW_LINGER_OFF)
+	    notw_linger_mode() == NOTW_LINGER_OFF)
 		return;
 	if (l->l_onoff != 0 && l->l_linger == 0)
 		notw_log(NOTW_LEVEL_INFO,
@@ -311,7 +287,7 @@ void notw_linger_program_set(int fd, uint32_t flags, const struct linger *l)
 	 * (rule B) when the gate allows; its value returns before its own
 	 * close. Otherwise the program's value stands. */
 	if ((flags & (NOTW_FD_ARMED | NOTW_FD_NO_ARM)) == NOTW_FD_ARMED)
-		arming_section(fd);
+		notw_linger_rearm(fd);
 }
 
 bool notw_linger_program_view(uint32_t flags, struct linger *out)
@@ -326,7 +302,7 @@ bool notw_linger_program_view(uint32_t flags, struct linger *out)
 static bool disarm_for_exit(int fd, uint32_t flags, void *ctx)
 {
 	(void)ctx;
-	disarm_ours(fd, flags);
+	notw_linger_disarm_ours(fd, flags);
 	notw_fd_update(fd, 0, NOTW_FD_ARMED);
 	return true;
 }
@@ -336,241 +312,9 @@ static bool disarm_for_exit(int fd, uint32_t flags, void *ctx)
  * and cannot arm. */
 void notw_linger_at_normal_exit(void)
 {
-	if (mode() != NOTW_LINGER_CRASH)
+	if (notw_linger_mode() != NOTW_LINGER_CRASH)
 		return;
 	notw_armgate_stop();
 	notw_fd_for_each(NOTW_FD_ARMED, disarm_for_exit, NULL);
 }
 
-/* ---- exec ---- */
-
-/* The duplicates a vfork() child made: its descriptors are its own, but it
- * must not write them into the table, which is the parent's. Kept on the
- * thread (the child runs on the parent's thread until exec) and tagged with
- * the child's pid, so that the next child starts afresh. */
-#define VFORK_DUPS 16
-static __thread struct {
-	pid_t child;
-	int count;
-	bool overflow;
-	int fds[VFORK_DUPS];
-} vfork_dups __attribute__((tls_model("initial-exec")));
-
-/* The list belongs to the vfork child now running on this thread. */
-static void own_vfork_list(void)
-{
-	pid_t self = (pid_t)notw_syscall(SYS_getpid);
-	if (vfork_dups.child != self) {
-		vfork_dups.child = self;
-		vfork_dups.count = 0;
-		vfork_dups.overflow = false;
-	}
-}
-
-/* A vfork child's view of one descriptor (rule E): its table is the
- * parent's and descriptors may have moved, so only the kernel's answer
- * counts. A close-on-exec one is left to the parent, which holds it and is
- * suspended; a survivor goes to the new program and is disarmed. The
- * parent's table is not written: the child bumped the parent's fork count
- * first, so the parent never arms those sockets again. */
-static bool disarm_for_vfork_exec(int fd)
-{
-	uint32_t flags = notw_fd_get(fd);
-	if ((flags & NOTW_FD_OWN_LINGER) != 0 || !kernel_linger_is_zero(fd))
-		return false;
-	int fdflags = (int)notw_syscall(SYS_fcntl, fd, F_GETFD);
-	if (fdflags < 0 || (fdflags & FD_CLOEXEC) != 0)
-		return false;
-	disarm(fd, (flags & NOTW_FD_ARMED) != 0 ? flags : 0u);
-	return true;
-}
-
-/* This process's own exec (rule E): every armed socket, close-on-exec or
- * not (the kernel's close at exec may be the last). Marked, so that a
- * failed exec arms them again through the gate. */
-static bool disarm_for_exec(int fd, uint32_t flags, void *ctx)
-{
-	int *count = ctx;
-	disarm_ours(fd, flags);
-	notw_fd_update(fd, NOTW_FD_EXEC_DISARMED, NOTW_FD_ARMED);
-	(*count)++;
-	return true;
-}
-
-struct vfork_walk {
-	int count;
-	int dir;
-};
-
-static bool vfork_walk_tracked(int fd, uint32_t flags, void *ctx)
-{
-	struct vfork_walk *w = ctx;
-	(void)flags;
-	if (disarm_for_vfork_exec(fd))
-		w->count++;
-	return true;
-}
-
-static bool vfork_walk_entry(const char *name, void *ctx)
-{
-	struct vfork_walk *w = ctx;
-	int fd = notw_dir_entry_number(name);
-	if (fd >= 0 && fd != w->dir && disarm_for_vfork_exec(fd))
-		w->count++;
-	return true;
-}
-
-/* Every open descriptor, from the kernel's list: also those the table
- * never saw. */
-static void vfork_walk_open_descriptors(struct vfork_walk *w)
-{
-	int dir = (int)notw_syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dir < 0)
-		return;
-	w->dir = dir;
-	notw_for_each_dir_entry(dir, vfork_walk_entry, w);
-	notw_syscall(SYS_close, dir);
-}
-
-void notw_linger_vfork_dup(int newfd)
-{
-	own_vfork_list();
-	if (vfork_dups.count < VFORK_DUPS)
-		vfork_dups.fds[vfork_dups.count++] = newfd;
-	else
-		vfork_dups.overflow = true;
-}
-
-/* In a vfork child: what the parent's table holds as armed, and the
- * descriptors the child duplicated (0 and 1 for busybox's nc -e), or
- * every open descriptor when there were too many to keep. */
-static int disarm_for_vfork_child_exec(void)
-{
-	struct vfork_walk w = { 0, -1 };
-	notw_armgate_vfork_exec();
-	own_vfork_list();
-	notw_fd_for_each(NOTW_FD_ARMED, vfork_walk_tracked, &w);
-	if (vfork_dups.overflow) {
-		vfork_walk_open_descriptors(&w);
-	} else {
-		for (int i = 0; i < vfork_dups.count; i++)
-			if (disarm_for_vfork_exec(vfork_dups.fds[i]))
-				w.count++;
-	}
-	return w.count;
-}
-
-/* This thread's exec paused the gate: its failure resumes it (once). */
-static __thread unsigned char exec_paused __attribute__((tls_model("initial-exec")));
-
-int notw_linger_before_exec(bool vfork_child)
-{
-	if (mode() == NOTW_LINGER_OFF)
-		return 0;
-	int count = 0;
-	int saved_errno = errno;
-	if (vfork_child) {
-		count = disarm_for_vfork_child_exec();
-	} else {
-		notw_armgate_pause();
-		exec_paused = 1;
-		notw_fd_for_each(NOTW_FD_ARMED, disarm_for_exec, &count);
-	}
-	errno = saved_errno;
-	return count;
-}
-
-static bool rearm_after_failed_exec(int fd, uint32_t flags, void *ctx)
-{
-	(void)flags;
-	(void)ctx;
-	notw_fd_update(fd, NOTW_FD_ARMED, NOTW_FD_EXEC_DISARMED);
-	arming_section(fd);
-	return true;
-}
-
-/* A vfork child's failed exec leaves what it disarmed disarmed (graceful);
- * this process's own failed exec arms again through the gate. */
-void notw_linger_exec_failed(bool vfork_child)
-{
-	if (vfork_child || !exec_paused)
-		return;
-	int saved_errno = errno;
-	exec_paused = 0;
-	notw_armgate_resume();
-	notw_fd_for_each(NOTW_FD_EXEC_DISARMED, rearm_after_failed_exec, NULL);
-	errno = saved_errno;
-}
-
-/* ---- spawn ---- */
-
-static bool disarm_survivor_for_spawn(int fd, uint32_t flags, void *ctx)
-{
-	int *count = ctx;
-	int fdflags = (int)notw_syscall(SYS_fcntl, fd, F_GETFD);
-	if (fdflags < 0 || (fdflags & FD_CLOEXEC) != 0)
-		return true;
-	disarm_socket(fd, flags);
-	(*count)++;
-	return true;
-}
-
-/* posix_spawn(), system(), popen(): the child is made inside libc and
- * execs there, past the hooks. Around the whole call the library counts a
- * fork under way (rule F), so nothing accepted meanwhile is armed; before
- * it, what the new program inherits is disarmed for good. */
-int notw_linger_before_spawn(void)
-{
-	notw_armgate_fork_begin();
-	int count = 0;
-	if (mode() == NOTW_LINGER_OFF || mode() == NOTW_LINGER_ALWAYS)
-		return 0;
-	int saved_errno = errno;
-	notw_fd_for_each(NOTW_FD_ARMED, disarm_survivor_for_spawn, &count);
-	errno = saved_errno;
-	if (count > 0)
-		notw_log(NOTW_LEVEL_DEBUG, "spawn: disarmed %d socket(s) the new program inherits", count);
-	return count;
-}
-
-void notw_linger_after_spawn(void)
-{
-	notw_armgate_fork_parent();
-}
-
-/* ---- the safety net ---- */
-
-static bool disarm_everything(int fd, uint32_t flags, void *ctx)
-{
-	(void)ctx;
-	if ((flags & (NOTW_FD_ARMED | NOTW_FD_EXEC_DISARMED)) != 0)
-		disarm(fd, flags);
-	notw_fd_update(fd, 0, NOTW_FD_ARMED | NOTW_FD_EXEC_DISARMED | NOTW_FD_ARMS_CONNS);
-	return true;
-}
-
-static void trip(int fd, const char *call, const char *why)
-{
-	if (mode() == NOTW_LINGER_OFF || __atomic_exchange_n(&tripped, 1, __ATOMIC_SEQ_CST) != 0)
-		return;
-	int saved_errno = errno;
-	notw_armgate_stop();
-	notw_fd_for_each(NOTW_FD_ARMED | NOTW_FD_EXEC_DISARMED | NOTW_FD_ARMS_CONNS, disarm_everything, NULL);
-	errno = saved_errno;
-	notw_log(NOTW_LEVEL_WARN,
-		 "zero linger switched off for this process: fd=%d %s %s; every armed socket disarmed (a crash now leaves timewait sockets, as without NOTW_LINGER)",
-		 fd, call, why);
-}
-
-void notw_linger_stale_descriptor(int fd, uint32_t stale_flags, const char *call)
-{
-	if ((stale_flags & (NOTW_FD_ARMED | NOTW_FD_EXEC_DISARMED)) != 0)
-		trip(fd, call,
-		     "returned a descriptor number the library still held as an armed socket: the program closed that socket by a way the library does not see");
-}
-
-void notw_linger_close_found_closed(int fd, uint32_t flags)
-{
-	if ((flags & NOTW_FD_ARMED) != 0)
-		trip(fd, "close()", "found the armed socket already closed by a way the library does not see");
-}

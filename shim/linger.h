@@ -103,10 +103,6 @@ static inline int notw_linger_arming_section(int fd, uint32_t birth)
 	return err;
 }
 
-/* fd is being handed to another program (SCM_RIGHTS, a spawn file
- * action), which may not carry the library: disarmed, as at exec. */
-void notw_linger_before_handing_over(int fd);
-
 /* A duplicate of fd (unlisted) could not be listed among the socket's
  * holders: the socket is disarmed and never armed again, since a close of
  * either could not tell whether the other still holds it. */
@@ -139,37 +135,34 @@ bool notw_linger_program_view(uint32_t flags, struct linger *out);
  * armed connection, and arm nothing from now on. Async-signal-safe. */
 void notw_linger_at_normal_exit(void);
 
-/* Before exec: every armed socket is disarmed, close-on-exec or not (the
- * kernel's close at exec may be the last; a survivor goes to a program
- * that may not carry the library), and nothing is armed while the exec is
- * under way. A vfork() child decides from its own descriptors (the
- * table's armed sockets as the kernel shows them to it, and what it
- * duplicated) and leaves its close-on-exec ones to its suspended parent.
- * Returns the number disarmed. notw_linger_exec_failed(): the exec
- * returned; this process's own sockets are armed again through the gate,
- * a vfork child's stay disarmed. */
-int notw_linger_before_exec(bool vfork_child);
-void notw_linger_exec_failed(bool vfork_child);
+/* The primitives the hand-over (handover.c) and the safety net
+ * (safetynet.c) share with zero linger's own decisions. */
+static inline enum notw_linger notw_linger_mode(void)
+{
+	return notw_active_policy.linger;
+}
 
-/* A vfork() child duplicated a descriptor onto newfd: exec looks at it. */
-void notw_linger_vfork_dup(int newfd);
+/* What the socket would have without the library: the program's own
+ * SO_LINGER (flags), or the kernel's default. */
+void notw_linger_disarm(int fd, uint32_t flags);
 
-/* Around posix_spawn(), system() or popen(): before, a fork is counted
- * under way and every armed socket the new program inherits (no
- * close-on-exec) is disarmed for good (returns how many); after, the
- * fork is counted done. */
-int notw_linger_before_spawn(void);
-void notw_linger_after_spawn(void);
+/* Every disarm of a socket the library armed (rules C.3, D, E, G of
+ * linger-protocol.md). Without a fork since the socket's birth only this
+ * process can have set its SO_LINGER; after one, a child may have set its
+ * own since: only the library's {1,0} is taken off. Returns true when it
+ * disarmed. */
+bool notw_linger_disarm_ours(int fd, uint32_t flags);
 
-/* The safety net. A descriptor number came back from the kernel (socket,
- * accept, open, dup, ...) while the table still held it with stale state:
- * its close went past the library. If that state was a managed socket,
- * zero linger is switched off for the whole process (every armed socket
- * disarmed, one warning naming fd, call and why). */
-void notw_linger_stale_descriptor(int fd, uint32_t stale_flags, const char *call);
+/* notw_linger_disarm_ours(), then the table (fd and its duplicates) stops
+ * saying ARMED (rule G: a holder's table never says "not armed" while the
+ * kernel still has it armed). */
+void notw_linger_disarm_socket(int fd, uint32_t flags);
 
-/* A close of a tracked descriptor found it already closed (EBADF): the
- * same evidence, seen at the close itself. */
-void notw_linger_close_found_closed(int fd, uint32_t flags);
+/* The kernel has the library's SO_LINGER{1,0} on fd. errno is kept. */
+bool notw_linger_kernel_is_zero(int fd);
+
+/* Rule B: arm fd again through the arming section (its entry says ARMED
+ * and holds its birth). Returns 0 when it armed. */
+int notw_linger_rearm(int fd);
 
 #endif

@@ -3,6 +3,7 @@
 
 #include "holders.h"
 #include "linger.h"
+#include "safetynet.h"
 #include "rawsys.h"
 
 #include <errno.h>
@@ -11,7 +12,7 @@
  * said: stale state there is a close the library did not see. */
 __attribute__((noinline, cold)) void notw_stale_descriptor(int fd, uint32_t stale, const char *call)
 {
-	NOTW_KEEP_ERRNO(notw_linger_stale_descriptor(fd, stale, call));
+	NOTW_KEEP_ERRNO(notw_safetynet_stale_descriptor(fd, stale, call));
 	notw_fd_forget_sc(fd, notw_fd_aux(fd));
 }
 
