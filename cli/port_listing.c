@@ -30,9 +30,9 @@ static void collect(const struct inet_diag_msg *m, bool v6only, void *ctx)
 	it->m = *m;
 	it->v6only = v6only;
 	it->owner.inode = m->idiag_inode;
-	struct notw_leftover_facts facts;
-	notw_leftover_facts_from_diag(m, &facts);
-	notw_leftover_classify(&facts, &c->ephemeral, &it->what);
+	struct notw_port_socket_facts facts;
+	notw_port_socket_facts_from_diag(m, &facts);
+	notw_port_socket_classify(&facts, &c->ephemeral, &it->what);
 	it->conflicts = c->have_target && notw_diag_conflicts(&c->target, m, v6only);
 }
 

@@ -3,7 +3,7 @@
 #ifndef NOTW_CLI_PORT_LISTING_H
 #define NOTW_CLI_PORT_LISTING_H
 
-#include "leftover.h"
+#include "port_socket.h"
 #include "owner.h"
 #include "port_arg.h"
 

@@ -1,11 +1,11 @@
 /* notw reap: destroy the leftovers that hold a TCP port, each with the
  * kernel's own answer, and say what it left and why. What may be destroyed
- * is the shared classifier's (leftover.h) verdict, the same one the
+ * is the shared classifier's (port_socket.h) verdict, the same one the
  * library's bind() recovery follows. */
 #include "command.h"
 #include "fmt.h"
 #include "json.h"
-#include "leftover.h"
+#include "port_socket.h"
 #include "port_command.h"
 #include "port_listing.h"
 #include "reset.h"
@@ -167,7 +167,7 @@ static void explain_kept(struct reap_item *item)
 	const struct listed *it = item->it;
 	struct notw_buf b;
 	notw_buf_init(&b, item->cause, sizeof item->cause);
-	if (it->what.kind == NOTW_LEFTOVER_DRAINING)
+	if (it->what.kind == NOTW_PORT_SOCKET_DRAINING)
 		notw_buf_format(&b, "data still in flight (%u byte(s) not acknowledged): ", it->what.unacked);
 	notw_buf_puts(&b, it->what.reason);
 	if (it->owner.pid > 0)
@@ -235,7 +235,7 @@ static void print_item(const struct reap_item *item, enum outcome o, const char 
 	printf("%s{\"state\":", first ? "" : ",");
 	json_string(stdout, notw_tcp_state_name(it->m.idiag_state));
 	printf(",\"kind\":");
-	json_string(stdout, notw_leftover_kind_name(it->what.kind));
+	json_string(stdout, notw_port_socket_kind_name(it->what.kind));
 	printf(",\"local\":");
 	json_string(stdout, local);
 	printf(",\"remote\":");
@@ -261,7 +261,7 @@ static void add_up(const struct reap_item *item, enum outcome o, struct totals *
 		t->refused++;
 	} else if (o == KEPT) {
 		t->kept++;
-		t->draining += item->it->what.kind == NOTW_LEFTOVER_DRAINING;
+		t->draining += item->it->what.kind == NOTW_PORT_SOCKET_DRAINING;
 		t->live += !item->it->what.leftover;
 	}
 }

@@ -60,20 +60,20 @@ static void count(const struct listing *l, struct counts *c)
 			continue;
 		const struct listed *it = &l->items[i];
 		switch (it->what.kind) {
-		case NOTW_LEFTOVER_TIMEWAIT:
-		case NOTW_LEFTOVER_FIN_WAIT2:
+		case NOTW_PORT_SOCKET_TIMEWAIT:
+		case NOTW_PORT_SOCKET_FIN_WAIT2:
 			c->timewait++;
 			if (it->m.idiag_expires > c->longest_ms)
 				c->longest_ms = it->m.idiag_expires;
 			break;
-		case NOTW_LEFTOVER_DRAINING:
+		case NOTW_PORT_SOCKET_DRAINING:
 			c->draining++;
 			c->closing++;
 			break;
-		case NOTW_LEFTOVER_CLOSING:
+		case NOTW_PORT_SOCKET_CLOSING:
 			c->closing++;
 			break;
-		case NOTW_LEFTOVER_LISTENER:
+		case NOTW_PORT_SOCKET_LISTENER:
 			if (c->listeners++ == 0)
 				c->listener = it;
 			break;
@@ -103,7 +103,7 @@ static void print_socket_text(const struct listed *it)
 	printf("  %-11s %-28s %-28s ", notw_tcp_state_name(it->m.idiag_state), local, remote);
 	if (notw_diag_is_timewait(&it->m)) {
 		printf("timewait, %u s left", (it->m.idiag_expires + 999) / 1000);
-	} else if (it->what.kind == NOTW_LEFTOVER_DRAINING) {
+	} else if (it->what.kind == NOTW_PORT_SOCKET_DRAINING) {
 		printf("no process; still sending %u byte(s) not acknowledged", it->what.unacked);
 	} else if (it->what.leftover) {
 		printf("no process; closing");
@@ -125,7 +125,7 @@ static void print_socket_json(const struct listed *it, bool first)
 	printf("%s{\"state\":", first ? "" : ",");
 	json_string(stdout, notw_tcp_state_name(it->m.idiag_state));
 	printf(",\"kind\":");
-	json_string(stdout, notw_leftover_kind_name(it->what.kind));
+	json_string(stdout, notw_port_socket_kind_name(it->what.kind));
 	printf(",\"leftover\":%s,\"safe_to_destroy\":%s,\"unacked\":%u", it->what.leftover ? "true" : "false",
 	       it->what.safe_to_destroy ? "true" : "false", it->what.unacked);
 	printf(",\"timewait\":%s,\"local\":", tw ? "true" : "false");

@@ -152,13 +152,13 @@ static void count_socket(const struct inet_diag_msg *m, bool v6only, void *ctx)
 	struct notw_port_scan *out = c->out;
 	if (!conflicts(c->t, m->idiag_family, m->id.idiag_src, v6only))
 		return;
-	struct notw_leftover_facts f;
+	struct notw_port_socket_facts f;
 	struct notw_leftover l;
-	notw_leftover_facts_from_diag(m, &f);
-	notw_leftover_classify(&f, &c->ephemeral, &l);
+	notw_port_socket_facts_from_diag(m, &f);
+	notw_port_socket_classify(&f, &c->ephemeral, &l);
 	if (l.leftover) {
 		count_leftover(out, m, &l);
-	} else if (l.kind == NOTW_LEFTOVER_LISTENER) {
+	} else if (l.kind == NOTW_PORT_SOCKET_LISTENER) {
 		if (out->listeners++ == 0)
 			out->listener_inode = m->idiag_inode;
 	} else {
@@ -422,7 +422,7 @@ int notw_destroy_timewait(const struct notw_port_scan *scan, struct notw_reap_ta
 			destroyed++;
 			if (scan->tw[i].origin == NOTW_ORIGIN_OUTGOING)
 				tally->outgoing++;
-			else if (scan->tw[i].kind < NOTW_LEFTOVER_KINDS)
+			else if (scan->tw[i].kind < NOTW_PORT_SOCKET_KINDS)
 				tally->by_kind[scan->tw[i].kind]++;
 		} else if (*err == 0) {
 			*err = results[i];

@@ -5,7 +5,7 @@
 #define NOTW_SOCKDIAG_H
 
 #include "inetaddr.h"
-#include "leftover.h"
+#include "port_socket.h"
 
 #include <linux/inet_diag.h>
 #include <stdbool.h>
@@ -19,14 +19,14 @@
  * the report counts it as. */
 struct notw_tw_sock {
 	uint8_t family;
-	uint8_t kind;       /* enum notw_leftover_kind */
-	uint8_t origin;     /* enum notw_leftover_origin */
+	uint8_t kind;       /* enum notw_port_socket_kind */
+	uint8_t origin;     /* enum notw_port_socket_origin */
 	struct inet_diag_sockid id;
 };
 
 /* The sockets that conflict with one bind() under the kernel's rules
  * (wildcard against specific addresses, IPv4-mapped IPv6), classified by
- * leftover.c. */
+ * port_socket.c. */
 struct notw_port_scan {
 	int listeners;            /* live listeners */
 	int timewait;             /* leftovers (no process holds them): timewait
@@ -88,14 +88,14 @@ int notw_destroy_batch(const struct notw_tw_sock *tw, int n, int results[]);
  * port 0). */
 int notw_scan_port(const struct notw_bind_target *t, struct notw_port_scan *out);
 
-/* Destroy the leftovers stored in scan (only those leftover.c calls safe to
+/* Destroy the leftovers stored in scan (only those port_socket.c calls safe to
  * destroy are stored). Returns how many the kernel destroyed and adds them
  * to *tally (a client's in tally->outgoing, the others by kind); *err is
  * 0, or the errno of the first refusal (EPERM without CAP_NET_ADMIN,
  * EOPNOTSUPP on kernels before 6.0 or without CONFIG_INET_DIAG_DESTROY).
  * A socket already gone counts as destroyed. */
 struct notw_reap_tally {
-	int by_kind[NOTW_LEFTOVER_KINDS]; /* not outgoing */
+	int by_kind[NOTW_PORT_SOCKET_KINDS]; /* not outgoing */
 	int outgoing;             /* a client's (outgoing connections) */
 };
 int notw_destroy_timewait(const struct notw_port_scan *scan, struct notw_reap_tally *tally, int *err);

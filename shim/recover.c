@@ -206,7 +206,7 @@ static int rescan(struct recovery *r)
 	return notw_scan_port(&r->target, &r->scan);
 }
 
-/* SOCK_DESTROY on the leftovers leftover.c calls safe to destroy (never on
+/* SOCK_DESTROY on the leftovers port_socket.c calls safe to destroy (never on
  * one still sending data). The kernel answers for each, so a scan that held
  * them all needs no second look (each scan is a walk of the kernel's whole
  * socket table); a port with more than one scan holds is scanned again, in
@@ -298,8 +298,8 @@ static void describe_scan(struct notw_buf *b, const struct notw_port_scan *s, in
  * without SO_REUSEADDR", "1 timewait socket(s) of outgoing connections..." */
 static void describe_tally(struct notw_buf *b, const struct notw_reap_tally *t, int port)
 {
-	int timewait = t->by_kind[NOTW_LEFTOVER_TIMEWAIT] + t->by_kind[NOTW_LEFTOVER_FIN_WAIT2];
-	int closing = t->by_kind[NOTW_LEFTOVER_CLOSING];
+	int timewait = t->by_kind[NOTW_PORT_SOCKET_TIMEWAIT] + t->by_kind[NOTW_PORT_SOCKET_FIN_WAIT2];
+	int closing = t->by_kind[NOTW_PORT_SOCKET_CLOSING];
 	int parts = (timewait > 0) + (closing > 0) + (t->outgoing > 0);
 	if (parts > 1)
 		notw_buf_puts(b, "leftover socket(s): ");

@@ -11,7 +11,7 @@
  * orphans): they are never destroyed. NOTW_WAIT, when set, bounds it instead. */
 #define NOTW_DRAIN_WAIT_S 5u
 
-/* Works out what holds the port (leftover.c classifies each socket) and
+/* Works out what holds the port (port_socket.c classifies each socket) and
  * acts on it:
  *  - a live listener or another socket of a live process: nothing, one
  *    warning naming it;

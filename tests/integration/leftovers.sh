@@ -1,5 +1,5 @@
 #!/bin/bash
-# What bind() recovery does with each kind of leftover (core/leftover.c),
+# What bind() recovery does with each kind of leftover (core/port_socket.c),
 # as root with the default NOTW_REAP=on.
 #
 #   leftovers.sh drain|drain-timeout|client-timewait|quiet-refusal

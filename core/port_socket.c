@@ -1,10 +1,10 @@
-/* What a socket on a port is, and whether destroying it is safe (leftover.h). */
-#include "leftover.h"
+/* What a socket on a port is, and whether destroying it is safe (port_socket.h). */
+#include "port_socket.h"
 
 #include <netinet/in.h>
 #include <string.h>
 
-void notw_leftover_facts_from_diag(const struct inet_diag_msg *m, struct notw_leftover_facts *f)
+void notw_port_socket_facts_from_diag(const struct inet_diag_msg *m, struct notw_port_socket_facts *f)
 {
 	memset(f, 0, sizeof *f);
 	f->state = m->idiag_state;
@@ -20,7 +20,7 @@ static bool in_range(uint16_t port, const struct notw_port_range *r)
 	return r != NULL && r->lo != 0 && port >= r->lo && port <= r->hi;
 }
 
-static enum notw_leftover_origin guess_origin(const struct notw_leftover_facts *f, const struct notw_port_range *r)
+static enum notw_port_socket_origin guess_origin(const struct notw_port_socket_facts *f, const struct notw_port_range *r)
 {
 	if (f->remote_port == 0)
 		return NOTW_ORIGIN_UNKNOWN;
@@ -30,54 +30,54 @@ static enum notw_leftover_origin guess_origin(const struct notw_leftover_facts *
 	return local_eph ? NOTW_ORIGIN_OUTGOING : NOTW_ORIGIN_ACCEPTED;
 }
 
-static enum notw_leftover_kind orphan_kind(const struct notw_leftover_facts *f, uint32_t *unacked)
+static enum notw_port_socket_kind orphan_kind(const struct notw_port_socket_facts *f, uint32_t *unacked)
 {
 	*unacked = 0;
 	switch (f->state) {
 	case NOTW_TCP_TIME_WAIT:
-		return NOTW_LEFTOVER_TIMEWAIT;
+		return NOTW_PORT_SOCKET_TIMEWAIT;
 	case NOTW_TCP_FIN_WAIT2:
-		return NOTW_LEFTOVER_FIN_WAIT2;
+		return NOTW_PORT_SOCKET_FIN_WAIT2;
 	case NOTW_TCP_FIN_WAIT1:
 	case NOTW_TCP_CLOSING:
 	case NOTW_TCP_LAST_ACK:
 		/* Our FIN was sent: the kernel counts it as one byte of
 		 * idiag_wqueue (write_seq - snd_una) until it is acked. */
 		*unacked = f->wqueue > 0 ? f->wqueue - 1u : 0u;
-		return *unacked > 0 ? NOTW_LEFTOVER_DRAINING : NOTW_LEFTOVER_CLOSING;
+		return *unacked > 0 ? NOTW_PORT_SOCKET_DRAINING : NOTW_PORT_SOCKET_CLOSING;
 	case NOTW_TCP_SYN_SENT: /* its connect() abandoned: nothing was sent */
-		return NOTW_LEFTOVER_CLOSING;
+		return NOTW_PORT_SOCKET_CLOSING;
 	case NOTW_TCP_CLOSE:
 		*unacked = f->wqueue;
-		return *unacked > 0 ? NOTW_LEFTOVER_DRAINING : NOTW_LEFTOVER_CLOSING;
+		return *unacked > 0 ? NOTW_PORT_SOCKET_DRAINING : NOTW_PORT_SOCKET_CLOSING;
 	default:
 		/* ESTABLISHED, SYN-RECV, CLOSE-WAIT without a descriptor: a child
 		 * not accept()ed yet; its listener is alive. */
-		return NOTW_LEFTOVER_PENDING;
+		return NOTW_PORT_SOCKET_PENDING;
 	}
 }
 
-static enum notw_leftover_kind kind_of(const struct notw_leftover_facts *f, uint32_t *unacked)
+static enum notw_port_socket_kind kind_of(const struct notw_port_socket_facts *f, uint32_t *unacked)
 {
 	*unacked = 0;
 	if (f->timer == NOTW_DIAG_TIMER_TIMEWAIT && f->inode == 0 && (f->state == NOTW_TCP_TIME_WAIT || f->state == NOTW_TCP_FIN_WAIT2))
-		return f->state == NOTW_TCP_TIME_WAIT ? NOTW_LEFTOVER_TIMEWAIT : NOTW_LEFTOVER_FIN_WAIT2;
+		return f->state == NOTW_TCP_TIME_WAIT ? NOTW_PORT_SOCKET_TIMEWAIT : NOTW_PORT_SOCKET_FIN_WAIT2;
 	if (f->state == NOTW_TCP_LISTEN)
-		return NOTW_LEFTOVER_LISTENER;
+		return NOTW_PORT_SOCKET_LISTENER;
 	if (f->state == NOTW_TCP_BOUND_INACTIVE || (f->state == NOTW_TCP_CLOSE && f->remote_port == 0))
-		return NOTW_LEFTOVER_BOUND;
+		return NOTW_PORT_SOCKET_BOUND;
 	if (f->state == NOTW_TCP_NEW_SYN_RECV)
-		return NOTW_LEFTOVER_PENDING;
+		return NOTW_PORT_SOCKET_PENDING;
 	if (f->inode != 0)
-		return NOTW_LEFTOVER_CONNECTION;
+		return NOTW_PORT_SOCKET_CONNECTION;
 	return orphan_kind(f, unacked);
 }
 
-static const char *reason_of(enum notw_leftover_kind kind, enum notw_leftover_origin origin)
+static const char *reason_of(enum notw_port_socket_kind kind, enum notw_port_socket_origin origin)
 {
 	switch (kind) {
-	case NOTW_LEFTOVER_TIMEWAIT:
-	case NOTW_LEFTOVER_FIN_WAIT2:
+	case NOTW_PORT_SOCKET_TIMEWAIT:
+	case NOTW_PORT_SOCKET_FIN_WAIT2:
 		if (origin == NOTW_ORIGIN_OUTGOING)
 			return "timewait socket of an outgoing connection that used this port as its ephemeral "
 			       "port (a client's, unrelated to a server on the port); it carries no data: safe "
@@ -87,51 +87,51 @@ static const char *reason_of(enum notw_leftover_kind kind, enum notw_leftover_or
 			       "data: safe to destroy";
 		return "timewait socket of a closed connection on this port; it carries no data: safe to "
 		       "destroy";
-	case NOTW_LEFTOVER_CLOSING:
+	case NOTW_PORT_SOCKET_CLOSING:
 		return "closing socket no process holds; the peer has acknowledged all its data (only the "
 		       "FIN is in flight): safe to destroy";
-	case NOTW_LEFTOVER_DRAINING:
+	case NOTW_PORT_SOCKET_DRAINING:
 		return "closing socket no process holds, still sending data the peer has not acknowledged: "
 		       "destroying it would lose that data; it goes once the peer has it all";
-	case NOTW_LEFTOVER_LISTENER:
+	case NOTW_PORT_SOCKET_LISTENER:
 		return "a live listener: never destroyed";
-	case NOTW_LEFTOVER_BOUND:
+	case NOTW_PORT_SOCKET_BOUND:
 		return "a socket bound to the port, not listening (yet): never destroyed";
-	case NOTW_LEFTOVER_PENDING:
+	case NOTW_PORT_SOCKET_PENDING:
 		return "a connection in a listener's accept queue: never destroyed";
-	case NOTW_LEFTOVER_CONNECTION:
+	case NOTW_PORT_SOCKET_CONNECTION:
 		if (origin == NOTW_ORIGIN_OUTGOING)
 			return "an outgoing connection of a live process that uses this port as its ephemeral "
 			       "port: never destroyed";
 		return "a connection a live process holds: never destroyed";
-	case NOTW_LEFTOVER_KINDS:
+	case NOTW_PORT_SOCKET_KINDS:
 		break;
 	}
 	return "?";
 }
 
-void notw_leftover_classify(const struct notw_leftover_facts *f, const struct notw_port_range *ephemeral,
+void notw_port_socket_classify(const struct notw_port_socket_facts *f, const struct notw_port_range *ephemeral,
 			    struct notw_leftover *out)
 {
 	memset(out, 0, sizeof *out);
 	out->kind = kind_of(f, &out->unacked);
 	out->origin = guess_origin(f, ephemeral);
-	out->leftover = out->kind <= NOTW_LEFTOVER_DRAINING;
-	out->safe_to_destroy = out->kind <= NOTW_LEFTOVER_CLOSING;
+	out->leftover = out->kind <= NOTW_PORT_SOCKET_DRAINING;
+	out->safe_to_destroy = out->kind <= NOTW_PORT_SOCKET_CLOSING;
 	out->reason = reason_of(out->kind, out->origin);
 }
 
-const char *notw_leftover_kind_name(enum notw_leftover_kind kind)
+const char *notw_port_socket_kind_name(enum notw_port_socket_kind kind)
 {
-	static const char *const names[NOTW_LEFTOVER_KINDS] = {
+	static const char *const names[NOTW_PORT_SOCKET_KINDS] = {
 		"timewait", "fin-wait-2", "closing", "draining", "listener", "bound", "pending", "connection",
 	};
-	return (unsigned)kind < NOTW_LEFTOVER_KINDS ? names[kind] : "?";
+	return (unsigned)kind < NOTW_PORT_SOCKET_KINDS ? names[kind] : "?";
 }
 
-const char *notw_leftover_kind_words(enum notw_leftover_kind kind)
+const char *notw_port_socket_kind_words(enum notw_port_socket_kind kind)
 {
-	static const char *const words[NOTW_LEFTOVER_KINDS] = {
+	static const char *const words[NOTW_PORT_SOCKET_KINDS] = {
 		"timewait socket(s)",
 		"timewait socket(s) in FIN-WAIT-2",
 		"closing socket(s) with all data acknowledged",
@@ -141,10 +141,10 @@ const char *notw_leftover_kind_words(enum notw_leftover_kind kind)
 		"connection(s) waiting to be accepted",
 		"connection(s) of live processes",
 	};
-	return (unsigned)kind < NOTW_LEFTOVER_KINDS ? words[kind] : "?";
+	return (unsigned)kind < NOTW_PORT_SOCKET_KINDS ? words[kind] : "?";
 }
 
-const char *notw_leftover_origin_name(enum notw_leftover_origin origin)
+const char *notw_port_socket_origin_name(enum notw_port_socket_origin origin)
 {
 	switch (origin) {
 	case NOTW_ORIGIN_ACCEPTED:

@@ -1,5 +1,5 @@
-/* Unit tests for core/leftover.c: the one classifier of what holds a port. */
-#include "leftover.h"
+/* Unit tests for core/port_socket.c: the one classifier of what holds a port. */
+#include "port_socket.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -15,9 +15,9 @@ static const struct notw_port_range linux_default = { 32768, 60999 };
 static struct notw_leftover classify(uint8_t state, uint8_t timer, uint32_t inode, uint32_t wqueue,
 				     uint16_t lport, uint16_t rport)
 {
-	struct notw_leftover_facts f = { state, timer, inode, wqueue, lport, rport };
+	struct notw_port_socket_facts f = { state, timer, inode, wqueue, lport, rport };
 	struct notw_leftover out;
-	notw_leftover_classify(&f, &linux_default, &out);
+	notw_port_socket_classify(&f, &linux_default, &out);
 	ck_assert_ptr_nonnull(out.reason);
 	return out;
 }
@@ -25,11 +25,11 @@ static struct notw_leftover classify(uint8_t state, uint8_t timer, uint32_t inod
 START_TEST(test_timewait_is_safe)
 {
 	struct notw_leftover l = classify(TIME_WAIT, TIMER_TW, 0, 0, 9200, 40000);
-	ck_assert_int_eq(l.kind, NOTW_LEFTOVER_TIMEWAIT);
+	ck_assert_int_eq(l.kind, NOTW_PORT_SOCKET_TIMEWAIT);
 	ck_assert(l.leftover);
 	ck_assert(l.safe_to_destroy);
 	ck_assert_uint_eq(l.unacked, 0);
-	ck_assert_str_eq(notw_leftover_kind_name(l.kind), "timewait");
+	ck_assert_str_eq(notw_port_socket_kind_name(l.kind), "timewait");
 }
 END_TEST
 
@@ -37,14 +37,14 @@ START_TEST(test_fin_wait2_both_forms_are_safe)
 {
 	/* the timewait mini-socket in its FIN-WAIT-2 sub-state */
 	struct notw_leftover l = classify(FIN_WAIT2, TIMER_TW, 0, 0, 9200, 40000);
-	ck_assert_int_eq(l.kind, NOTW_LEFTOVER_FIN_WAIT2);
+	ck_assert_int_eq(l.kind, NOTW_PORT_SOCKET_FIN_WAIT2);
 	ck_assert(l.safe_to_destroy);
 	/* an orphaned full socket in FIN-WAIT-2 (keepalive timer) */
 	l = classify(FIN_WAIT2, TIMER_KEEPALIVE, 0, 0, 9200, 40000);
-	ck_assert_int_eq(l.kind, NOTW_LEFTOVER_FIN_WAIT2);
+	ck_assert_int_eq(l.kind, NOTW_PORT_SOCKET_FIN_WAIT2);
 	ck_assert(l.leftover);
 	ck_assert(l.safe_to_destroy);
-	ck_assert_str_eq(notw_leftover_kind_name(l.kind), "fin-wait-2");
+	ck_assert_str_eq(notw_port_socket_kind_name(l.kind), "fin-wait-2");
 }
 END_TEST
 
@@ -53,12 +53,12 @@ END_TEST
 START_TEST(test_fin_wait1_with_data_is_not_safe)
 {
 	struct notw_leftover l = classify(FIN_WAIT1, TIMER_PROBE, 0, 4u << 20, 9200, 40000);
-	ck_assert_int_eq(l.kind, NOTW_LEFTOVER_DRAINING);
+	ck_assert_int_eq(l.kind, NOTW_PORT_SOCKET_DRAINING);
 	ck_assert(l.leftover);
 	ck_assert(!l.safe_to_destroy);
 	ck_assert_uint_eq(l.unacked, (4u << 20) - 1u);
 	ck_assert_ptr_nonnull(strstr(l.reason, "not acknowledged"));
-	ck_assert_str_eq(notw_leftover_kind_name(l.kind), "draining");
+	ck_assert_str_eq(notw_port_socket_kind_name(l.kind), "draining");
 }
 END_TEST
 
@@ -67,7 +67,7 @@ START_TEST(test_closing_states_with_data_are_not_safe)
 	static const uint8_t states[] = { FIN_WAIT1, CLOSING, LAST_ACK };
 	for (size_t i = 0; i < sizeof states; i++) {
 		struct notw_leftover l = classify(states[i], TIMER_ON, 0, 2, 9200, 40000);
-		ck_assert_int_eq(l.kind, NOTW_LEFTOVER_DRAINING);
+		ck_assert_int_eq(l.kind, NOTW_PORT_SOCKET_DRAINING);
 		ck_assert(!l.safe_to_destroy);
 		ck_assert_uint_eq(l.unacked, 1);
 	}
@@ -81,12 +81,12 @@ START_TEST(test_only_fin_in_flight_is_safe)
 	static const uint8_t states[] = { FIN_WAIT1, CLOSING, LAST_ACK };
 	for (size_t i = 0; i < sizeof states; i++) {
 		struct notw_leftover l = classify(states[i], TIMER_ON, 0, 1, 9200, 40000);
-		ck_assert_int_eq(l.kind, NOTW_LEFTOVER_CLOSING);
+		ck_assert_int_eq(l.kind, NOTW_PORT_SOCKET_CLOSING);
 		ck_assert(l.leftover);
 		ck_assert(l.safe_to_destroy);
 		ck_assert_uint_eq(l.unacked, 0);
 		l = classify(states[i], TIMER_ON, 0, 0, 9200, 40000);
-		ck_assert_int_eq(l.kind, NOTW_LEFTOVER_CLOSING);
+		ck_assert_int_eq(l.kind, NOTW_PORT_SOCKET_CLOSING);
 	}
 }
 END_TEST
@@ -94,21 +94,21 @@ END_TEST
 START_TEST(test_live_sockets_are_never_safe)
 {
 	struct notw_leftover l = classify(LISTEN, TIMER_NONE, 1234, 0, 9200, 0);
-	ck_assert_int_eq(l.kind, NOTW_LEFTOVER_LISTENER);
+	ck_assert_int_eq(l.kind, NOTW_PORT_SOCKET_LISTENER);
 	ck_assert(!l.leftover);
 	ck_assert(!l.safe_to_destroy);
 	l = classify(BOUND_INACTIVE, TIMER_NONE, 1234, 0, 9200, 0);
-	ck_assert_int_eq(l.kind, NOTW_LEFTOVER_BOUND);
+	ck_assert_int_eq(l.kind, NOTW_PORT_SOCKET_BOUND);
 	ck_assert(!l.safe_to_destroy);
 	l = classify(ESTAB, TIMER_NONE, 1234, 0, 9200, 40000);
-	ck_assert_int_eq(l.kind, NOTW_LEFTOVER_CONNECTION);
+	ck_assert_int_eq(l.kind, NOTW_PORT_SOCKET_CONNECTION);
 	ck_assert(!l.safe_to_destroy);
 	/* a live process that shut down its side: still its socket */
 	l = classify(FIN_WAIT2, TIMER_NONE, 1234, 0, 9200, 40000);
-	ck_assert_int_eq(l.kind, NOTW_LEFTOVER_CONNECTION);
+	ck_assert_int_eq(l.kind, NOTW_PORT_SOCKET_CONNECTION);
 	ck_assert(!l.safe_to_destroy);
 	l = classify(FIN_WAIT1, TIMER_ON, 1234, 0, 9200, 40000);
-	ck_assert_int_eq(l.kind, NOTW_LEFTOVER_CONNECTION);
+	ck_assert_int_eq(l.kind, NOTW_PORT_SOCKET_CONNECTION);
 }
 END_TEST
 
@@ -117,7 +117,7 @@ START_TEST(test_accept_queue_is_pending)
 	static const uint8_t states[] = { ESTAB, SYN_RECV, CLOSE_WAIT, NEW_SYN_RECV };
 	for (size_t i = 0; i < sizeof states; i++) {
 		struct notw_leftover l = classify(states[i], TIMER_NONE, 0, 0, 9200, 40000);
-		ck_assert_int_eq(l.kind, NOTW_LEFTOVER_PENDING);
+		ck_assert_int_eq(l.kind, NOTW_PORT_SOCKET_PENDING);
 		ck_assert(!l.leftover);
 		ck_assert(!l.safe_to_destroy);
 	}
@@ -131,7 +131,7 @@ START_TEST(test_origin_from_ephemeral_range)
 	ck_assert_int_eq(l.origin, NOTW_ORIGIN_OUTGOING);
 	ck_assert(l.safe_to_destroy);
 	ck_assert_ptr_nonnull(strstr(l.reason, "client"));
-	ck_assert_str_eq(notw_leftover_origin_name(l.origin), "outgoing");
+	ck_assert_str_eq(notw_port_socket_origin_name(l.origin), "outgoing");
 	/* a server's: its port outside the range, the client's inside */
 	l = classify(TIME_WAIT, TIMER_TW, 0, 0, 9300, 40000);
 	ck_assert_int_eq(l.origin, NOTW_ORIGIN_ACCEPTED);
@@ -140,12 +140,12 @@ START_TEST(test_origin_from_ephemeral_range)
 	l = classify(TIME_WAIT, TIMER_TW, 0, 0, 49200, 40000);
 	ck_assert_int_eq(l.origin, NOTW_ORIGIN_UNKNOWN);
 	/* no range known */
-	struct notw_leftover_facts f = { TIME_WAIT, TIMER_TW, 0, 0, 40000, 9300 };
-	notw_leftover_classify(&f, NULL, &l);
+	struct notw_port_socket_facts f = { TIME_WAIT, TIMER_TW, 0, 0, 40000, 9300 };
+	notw_port_socket_classify(&f, NULL, &l);
 	ck_assert_int_eq(l.origin, NOTW_ORIGIN_UNKNOWN);
 	/* a live client connection on the port */
 	l = classify(ESTAB, TIMER_NONE, 77, 0, 40000, 9300);
-	ck_assert_int_eq(l.kind, NOTW_LEFTOVER_CONNECTION);
+	ck_assert_int_eq(l.kind, NOTW_PORT_SOCKET_CONNECTION);
 	ck_assert_int_eq(l.origin, NOTW_ORIGIN_OUTGOING);
 	ck_assert_ptr_nonnull(strstr(l.reason, "outgoing"));
 }
@@ -161,8 +161,8 @@ START_TEST(test_facts_from_diag)
 	m.idiag_wqueue = 12345;
 	m.id.idiag_sport = htons(9200);
 	m.id.idiag_dport = htons(40001);
-	struct notw_leftover_facts f;
-	notw_leftover_facts_from_diag(&m, &f);
+	struct notw_port_socket_facts f;
+	notw_port_socket_facts_from_diag(&m, &f);
 	ck_assert_uint_eq(f.state, FIN_WAIT1);
 	ck_assert_uint_eq(f.timer, TIMER_PROBE);
 	ck_assert_uint_eq(f.wqueue, 12345);
@@ -173,11 +173,11 @@ END_TEST
 
 START_TEST(test_every_kind_has_names)
 {
-	for (int k = 0; k < NOTW_LEFTOVER_KINDS; k++) {
-		ck_assert_str_ne(notw_leftover_kind_name((enum notw_leftover_kind)k), "?");
-		ck_assert_str_ne(notw_leftover_kind_words((enum notw_leftover_kind)k), "?");
+	for (int k = 0; k < NOTW_PORT_SOCKET_KINDS; k++) {
+		ck_assert_str_ne(notw_port_socket_kind_name((enum notw_port_socket_kind)k), "?");
+		ck_assert_str_ne(notw_port_socket_kind_words((enum notw_port_socket_kind)k), "?");
 	}
-	ck_assert_str_eq(notw_leftover_kind_name(NOTW_LEFTOVER_KINDS), "?");
+	ck_assert_str_eq(notw_port_socket_kind_name(NOTW_PORT_SOCKET_KINDS), "?");
 	ck_assert_str_eq(notw_tcp_state_name(6), "TIME-WAIT");
 	ck_assert_str_eq(notw_tcp_state_name(4), "FIN-WAIT-1");
 	ck_assert_str_eq(notw_tcp_state_name(1), "ESTAB");
