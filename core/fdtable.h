@@ -189,7 +189,7 @@ static inline uint64_t notw_aux_make(uint32_t birth, unsigned record)
 /* Call fn(fd, flags, ctx) for every descriptor whose state has any of the
  * bits in mask; stops early when fn returns false. No allocation, no lock:
  * safe in a signal handler and at _exit(). Costs a read of every mapped
- * slot: only for rare events (exec without /proc, close_range, the safety
+ * slot: only for rare events (exec, exit, spawn, close_range, the safety
  * net tripping). */
 void notw_fd_for_each(uint32_t mask, bool (*fn)(int fd, uint32_t flags, void *ctx), void *ctx);
 

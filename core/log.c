@@ -1,3 +1,4 @@
+/* The decision log: one line per decision, never stdio, never a socket of the program's (log.h). */
 #define _GNU_SOURCE /* RWF_NOWAIT */
 #include "rawsys.h"
 #include "log.h"

@@ -1,3 +1,4 @@
+/* Holder records: which descriptors of this process refer to one socket (holders.h). */
 #include "rawsys.h"
 #include "holders.h"
 

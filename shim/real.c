@@ -1,3 +1,4 @@
+/* The next definitions of the hooked functions, looked up on first use (real.h). */
 #define _GNU_SOURCE /* RTLD_NEXT */
 #include "real.h"
 
