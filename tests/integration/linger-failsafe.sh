@@ -325,7 +325,7 @@ processes)
 	for how in accept-timeout-jump accept-timeout-jump-thread; do
 		nth=2
 		[ "$how" = accept-timeout-jump ] || nth=1
-		SERVER_WRAPPER=(strace -f -o /dev/null -e trace=setsockopt -e "inject=setsockopt:delay_enter=300000:when=$nth")
+		SERVER_WRAPPER=("${STRACE[@]}" -f -o /dev/null -e trace=setsockopt -e "inject=setsockopt:delay_enter=300000:when=$nth")
 		start_server crash "$how"
 		SERVER_WRAPPER=()
 		wait_for_line "$S_OUT" '^closes ' 20 || not_ok "$how: the server printed its closes"
@@ -352,7 +352,7 @@ processes)
 	if [[ ${NOTW_PRELOAD_PREFIX:-} == *tsan* ]]; then
 		echo "# fork-in-arming: skipped under ThreadSanitizer"
 	else
-		SERVER_WRAPPER=(strace -f -o /dev/null -e trace=setsockopt -e inject=setsockopt:delay_enter=300000:when=2)
+		SERVER_WRAPPER=("${STRACE[@]}" -f -o /dev/null -e trace=setsockopt -e inject=setsockopt:delay_enter=300000:when=2)
 		start_server crash fork-in-arming
 		SERVER_WRAPPER=()
 		wait_for_line "$S_OUT" '^closes ' 20 || not_ok "fork-in-arming: the child printed its closes"
@@ -372,7 +372,7 @@ processes)
 	# thread, which answers and closes gracefully: the late arm must not
 	# reset that close.
 	before=$(out_rsts)
-	SERVER_WRAPPER=(strace -f -o /dev/null -e trace=setsockopt -e inject=setsockopt:delay_enter=500000:when=1)
+	SERVER_WRAPPER=("${STRACE[@]}" -f -o /dev/null -e trace=setsockopt -e inject=setsockopt:delay_enter=500000:when=1)
 	start_server crash exit-during-arm
 	SERVER_WRAPPER=()
 	RESULT=$("$NOTW_PROGS/linger_client" --timeout 10 127.0.0.1 "$PORT" | grep '^bytes ')
