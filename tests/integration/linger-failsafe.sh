@@ -186,19 +186,25 @@ exits)
 	done
 	# Threads that end with syscall(SYS_exit) while others live on are not
 	# the process's exit: a connection accepted after two of them is still
-	# armed, and a SIGKILL then leaves no timewait socket.
-	start_server crash thread-raw-exits
-	start_bg "$WORK/tr.out" "$WORK/tr.err" "$NOTW_PROGS/linger_client" --hold 1 --keep --timeout 10 127.0.0.1 "$PORT"
-	tr_client=$BG_PID
-	wait_for_line "$S_OUT" '^held$'
-	kill -KILL "$SERVER"
-	wait_exit "$SERVER" 10
-	wait_for_line "$WORK/tr.out" '^summary ' 10
-	wait_until fin_wait_1_settled "$PORT"
-	check_eq "thread-raw-exits: two threads ended by syscall(SYS_exit), then SIGKILL: timewait sockets" \
-		0 "$(time_wait_or_fin_wait_2_on_port "$PORT")"
-	kill -TERM "$tr_client" 2>/dev/null
-	wait_exit "$tr_client" 5
+	# armed, and a SIGKILL then leaves no timewait socket. A sanitizer
+	# runtime cannot follow a thread ended that way (its next thread trips
+	# its own bookkeeping): the normal build checks it.
+	if [ -n "${NOTW_PRELOAD_PREFIX:-}" ]; then
+		skip "thread-raw-exits" "a sanitizer runtime cannot follow threads ended by a raw SYS_exit"
+	else
+		start_server crash thread-raw-exits
+		start_bg "$WORK/tr.out" "$WORK/tr.err" "$NOTW_PROGS/linger_client" --hold 1 --keep --timeout 10 127.0.0.1 "$PORT"
+		tr_client=$BG_PID
+		wait_for_line "$S_OUT" '^held$'
+		kill -KILL "$SERVER"
+		wait_exit "$SERVER" 10
+		wait_for_line "$WORK/tr.out" '^summary ' 10
+		wait_until fin_wait_1_settled "$PORT"
+		check_eq "thread-raw-exits: two threads ended by syscall(SYS_exit), then SIGKILL: timewait sockets" \
+			0 "$(time_wait_or_fin_wait_2_on_port "$PORT")"
+		kill -TERM "$tr_client" 2>/dev/null
+		wait_exit "$tr_client" 5
+	fi
 	# fclose() of a stream whose buffer holds the whole answer, a helper
 	# child killed after it: the answer arrives (the close disarms before
 	# libc writes the buffer out, whatever children hold the connection).
