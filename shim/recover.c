@@ -156,6 +156,14 @@ static unsigned seconds_up(uint32_t ms)
 	return (unsigned)((ms + 999u) / 1000u);
 }
 
+/* When a timer sock_diag shows as ms away has surely fired: the kernel's
+ * timer wheel lets a timer that far out fire late by up to about an eighth
+ * of its delay (a timewait socket shown at 60 s was measured gone at 65 s). */
+static unsigned seconds_surely(uint32_t ms)
+{
+	return seconds_up(ms + ms / 8u) + 1u;
+}
+
 static void sleep_ms(uint32_t ms)
 {
 	struct timespec t = { .tv_sec = ms / 1000u, .tv_nsec = (long)(ms % 1000u) * 1000000L };
@@ -369,8 +377,8 @@ static void warn_leftovers(const struct recovery *r)
 	notw_log(NOTW_LEVEL_WARN,
 		 "bind %A fd=%d: EADDRINUSE: %s hold the port; they expire within %u s%s. To free it now: run the "
 		 "program as root (NOTW_REAP=on), or `notw reap %d` as root; or set NOTW_WAIT=%u to wait",
-		 r->addr, r->len, r->fd, what, seconds_up(s->longest_ms), reap_refusal(r->reap_err), port,
-		 seconds_up(s->longest_ms) + 1u);
+		 r->addr, r->len, r->fd, what, seconds_surely(s->longest_ms), reap_refusal(r->reap_err), port,
+		 seconds_surely(s->longest_ms));
 }
 
 /* Destroy what is safe to destroy, wait (bounded) for what still sends
