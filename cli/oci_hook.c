@@ -67,18 +67,6 @@ static bool attach_stage(const char *stage)
 	return false;
 }
 
-/* A line for syslog only: what the hook did, when it did it. */
-static void log_info(const char *fmt, ...)
-{
-	char text[4096];
-	struct notw_buf b;
-	va_list ap;
-	notw_buf_init(&b, text, sizeof text);
-	va_start(ap, fmt);
-	notw_buf_vformat(&b, fmt, ap);
-	va_end(ap);
-	syslog(LOG_INFO, "%s", text);
-}
 
 /* "all": every port; anything else notw attach's --ports syntax. An empty
  * value is refused (it would read as every port). */
@@ -158,7 +146,7 @@ static int hook_attach(const struct oci_state *st)
 		/* The root cgroup would cover every process of the machine. */
 		status = unprotected(st, "its process is in the root cgroup, not in one of its own");
 	} else if (pin_entry_exists(PIN_CGROUP, id_text)) {
-		log_info("notw oci-hook: container %q: the cgroup %q is attached already (notw attach); left as it is",
+		say_to_syslog(LOG_INFO, "notw oci-hook: container %q: the cgroup %q is attached already (notw attach); left as it is",
 			 st->id, path);
 	} else {
 		enum bind_step step = BIND_STEP_LOAD;
@@ -169,7 +157,7 @@ static int hook_attach(const struct oci_state *st)
 			say(stderr, "notw oci-hook: container %q: the cgroup %q: %s: %E%s; it starts without notw", st->id,
 			    path, bind_engine_step_text(step), -rc, bind_engine_hint(step, rc));
 		} else {
-			log_info("notw oci-hook: container %q: %s the cgroup %q (id %s), ports %s", st->id,
+			say_to_syslog(LOG_INFO, "notw oci-hook: container %q: %s the cgroup %q (id %s), ports %s", st->id,
 				 updated ? "updated" : "attached to", path, id_text, ports);
 		}
 	}
@@ -206,7 +194,7 @@ static int hook_poststop(const struct oci_state *st)
 	for (int i = 0; i < n; i++)
 		bind_plain_detach(fd, &pi[i]);
 	if (n > 0)
-		log_info("notw oci-hook: container %q: detached from the cgroup %q", st->id, path);
+		say_to_syslog(LOG_INFO, "notw oci-hook: container %q: detached from the cgroup %q", st->id, path);
 	close(fd);
 	return EXIT_DONE;
 }

@@ -14,4 +14,7 @@ void say(FILE *out, const char *fmt, ...);
  * stderr nobody may read (an OCI hook). */
 void say_syslog(int priority);
 
+/* One line for syslog only (openlog() is the caller's), escaped as say()'s. */
+void say_to_syslog(int priority, const char *fmt, ...);
+
 #endif

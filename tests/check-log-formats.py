@@ -18,6 +18,7 @@ FORMATTERS = {
     "notw_log_error_to_stderr": 0,
     "notw_buf_format": 1,
     "say": 1,
+    "say_to_syslog": 1,
 }
 # directive (after any length modifier): arguments it takes
 DIRECTIVES = {"s": 1, "q": 1, "d": 1, "u": 1, "c": 1, "E": 1, "A": 2}

@@ -517,6 +517,26 @@ static int close_and_child_exit(int l)
 	return 0;
 }
 
+/* In a fork child: sets SO_LINGER{1,5} on c, says so on ready, waits for
+ * the parent to let go of its copy (go gives `word` bytes: 1, a word; 0,
+ * end of file), prints the kernel's own SO_LINGER ("child linger ONOFF
+ * SECS", past the library's getsockopt()), then answers and closes. */
+static __attribute__((noreturn)) void child_keeps_own_linger(int c, int ready, int go, ssize_t word)
+{
+	struct linger own = { 1, 5 };
+	char ch;
+	if (setsockopt(c, SOL_SOCKET, SO_LINGER, &own, sizeof own) != 0 || write(ready, "x", 1) != 1 ||
+	    read(go, &ch, 1) != word)
+		_exit(2);
+	struct linger kernel;
+	socklen_t len = sizeof kernel;
+	if (syscall(SYS_getsockopt, c, SOL_SOCKET, SO_LINGER, &kernel, &len) != 0)
+		_exit(2);
+	printf("child linger %d %d\n", kernel.l_onoff, kernel.l_linger);
+	fflush(stdout);
+	_exit(write_big_and_close(c));
+}
+
 static int child_own_linger(int l)
 {
 	int c = accept_one(l, 0);
@@ -524,21 +544,8 @@ static int child_own_linger(int l)
 	if (pipe(set) != 0 || pipe(closed) != 0)
 		return 2;
 	pid_t child = fork();
-	if (child == 0) {
-		struct linger own = { 1, 5 };
-		char ch;
-		if (setsockopt(c, SOL_SOCKET, SO_LINGER, &own, sizeof own) != 0 || write(set[1], "x", 1) != 1 ||
-		    read(closed[0], &ch, 1) != 1)
-			_exit(2);
-		struct linger kernel;
-		socklen_t len = sizeof kernel;
-		/* the kernel's own answer, past the library's getsockopt() */
-		if (syscall(SYS_getsockopt, c, SOL_SOCKET, SO_LINGER, &kernel, &len) != 0)
-			_exit(2);
-		printf("child linger %d %d\n", kernel.l_onoff, kernel.l_linger);
-		fflush(stdout);
-		_exit(write_big_and_close(c));
-	}
+	if (child == 0)
+		child_keeps_own_linger(c, set[1], closed[0], 1);
 	char ch;
 	if (read(set[0], &ch, 1) != 1)
 		return 2;
@@ -560,19 +567,8 @@ static int child_own_linger_parent_ends(int l, const char *how)
 		return 2;
 	pid_t child = fork();
 	if (child == 0) {
-		struct linger own = { 1, 5 };
-		char ch;
 		close(gone[1]);
-		if (setsockopt(c, SOL_SOCKET, SO_LINGER, &own, sizeof own) != 0 || write(set[1], "x", 1) != 1 ||
-		    read(gone[0], &ch, 1) != 0)
-			_exit(2);
-		struct linger kernel;
-		socklen_t len = sizeof kernel;
-		if (syscall(SYS_getsockopt, c, SOL_SOCKET, SO_LINGER, &kernel, &len) != 0)
-			_exit(2);
-		printf("child linger %d %d\n", kernel.l_onoff, kernel.l_linger);
-		fflush(stdout);
-		_exit(write_big_and_close(c));
+		child_keeps_own_linger(c, set[1], gone[0], 0);
 	}
 	char ch;
 	if (read(set[0], &ch, 1) != 1)
