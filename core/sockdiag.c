@@ -55,6 +55,23 @@ static void build_port_filter(struct inet_diag_bc_op ops[4], uint16_t port)
 	ops[3] = (struct inet_diag_bc_op){ 0, 0, port };
 }
 
+/* bytes of requests to the kernel in one datagram: 0 or the error (a
+ * signal may interrupt it a few times; EINTR when it always does). */
+static int send_to_kernel(int fd, const void *requests, size_t bytes)
+{
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	for (int tries = 0; tries < 8; tries++) {
+		long sent = notw_syscall(SYS_sendto, fd, requests, bytes, 0, &kernel, sizeof kernel);
+		if (sent == (long)bytes)
+			return 0;
+		if (sent >= 0)
+			return EIO;
+		if (errno != EINTR)
+			return errno;
+	}
+	return EINTR;
+}
+
 static int send_dump_request(int fd, uint8_t family, uint16_t port, uint32_t states)
 {
 	struct nl_dump_request r;
@@ -72,15 +89,7 @@ static int send_dump_request(int fd, uint8_t family, uint16_t port, uint32_t sta
 	r.bytecode_attr.nla_len = (uint16_t)(sizeof r.bytecode_attr + sizeof r.ops);
 	r.bytecode_attr.nla_type = INET_DIAG_REQ_BYTECODE;
 	build_port_filter(r.ops, port);
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	for (int tries = 0; tries < 8; tries++) {
-		long rc = notw_syscall(SYS_sendto, fd, &r, sizeof r, 0, &kernel, sizeof kernel);
-		if (rc == (long)sizeof r)
-			return 0;
-		if (rc < 0 && errno != EINTR)
-			return errno;
-	}
-	return EINTR;
+	return send_to_kernel(fd, &r, sizeof r);
 }
 
 /* Does a socket bound to (family, addr of the diag id) conflict with t?
@@ -281,34 +290,37 @@ static int read_exact_answer(int fd, struct inet_diag_msg *out)
 	return EPROTO;
 }
 
+/* A request about one socket, named by its family and id. */
+struct nl_socket_request {
+	struct nlmsghdr nlh;
+	struct inet_diag_req_v2 req;
+};
+
+static void socket_request(struct nl_socket_request *r, uint16_t type, uint16_t flags, uint32_t seq,
+			   uint8_t family, const struct inet_diag_sockid *id)
+{
+	r->nlh.nlmsg_len = sizeof *r;
+	r->nlh.nlmsg_type = type;
+	r->nlh.nlmsg_flags = flags;
+	r->nlh.nlmsg_seq = seq;
+	r->req.sdiag_family = family;
+	r->req.sdiag_protocol = IPPROTO_TCP;
+	r->req.idiag_states = ALL_STATES;
+	r->req.id = *id;
+}
+
 int notw_diag_find_socket(uint8_t family, const struct inet_diag_sockid *id, struct inet_diag_msg *out)
 {
-	struct {
-		struct nlmsghdr nlh;
-		struct inet_diag_req_v2 req;
-	} r;
+	struct nl_socket_request r;
 	memset(&r, 0, sizeof r);
-	r.nlh.nlmsg_len = sizeof r;
-	r.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	r.nlh.nlmsg_flags = NLM_F_REQUEST;
-	r.nlh.nlmsg_seq = 1;
-	r.req.sdiag_family = family;
-	r.req.sdiag_protocol = IPPROTO_TCP;
-	r.req.idiag_states = ALL_STATES;
-	r.req.id = *id;
+	socket_request(&r, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST, 1, family, id);
 	int saved_errno = errno;
 	int err = 0;
 	int fd = open_diag_socket(&err);
 	if (fd < 0)
 		return err;
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	long sent;
-	do {
-		sent = notw_syscall(SYS_sendto, fd, &r, sizeof r, 0, &kernel, sizeof kernel);
-	} while (sent < 0 && errno == EINTR);
-	if (sent != (long)sizeof r)
-		err = sent < 0 ? errno : EIO;
-	else
+	err = send_to_kernel(fd, &r, sizeof r);
+	if (err == 0)
 		err = read_exact_answer(fd, out);
 	close_diag_socket(fd);
 	errno = saved_errno;
@@ -335,11 +347,6 @@ int notw_scan_port(const struct notw_bind_target *t, struct notw_port_scan *out)
 		err = notw_list_port(port, NOTW_STATES_BOUND, count_socket, &c);
 	return err;
 }
-
-struct nl_destroy_request {
-	struct nlmsghdr nlh;
-	struct inet_diag_req_v2 req;
-};
 
 /* Reads the kernel's answer to each request of a batch: results[seq - 1]
  * is 0 or the errno it gave. */
@@ -371,20 +378,13 @@ static int read_acks(int fd, int expected, int results[])
 /* SOCK_DESTROY for n sockets in one datagram; each gets its own answer. */
 int notw_destroy_batch(const struct notw_tw_sock *tw, int n, int results[])
 {
-	struct nl_destroy_request batch[NOTW_SCAN_MAX];
+	struct nl_socket_request batch[NOTW_SCAN_MAX];
 	if (n <= 0 || n > NOTW_SCAN_MAX)
 		return EINVAL;
 	memset(batch, 0, sizeof batch);
 	for (int i = 0; i < n; i++) {
-		struct nl_destroy_request *r = &batch[i];
-		r->nlh.nlmsg_len = sizeof *r;
-		r->nlh.nlmsg_type = SOCK_DESTROY;
-		r->nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-		r->nlh.nlmsg_seq = (uint32_t)i + 1;
-		r->req.sdiag_family = tw[i].family;
-		r->req.sdiag_protocol = IPPROTO_TCP;
-		r->req.idiag_states = ALL_STATES;
-		r->req.id = tw[i].id;
+		socket_request(&batch[i], SOCK_DESTROY, NLM_F_REQUEST | NLM_F_ACK, (uint32_t)i + 1, tw[i].family,
+			       &tw[i].id);
 		results[i] = EIO; /* until the kernel answers */
 	}
 	int saved_errno = errno;
@@ -392,15 +392,8 @@ int notw_destroy_batch(const struct notw_tw_sock *tw, int n, int results[])
 	int fd = open_diag_socket(&err);
 	if (fd < 0)
 		return err;
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	size_t bytes = (size_t)n * sizeof batch[0];
-	long sent;
-	do {
-		sent = notw_syscall(SYS_sendto, fd, batch, bytes, 0, &kernel, sizeof kernel);
-	} while (sent < 0 && errno == EINTR);
-	if (sent != (long)bytes)
-		err = sent < 0 ? errno : EIO;
-	else
+	err = send_to_kernel(fd, batch, (size_t)n * sizeof batch[0]);
+	if (err == 0)
 		err = read_acks(fd, n, results);
 	close_diag_socket(fd);
 	errno = saved_errno;
