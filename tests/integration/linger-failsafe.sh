@@ -38,7 +38,13 @@ ulimit -c 0
 
 MODE=${1:?mode}
 BIG=$((4 * 1024 * 1024))
-PORT=$((29600 + 50 * $(case $MODE in closes) echo 0 ;; execs) echo 1 ;; exits) echo 2 ;; processes) echo 4 ;; *) echo 3 ;; esac)))
+case $MODE in
+closes) PORT=29600 ;;
+execs) PORT=29650 ;;
+exits) PORT=29700 ;;
+net) PORT=29750 ;;
+*) PORT=29800 ;;
+esac
 SERVER_PROG=$NOTW_PROGS/close_paths
 
 # Resets this network namespace's kernel has sent (Tcp OutRsts).
@@ -386,6 +392,7 @@ processes)
 	check_eq "exit-during-arm: all 4 MiB, clean EOF" "bytes $BIG eof" "$RESULT"
 	check_eq "exit-during-arm: the kernel sent no reset" 0 $(($(out_rsts) - before))
 	check_eq "exit-during-arm: the server did what it was told (exit status)" 0 "$EXIT_STATUS"
+	[ "$EXIT_STATUS" = 0 ] || sed 's/^/# server: /' "$S_ERR"
 	;;
 net)
 	start_server crash safety-net
