@@ -316,6 +316,23 @@ hook-errors)
 	check "  says which" grep -q '"postStart" is not a stage' "$WORK/hook.err"
 	"$NOTW_CLI" oci-hook </dev/null >/dev/null 2>&1
 	check_eq "no stage: exit 2" 2 "$?"
+	# A BPF file system mounted without mode= (1777) lets any user make
+	# /sys/fs/bpf/notw first and plant cgroup/ID, ID the container's
+	# cgroup's: the hook must not take that for an attachment of notw's
+	# ("attached already") and leave the container unprotected.
+	new_cgroup planted
+	start_bg "$WORK/planted.out" "$WORK/planted.err" sh -c 'echo $$ >"$1/cgroup.procs" && exec sleep 30' box "$CG"
+	wait_until grep -q "$BG_PID" "$CG/cgroup.procs"
+	state "$WORK/s" "$BG_PID" '"49200"'
+	chmod 755 "$WORK"
+	export NOTW_CLI WORK
+	unshare -m --propagation private bash -c '
+		mount -t bpf bpf /sys/fs/bpf || exit 1
+		setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+			mkdir -p "/sys/fs/bpf/notw/cgroup/$(stat -c %i "$1")" || exit 1
+		"$NOTW_CLI" oci-hook createRuntime <"$WORK/s" >"$WORK/hook.out" 2>"$WORK/hook.err"' planted "$CG"
+	check_eq "an entry planted by another user in a /sys/fs/bpf/notw of theirs: exit 0" 0 "$?"
+	check_eq "  both programs attached all the same" 2 "$(notw_progs_on "$CG" | wc -l)"
 	# Each warning also goes to syslog (the hook's stderr is mostly
 	# nobody's): a /dev/log of the test's own in a private mount namespace.
 	state "$WORK/s" "$BOX" '"bad\u001b[2J"'
