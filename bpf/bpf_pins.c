@@ -304,11 +304,35 @@ bool pin_temp_path(enum pin_kind kind, const char *name, char *out, size_t cap)
 	return staged_path(kind, "new", name, out, cap);
 }
 
+/* Is path a directory of notw's own: on the BPF file system, this user's,
+ * writable by nobody else, not a symbolic link? */
+static bool own_path(const char *path)
+{
+	struct stat st;
+	struct statfs sfs;
+	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+	       (st.st_mode & (S_IWGRP | S_IWOTH)) == 0 && statfs(path, &sfs) == 0 && sfs.f_type == BPF_FS_MAGIC;
+}
+
+/* The readers that do not go through pins_open() (notw oci-hook, the
+ * listing of pinned programs) read a kind's entries only when PINS_ROOT
+ * and its KIND directory are notw's: on a BPF file system mounted without
+ * mode= anyone can make them first and plant entries (an entry named
+ * after a container's cgroup would read as "attached already" and leave
+ * the container unprotected). */
+static bool own_kind_dir(enum pin_kind kind)
+{
+	char path[64];
+	snprintf(path, sizeof path, PINS_ROOT "/%s", kind_dirs[kind]);
+	return own_path(PINS_ROOT) && own_path(path);
+}
+
 bool pin_entry_exists(enum pin_kind kind, const char *name)
 {
 	char path[512];
 	struct stat st;
-	return pin_entry_path(kind, name, path, sizeof path) && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	return own_kind_dir(kind) && pin_entry_path(kind, name, path, sizeof path) && lstat(path, &st) == 0 &&
+	       S_ISDIR(st.st_mode);
 }
 
 bool pin_temp_create(enum pin_kind kind, const char *name)
@@ -365,9 +389,9 @@ static bool add_name(const char *name, void *ctx)
 size_t pin_entries(enum pin_kind kind, char *names, size_t cap, size_t max)
 {
 	char path[512];
-	if (max == 0 || !pin_entry_path(kind, "", path, sizeof path))
+	if (max == 0 || !own_kind_dir(kind) || !pin_entry_path(kind, "", path, sizeof path))
 		return 0;
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
 	struct name_list l = { names, cap, max, 0, MAX_DIR_ENTRIES };

@@ -45,6 +45,9 @@ const char *pin_kind_dir(enum pin_kind kind); /* "cgroup", "unit" */
 bool pin_entry_path(enum pin_kind kind, const char *name, char *out, size_t cap);
 bool pin_temp_path(enum pin_kind kind, const char *name, char *out, size_t cap);
 
+/* Is there an entry name of kind? False also when PINS_ROOT or the kind's
+ * directory is not notw's own (another user's, or writable by others):
+ * nothing planted there is taken for notw's. */
 bool pin_entry_exists(enum pin_kind kind, const char *name);
 
 /* A fresh, empty staging directory for name (a leftover one removed). */
@@ -57,7 +60,8 @@ void pin_temp_discard(enum pin_kind kind, const char *name);
 bool pin_entry_remove(enum pin_kind kind, const char *name);
 
 /* The entries of kind, in no particular order, at most max names of cap
- * bytes each into names (names[i * cap]). Returns how many. */
+ * bytes each into names (names[i * cap]). Returns how many: none when the
+ * directories are not notw's own (as pin_entry_exists()). */
 size_t pin_entries(enum pin_kind kind, char *names, size_t cap, size_t max);
 
 #endif

@@ -4,6 +4,7 @@
  * table of commands, one dispatcher; each command parses its own options. */
 #include "command.h"
 #include "options.h"
+#include "say.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -85,7 +86,7 @@ int main(int argc, char **argv)
 	}
 	const struct command *c = find_command(name);
 	if (c == NULL) {
-		fprintf(stderr, "notw: unknown command '%s'\n", name);
+		say(stderr, "notw: unknown command '%s'", name);
 		try_help(NULL);
 		return EXIT_USAGE;
 	}

@@ -79,14 +79,32 @@ static bool parse_ports(const char *value, struct notw_bind_ports *set, const ch
 	return port_set_parse(strcmp(value, "all") == 0 ? NULL : value, set, reason);
 }
 
-/* The cgroup of the container's process, opened; -1 after saying why. */
-static int container_cgroup(const struct oci_state *st, char *path, size_t cap, uint64_t *id)
+/* Does attaching at path cover the cgroup of process pid (path is that
+ * cgroup or one above it)? */
+static bool covers(const struct cgroup2_mount *m, const char *path, long pid)
+{
+	char text[24], other[4096];
+	size_t len = strlen(path);
+	snprintf(text, sizeof text, "%ld", pid);
+	return cgroup2_of_pid("oci-hook", m, text, other, sizeof other) && strncmp(other, path, len) == 0 &&
+	       (other[len] == '\0' || other[len] == '/');
+}
+
+/* The cgroup of the container's process, opened; -1 after saying why. A
+ * cgroup that holds the hook itself (a container left in its runtime's
+ * cgroup) or the machine's init (PID 1 as the hook sees it: systemd's
+ * init.scope) is not the container's own: the programs there would act on
+ * the binds of every process of it; *shared says so (the cgroup is opened
+ * all the same). */
+static int container_cgroup(const struct oci_state *st, char *path, size_t cap, uint64_t *id, bool *shared)
 {
 	static struct cgroup2_mount m;
 	char pid[24];
 	snprintf(pid, sizeof pid, "%ld", st->pid);
+	*shared = false;
 	if (!cgroup2_find_mount("oci-hook", &m) || !cgroup2_of_pid("oci-hook", &m, pid, path, cap))
 		return -1;
+	*shared = covers(&m, path, (long)getpid()) || covers(&m, path, 1);
 	int fd = cgroup2_open("oci-hook", path);
 	if (fd >= 0 && !cgroup2_id(fd, id)) {
 		say(stderr, "notw oci-hook: cannot read the id of the cgroup %q", path);
@@ -137,7 +155,8 @@ static int hook_attach(const struct oci_state *st)
 				       "(a runtime runs its hooks as root)");
 	if (!bind_engine_supported())
 		return unprotected(st, "this kernel has no cgroup BPF socket address hooks (cgroup/bind4, cgroup/bind6)");
-	int fd = container_cgroup(st, path, sizeof path, &id);
+	bool shared = false;
+	int fd = container_cgroup(st, path, sizeof path, &id, &shared);
 	if (fd < 0)
 		return unprotected(st, "no cgroup v2 of its process to attach to");
 	snprintf(id_text, sizeof id_text, "%" PRIu64, id);
@@ -145,6 +164,9 @@ static int hook_attach(const struct oci_state *st)
 	if (id == 1) {
 		/* The root cgroup would cover every process of the machine. */
 		status = unprotected(st, "its process is in the root cgroup, not in one of its own");
+	} else if (shared) {
+		status = unprotected(st, "its process's cgroup is not its own (it holds this hook or the machine's "
+					 "init, PID 1)");
 	} else if (pin_entry_exists(PIN_CGROUP, id_text)) {
 		say_to_syslog(LOG_INFO, "notw oci-hook: container %q: the cgroup %q is attached already (notw attach); left as it is",
 			 st->id, path);
@@ -187,10 +209,11 @@ static int hook_poststop(const struct oci_state *st)
 	if (st->pid <= 0 || kill((pid_t)st->pid, 0) != 0)
 		return EXIT_DONE;
 	say_syslog(-1); /* the process may be gone by now: nothing to warn about */
-	int fd = container_cgroup(st, path, sizeof path, &id);
+	bool shared = false;
+	int fd = container_cgroup(st, path, sizeof path, &id, &shared);
 	if (fd < 0)
 		return EXIT_DONE;
-	int n = id == 1 || !named_after(path, st->id) ? 0 : bind_plain_find_unpinned(fd, pi, 4);
+	int n = id == 1 || shared || !named_after(path, st->id) ? 0 : bind_plain_find_unpinned(fd, pi, 4);
 	for (int i = 0; i < n; i++)
 		bind_plain_detach(fd, &pi[i]);
 	if (n > 0)

@@ -1,5 +1,6 @@
 /* The same messages for every command's option errors (options.h). */
 #include "options.h"
+#include "say.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -10,11 +11,11 @@ void option_error(const char *cmd, int c, char **argv)
 	 * group, still on it: the word is shown whole either way). */
 	const char *word = optind > 0 ? argv[optind - 1] : "?";
 	if (c == ':')
-		fprintf(stderr, "notw %s: %s needs a value\n", cmd, word);
+		say(stderr, "notw %s: %s needs a value", cmd, word);
 	else if (optopt != 0 && optopt < 0x80 && word[0] == '-' && word[1] != '-')
-		fprintf(stderr, "notw %s: unknown option -%c\n", cmd, optopt);
+		say(stderr, "notw %s: unknown option -%c", cmd, optopt);
 	else
-		fprintf(stderr, "notw %s: unknown option %s\n", cmd, word);
+		say(stderr, "notw %s: unknown option %s", cmd, word);
 	try_help(cmd);
 }
 
@@ -23,5 +24,5 @@ void try_help(const char *cmd)
 	if (cmd == NULL)
 		fprintf(stderr, "try 'notw --help'\n");
 	else
-		fprintf(stderr, "try 'notw %s --help'\n", cmd);
+		say(stderr, "try 'notw %s --help'", cmd);
 }

@@ -2,6 +2,7 @@
 #include "port_arg.h"
 
 #include "fmt.h"
+#include "say.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -75,11 +76,11 @@ bool parse_port_arg(const char *text, struct port_arg *a)
 		return true;
 bad:
 	if (names_a_host(host))
-		fprintf(stderr, "notw: %s: host names are not resolved (a name may stand for several addresses, "
+		say(stderr, "notw: %s: host names are not resolved (a name may stand for several addresses, "
 				"or none); give an address: 127.0.0.1:PORT, [::1]:PORT, or PORT alone for every "
-				"address\n", text);
+				"address", text);
 	else
-		fprintf(stderr, "notw: %s: expected PORT, ADDR:PORT or [ADDR6]:PORT (port 1-65535)\n", text);
+		say(stderr, "notw: %s: expected PORT, ADDR:PORT or [ADDR6]:PORT (port 1-65535)", text);
 	return false;
 }
 

@@ -4,6 +4,7 @@
 #include "command.h"
 #include "netns.h"
 #include "options.h"
+#include "say.h"
 
 #include <string.h>
 
@@ -32,7 +33,7 @@ int parse_port_command(const char *cmd, int argc, char **argv, const struct opti
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "notw %s: %s\n", cmd, optind >= argc ? "which port?" : "one port only");
+		say(stderr, "notw %s: %s", cmd, optind >= argc ? "which port?" : "one port only");
 		try_help(cmd);
 		return EXIT_USAGE;
 	}

@@ -9,6 +9,7 @@
 #include "preload_lock.h"
 #include "preload_text.h"
 #include "root_path.h"
+#include "say.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -78,13 +79,13 @@ static void preload_usage(FILE *out, const char *cmd)
 static bool valid_library(const char *path)
 {
 	if (path[0] != '/') {
-		fprintf(stderr, "notw: --library %s: must be an absolute path\n", path);
+		say(stderr, "notw: --library %s: must be an absolute path", path);
 		return false;
 	}
 	for (const char *c = path; *c != '\0'; c++) {
 		if (notw_ldso_is_separator(*c) || *c == '#') {
-			fprintf(stderr, "notw: --library %s: ld.so.preload cannot hold a name with spaces, "
-					"tabs, ':' or '#'\n", path);
+			say(stderr, "notw: --library %s: ld.so.preload cannot hold a name with spaces, "
+					"tabs, ':' or '#'", path);
 			return false;
 		}
 	}
@@ -126,12 +127,12 @@ static bool parse_options(int argc, char **argv, const char **root, const char *
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "notw %s: unexpected argument: %s\n", argv[0], argv[optind]);
+		say(stderr, "notw %s: unexpected argument: %s", argv[0], argv[optind]);
 		try_help(argv[0]);
 		return false;
 	}
 	if (*root != NULL && **root == '\0') {
-		fprintf(stderr, "notw %s: --root: empty directory name\n", argv[0]);
+		say(stderr, "notw %s: --root: empty directory name", argv[0]);
 		return false;
 	}
 	return valid_library(*library);
@@ -141,7 +142,7 @@ static bool join(char *out, size_t cap, const char *a, const char *b)
 {
 	int n = snprintf(out, cap, "%s%s", a, b);
 	if (n < 0 || (size_t)n >= cap) {
-		fprintf(stderr, "notw: %s%s: path too long\n", a, b);
+		say(stderr, "notw: %s%s: path too long", a, b);
 		return false;
 	}
 	return true;
@@ -179,15 +180,15 @@ static bool open_etc(struct target *t, const char *root_arg)
 	    fstatat(t->root_fd < 0 ? AT_FDCWD : t->root_fd, t->root_fd < 0 ? "/etc" : "etc", &st,
 		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
 		if (t->root_fd < 0)
-			fprintf(stderr, "notw: %s is a symbolic link; refusing to follow it\n", t->dir);
+			say(stderr, "notw: %s is a symbolic link; refusing to follow it", t->dir);
 		else
-			fprintf(stderr, "notw: --root %s: %s is a symbolic link, and this kernel has no "
-					"openat2 to resolve it inside the root; refusing to follow it\n",
+			say(stderr, "notw: --root %s: %s is a symbolic link, and this kernel has no "
+					"openat2 to resolve it inside the root; refusing to follow it",
 				root_arg, t->dir);
 	} else if (err == ELOOP) {
-		fprintf(stderr, "notw: %s: too many levels of symbolic links, or a link into /proc\n", t->dir);
+		say(stderr, "notw: %s: too many levels of symbolic links, or a link into /proc", t->dir);
 	} else {
-		fprintf(stderr, "notw: %s: %s\n", t->dir, strerror(err));
+		say(stderr, "notw: %s: %s", t->dir, strerror(err));
 	}
 	return false;
 }
@@ -208,7 +209,7 @@ static bool setup_target(struct target *t, const char *root, const char *library
 		if (n > 0) {
 			t->root_fd = open(t->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 			if (t->root_fd < 0) {
-				fprintf(stderr, "notw: --root %s: %s\n", root, strerror(errno));
+				say(stderr, "notw: --root %s: %s", root, strerror(errno));
 				return false;
 			}
 		}
@@ -248,7 +249,7 @@ static bool check_library(struct target *t)
 {
 	int fd = open_in_root(t->root_fd, t->library, O_RDONLY | O_NONBLOCK);
 	if (fd < 0) {
-		fprintf(stderr, "notw: %s%s: %s\n", t->root, t->library, strerror(errno));
+		say(stderr, "notw: %s%s: %s", t->root, t->library, strerror(errno));
 		return false;
 	}
 	const char *why = NULL;
@@ -264,14 +265,14 @@ static bool check_library(struct target *t)
 		why = "it is on a file system mounted noexec: the loader cannot map it, and every program would "
 		      "start with \"failed to map segment from shared object\" (move it, or remount without noexec)";
 	if (why != NULL) {
-		fprintf(stderr, "notw: refusing %s%s: %s\n", t->root, t->library, why);
+		say(stderr, "notw: refusing %s%s: %s", t->root, t->library, why);
 		return false;
 	}
 	/* Under --root the target system mounts its own file systems: this
 	 * one's options may not be its. */
 	if (noexec)
-		fprintf(stderr, "notw: warning: %s%s is on a file system mounted noexec here: the target system "
-				"must mount %s without noexec, or every program there fails to load it\n",
+		say(stderr, "notw: warning: %s%s is on a file system mounted noexec here: the target system "
+				"must mount %s without noexec, or every program there fails to load it",
 			t->root, t->library, t->library);
 	if (!library_trusted(t->root_fd, t->root, t->library))
 		return false;
@@ -304,9 +305,9 @@ static bool read_preload(const struct target *t, struct preload *p)
 		if (errno == ENOENT)
 			return true;
 		if (errno == ELOOP)
-			fprintf(stderr, "notw: %s is a symbolic link; edit the file it points to by hand\n", t->file);
+			say(stderr, "notw: %s is a symbolic link; edit the file it points to by hand", t->file);
 		else
-			fprintf(stderr, "notw: %s: %s\n", t->file, strerror(errno));
+			say(stderr, "notw: %s: %s", t->file, strerror(errno));
 		return false;
 	}
 	const char *why = NULL;
@@ -333,7 +334,7 @@ static bool read_preload(const struct target *t, struct preload *p)
 		why = "larger than 1 MiB, not a list of libraries";
 	close(fd);
 	if (why != NULL) {
-		fprintf(stderr, "notw: %s: %s\n", t->file, why);
+		say(stderr, "notw: %s: %s", t->file, why);
 		free(p->text);
 		p->text = NULL;
 		return false;
@@ -496,11 +497,11 @@ static bool replace_file(const struct target *t, const struct preload *old, cons
 		}
 	}
 	if (!ok)
-		fprintf(stderr, "notw: %s %s: %s; %s left unchanged\n", step, where, strerror(errno), t->file);
+		say(stderr, "notw: %s %s: %s; %s left unchanged", step, where, strerror(errno), t->file);
 	sigprocmask(SIG_SETMASK, &saved, NULL);
 	/* The rename is only durable once the directory entry is on disk. */
 	if (ok && fsync(t->etc_fd) != 0) {
-		fprintf(stderr, "notw: replaced %s, but cannot sync %s: %s\n", t->file, t->dir, strerror(errno));
+		say(stderr, "notw: replaced %s, but cannot sync %s: %s", t->file, t->dir, strerror(errno));
 		return false;
 	}
 	return ok;
@@ -544,7 +545,7 @@ static int enable(struct target *t)
 	int status = EXIT_NOT_DONE;
 	char *out = malloc(p.len + strlen(t->library) + 2);
 	if (out == NULL)
-		fprintf(stderr, "notw: %s\n", strerror(errno));
+		say(stderr, "notw: %s", strerror(errno));
 	else if (replace_file(t, &p, out, notw_preload_append_entry(p.text, p.len, t->library, out))) {
 		printf("notw: added %s to %s\n", t->library, t->file);
 		status = EXIT_DONE;
@@ -564,7 +565,7 @@ static int disable(struct target *t)
 	/* One byte more: malloc(0) may return NULL. */
 	char *out = malloc(p.len + 1);
 	if (out == NULL) {
-		fprintf(stderr, "notw: %s\n", strerror(errno));
+		say(stderr, "notw: %s", strerror(errno));
 	} else {
 		size_t len = notw_preload_remove_entries(p.text, p.len, is_our_entry, t, out, &removed);
 		if (removed == 0) {

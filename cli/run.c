@@ -8,6 +8,7 @@
 #include "policy_file.h"
 #include "preload_text.h"
 #include "program.h"
+#include "say.h"
 #include "settings.h"
 
 #include <errno.h>
@@ -197,14 +198,14 @@ static bool use_config(const char *file)
 	struct notw_policy p;
 	struct notw_config_report r;
 	if (realpath(file, path) == NULL) {
-		fprintf(stderr, "notw run: --config %s: %s\n", file, strerror(errno));
+		say(stderr, "notw run: --config %s: %s", file, strerror(errno));
 		return false;
 	}
 	notw_policy_defaults(&p);
 	int problems = load_config_for(path, NULL, &p, &r);
 	if (problems != 0) {
 		if (problems > 0)
-			fprintf(stderr, "notw run: --config %s: fix the problems above first\n", file);
+			say(stderr, "notw run: --config %s: fix the problems above first", file);
 		return false;
 	}
 	setenv("NOTW_CONFIG", path, 1);
@@ -217,7 +218,7 @@ static bool set_variable(const char *option, enum notw_setting setting, const ch
 {
 	const char *why = notw_policy_set(NULL, setting, value);
 	if (why != NULL) {
-		fprintf(stderr, "notw run: --%s %s: %s\n", option, value, why);
+		say(stderr, "notw run: --%s %s: %s", option, value, why);
 		return false;
 	}
 	setenv(notw_setting_env(setting), value, 1);
@@ -278,10 +279,10 @@ static int parse_run_args(int argc, char **argv, int *first)
 static bool set_preload(const char *library)
 {
 	if (notw_ldso_name_splits(library)) {
-		fprintf(stderr,
+		say(stderr,
 			"notw run: refusing to preload %s: LD_PRELOAD would split its path at the space, tab, "
 			"newline or ':' in it and load other files; install the library (or move this build) "
-			"under a path without them\n",
+			"under a path without them",
 			library);
 		return false;
 	}
@@ -344,12 +345,12 @@ int cmd_run(int argc, char **argv)
 	char program[PATH_MAX], library[PATH_MAX];
 	int err = find_program(argv[first], program, sizeof program);
 	if (err == EINVAL) {
-		fprintf(stderr, "notw run: %s\n", find_program_problem(err));
+		say(stderr, "notw run: %s", find_program_problem(err));
 		try_help("run");
 		return EXIT_USAGE;
 	}
 	if (err != 0) {
-		fprintf(stderr, "notw run: %s: %s%s\n", err == EACCES ? program : argv[first],
+		say(stderr, "notw run: %s: %s%s", err == EACCES ? program : argv[first],
 			find_program_problem(err), here_instead(argv[first], err));
 		return EXIT_USAGE;
 	}
@@ -357,13 +358,13 @@ int cmd_run(int argc, char **argv)
 	if (status != EXIT_DONE)
 		return status;
 	if (!find_library(library, sizeof library)) {
-		fprintf(stderr, "notw run: cannot find libnotw.so (looked next to this program and in %s)\n",
+		say(stderr, "notw run: cannot find libnotw.so (looked next to this program and in %s)",
 			NOTW_LIBDIR);
 		return EXIT_USAGE;
 	}
 	if (!set_preload(library))
 		return EXIT_USAGE;
 	exec_program(program, argv + first);
-	fprintf(stderr, "notw run: %s: %s\n", program, strerror(errno));
+	say(stderr, "notw run: %s: %s", program, strerror(errno));
 	return 127;
 }

@@ -364,6 +364,19 @@ messages)
 	check_eq "a host name in ADDR:PORT: usage error, saying names are not resolved" \
 		"2 notw: localhost:$PORT: host names are not resolved (a name may stand for several addresses, or none); give an address: 127.0.0.1:PORT, [::1]:PORT, or PORT alone for every address|" \
 		"$RC $ERRS"
+	# Words of the command line reach the terminal escaped, whichever
+	# message repeats them (a name from elsewhere: a file name, a script's
+	# variable): an unknown command or option, a value refused, a program
+	# or a file not there.
+	ESC=$(printf '\033]0;forged\007\033[2J')
+	for args in "$ESC" "status --$ESC" "run --lingr=$ESC true" "run --ports $ESC true" "run $ESC" \
+		"run ./$ESC" "status $ESC" "reap 1:$ESC" "enable --library $ESC" "disable $ESC" \
+		"enable --root /$ESC" "check-config /$ESC" "status -$ESC"; do
+		IFS=' ' read -r -a words <<<"$args"
+		errs hostile "${words[@]}"
+		check "hostile bytes in 'notw ${args//$ESC/ESC}': said escaped (exit $RC)" \
+			sh -c '[ -s "$1" ] && ! LC_ALL=C grep -q "$(printf "[\001-\010\016-\037\177]")" "$1"' x "$WORK/hostile.err"
+	done
 	# A program in the current directory: a name without '/' is looked
 	# up in PATH only, as a shell does.
 	mkdir "$WORK/here"

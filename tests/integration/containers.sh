@@ -316,6 +316,43 @@ hook-errors)
 	check "  says which" grep -q '"postStart" is not a stage' "$WORK/hook.err"
 	"$NOTW_CLI" oci-hook </dev/null >/dev/null 2>&1
 	check_eq "no stage: exit 2" 2 "$?"
+	# A process in the hook's own cgroup (a container left in its
+	# runtime's cgroup): attaching there would change the binds of the
+	# runtime and of everything else in that cgroup.
+	new_cgroup runtime
+	start_bg "$WORK/rt.out" "$WORK/rt.err" sh -c 'echo $$ >"$1/cgroup.procs" && exec sleep 30' box "$CG"
+	wait_until grep -q "$BG_PID" "$CG/cgroup.procs"
+	state "$WORK/s" "$BG_PID" '"8080"'
+	sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" oci-hook createRuntime' x "$CG" "$NOTW_CLI" \
+		<"$WORK/s" >"$WORK/hook.out" 2>"$WORK/hook.err"
+	RC=$?
+	expect "a process in the hook's own cgroup" 0 "cgroup is not its own.*starts without notw"
+	# PID 1 (on a systemd machine, init.scope): a private pid namespace
+	# whose first process is in a cgroup of the test, the hook in another.
+	new_cgroup hook
+	HOOK_CG=$CG
+	new_cgroup init
+	unshare -pf --mount-proc sh -c 'echo 1 >"$1/cgroup.procs" && sh -c "echo \$\$ >\"\$1/cgroup.procs\" && exec \"\$2\" oci-hook createRuntime" y "$2" "$3"' \
+		x "$CG" "$HOOK_CG" "$NOTW_CLI" <<<'{"id":"c","pid":1,"annotations":{"io.notw.ports":"8080"}}' >"$WORK/hook.out" 2>"$WORK/hook.err"
+	RC=$?
+	expect "PID 1" 0 "cgroup is not its own.*starts without notw"
+	# A BPF file system mounted without mode= (1777) lets any user make
+	# /sys/fs/bpf/notw first and plant cgroup/ID, ID the container's
+	# cgroup's: the hook must not take that for an attachment of notw's
+	# ("attached already") and leave the container unprotected.
+	new_cgroup planted
+	start_bg "$WORK/planted.out" "$WORK/planted.err" sh -c 'echo $$ >"$1/cgroup.procs" && exec sleep 30' box "$CG"
+	wait_until grep -q "$BG_PID" "$CG/cgroup.procs"
+	state "$WORK/s" "$BG_PID" '"49200"'
+	chmod 755 "$WORK"
+	export NOTW_CLI WORK
+	unshare -m --propagation private bash -c '
+		mount -t bpf bpf /sys/fs/bpf || exit 1
+		setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+			mkdir -p "/sys/fs/bpf/notw/cgroup/$(stat -c %i "$1")" || exit 1
+		"$NOTW_CLI" oci-hook createRuntime <"$WORK/s" >"$WORK/hook.out" 2>"$WORK/hook.err"' planted "$CG"
+	check_eq "an entry planted by another user in a /sys/fs/bpf/notw of theirs: exit 0" 0 "$?"
+	check_eq "  both programs attached all the same" 2 "$(notw_progs_on "$CG" | wc -l)"
 	# Each warning also goes to syslog (the hook's stderr is mostly
 	# nobody's): a /dev/log of the test's own in a private mount namespace.
 	state "$WORK/s" "$BOX" '"bad\u001b[2J"'
