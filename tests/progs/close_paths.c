@@ -127,10 +127,11 @@
  *                         syscall(SYS_exit); then accept, print "held" and
  *                         wait to be killed (the connection must stay armed)
  *   exit-during-arm       a second thread accepts, writes 4 MiB and closes;
- *                         the main thread calls exit() 0.15 s after the
- *                         connection is queued (the test holds the accept's
- *                         setsockopt() for 0.5 s), and a library destructor
- *                         that runs after libnotw's joins the thread
+ *                         the main thread, once the connection is queued,
+ *                         lets it accept and calls exit() 0.15 s later (the
+ *                         test holds the accept's setsockopt() for 0.5 s),
+ *                         and a library destructor that runs after
+ *                         libnotw's joins the thread
  *   write-later FD        (internal) wait 0.5 s, write 4 MiB on FD, close
  *   receive-write FD      (internal) receive a connection on FD, write, close
  *   passed-listener       the listener made after a fork() and passed over a
@@ -1063,9 +1064,16 @@ static int thread_raw_exits(int l)
 }
 
 static pthread_t serving_thread;
+static int serve_go[2];
 
+/* Accepts once the main thread says go: only the main thread waits on the
+ * listener before that (an accept() waiting beside its poll() could take
+ * the connection first and leave the poll() waiting for ever). */
 static void *serve_one(void *arg)
 {
+	char go;
+	if (read(serve_go[0], &go, 1) != 1)
+		return NULL;
 	write_big_and_close(accept_one(*(int *)arg, 0));
 	return NULL;
 }
@@ -1079,11 +1087,15 @@ static int exit_during_arm(int l)
 {
 	static int listener_fd;
 	listener_fd = l;
-	if (pthread_create(&serving_thread, NULL, serve_one, &listener_fd) != 0)
+	if (pipe(serve_go) != 0 || pthread_create(&serving_thread, NULL, serve_one, &listener_fd) != 0)
 		return 2;
 	late_lib_call_at_exit(join_serving_thread);
 	struct pollfd queued = { .fd = l, .events = POLLIN };
-	if (poll(&queued, 1, 10000) != 1)
+	if (poll(&queued, 1, 10000) != 1) {
+		fprintf(stderr, "close_paths: no connection queued within 10 s\n");
+		return 2;
+	}
+	if (write(serve_go[1], "g", 1) != 1)
 		return 2;
 	usleep(150 * 1000);
 	exit(0);
