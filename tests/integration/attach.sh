@@ -28,7 +28,7 @@ fi
 enter_netns "$@"
 ulimit -c 0
 SERVER=$NOTW_PROGS/drift_server
-CG_ROOT=$(awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") { print $5; exit } break } }' /proc/self/mountinfo)
+CG_ROOT=$(cgroup2_root)
 if [ -z "$CG_ROOT" ]; then
 	skip_all "no cgroup v2 hierarchy mounted"
 fi

@@ -119,14 +119,8 @@ reap-reset)
 		echo "# iptables missing: the reset after the last look is not tried"
 		finish
 	fi
-	start_bg "$WORK/peer.out" "$WORK/peer.err" unshare -n -- sleep 60
-	peer=$BG_PID
-	wait_until in_other_netns "$peer"
-	ip link add notw-a type veth peer name notw-b
-	ip link set notw-b netns "$peer"
-	ip addr add 10.200.0.1/24 dev notw-a
-	ip link set notw-a up
-	nsenter -t "$peer" -n -- sh -c 'ip addr add 10.200.0.2/24 dev notw-b && ip link set notw-b up'
+	peer_host 10.200.0
+	peer=$PEER
 	start_bg "$WORK/rs.out" "$WORK/rs.err" "$NOTW_PROGS/seed_server" "$PORT"
 	rs=$BG_PID
 	wait_for_line "$WORK/rs.out" "^listening $PORT\$"
@@ -255,15 +249,8 @@ except OSError as e:
 		echo "# iptables missing: the reset after the last look is not tried"
 		finish
 	fi
-	start_bg "$WORK/peer.out" "$WORK/peer.err" unshare -n -- sleep 60
-	peer=$BG_PID
-	wait_until in_other_netns "$peer"
-	ip link add notw-a type veth peer name notw-b
-	ip link set notw-b netns "$peer"
-	ip addr add 10.201.0.1/24 dev notw-a
-	ip link set notw-a up
-	nsenter -t "$peer" -n -- sh -c 'ip addr add 10.201.0.2/24 dev notw-b && ip link set notw-b up &&
-		iptables -A OUTPUT -p tcp --tcp-flags RST RST -j DROP'
+	peer_host 10.201.0 'iptables -A OUTPUT -p tcp --tcp-flags RST RST -j DROP'
+	peer=$PEER
 	SRV_ADDR=10.201.0.1 CL_ADDR=10.201.0.2 CLIENT_PREFIX=(nsenter -t "$peer" -n --)
 	six_sent() { [ "$(grep -c '^sendto(' "$WORK/$1.trace" 2>/dev/null)" -ge 6 ]; }
 	reconnect_during last-look $((PORT + 1)) 50124 six_sent \

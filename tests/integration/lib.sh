@@ -193,6 +193,29 @@ in_other_netns() {
 	[ "$(readlink "/proc/$1/ns/net")" != "$(readlink /proc/self/ns/net)" ]
 }
 
+# peer_host NET [COMMAND]: another host for this test, a network namespace
+# of its own behind a veth pair: this side is NET.1, it is NET.2 (NET: the
+# first three numbers of an address); COMMAND runs there once its address
+# is up. Sets PEER (a process in it: nsenter -t "$PEER" -n). Both ends are
+# in namespaces the test made.
+peer_host() {
+	local net=$1 extra=${2:-true}
+	start_bg "$WORK/peer.out" "$WORK/peer.err" unshare -n -- sleep 60
+	PEER=$BG_PID
+	wait_until in_other_netns "$PEER"
+	ip link add notw-a type veth peer name notw-b
+	ip link set notw-b netns "$PEER"
+	ip addr add "$net.1/24" dev notw-a
+	ip link set notw-a up
+	nsenter -t "$PEER" -n -- sh -c "ip addr add $net.2/24 dev notw-b && ip link set notw-b up && $extra"
+}
+
+# cgroup2_root: where the cgroup v2 hierarchy is mounted (nothing when it
+# is not).
+cgroup2_root() {
+	awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") { print $5; exit } break } }' /proc/self/mountinfo
+}
+
 # time_wait_state_on_port PORT: sockets in the TIME-WAIT sub-state only.
 time_wait_state_on_port() {
 	ss -tanH state time-wait "( sport = :$1 )" | wc -l
